@@ -1,0 +1,113 @@
+/**
+ * Typed errors with stable codes. Library code only throws; the CLI catches once at the top,
+ * prints the message (no stack for known errors) and sets the exit code by contract.
+ */
+
+/** Exit codes by contract: 0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 70 internal. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, waiting: 3, internal: 70 } as const;
+
+export type ErrorCode =
+  // usage and input (exit 2)
+  | 'USAGE'
+  | 'INPUT_NOT_FOUND'
+  | 'INPUT_TOO_LARGE'
+  | 'INPUT_YAML'
+  | 'INPUT_INVALID'
+  | 'CSV_NO_OPERATOR_DEPLOYMENT'
+  | 'CSV_NO_RELEASE_VERSION'
+  | 'CSV_CONFLICT'
+  | 'OSV_INVALID'
+  | 'NODESET_INVALID'
+  | 'NODESET_UNKNOWN'
+  | 'CONTROLPLANE_INVALID'
+  | 'CUSTOM_IMAGES_INVALID'
+  | 'PLAN_INVALID'
+  | 'NAME_INVALID'
+  // policy refusals (exit 1: the inputs were read fine, the update is not allowed)
+  | 'POLICY_NO_DEFAULTS'
+  | 'POLICY_TARGET_NOT_AVAILABLE'
+  | 'POLICY_ROLLBACK'
+  | 'POLICY_MAJOR'
+  | 'POLICY_NOTHING_TO_DO'
+  | 'POLICY_CUSTOM_IMAGES_UNCHANGED'
+  | 'POLICY_NOT_DEPLOYED'
+  // side effects (exit 1)
+  | 'GIT_FAILED'
+  | 'GIT_DIRTY'
+  | 'GIT_PUSH_REJECTED'
+  | 'RENDER_INVALID'
+  | 'SECRET_REFUSED';
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE',
+  'INPUT_NOT_FOUND',
+  'INPUT_TOO_LARGE',
+  'INPUT_YAML',
+  'INPUT_INVALID',
+  'CSV_NO_OPERATOR_DEPLOYMENT',
+  'CSV_NO_RELEASE_VERSION',
+  'CSV_CONFLICT',
+  'OSV_INVALID',
+  'NODESET_INVALID',
+  'NODESET_UNKNOWN',
+  'CONTROLPLANE_INVALID',
+  'CUSTOM_IMAGES_INVALID',
+  'PLAN_INVALID',
+  'NAME_INVALID',
+]);
+
+/** Where in an input a problem sits: the file and the path inside the document. */
+export interface Location {
+  readonly file?: string;
+  /** Document index in a multi-document file (0-based). */
+  readonly document?: number;
+  /** Path inside the object, e.g. `spec.install.spec.deployments[0]`. */
+  readonly path?: string;
+}
+
+export function formatLocation(loc: Location): string {
+  const parts: string[] = [];
+  if (loc.file !== undefined) parts.push(loc.file);
+  if (loc.document !== undefined && loc.document > 0) parts.push(`document ${loc.document + 1}`);
+  if (loc.path !== undefined && loc.path !== '') parts.push(loc.path);
+  return parts.join(': ');
+}
+
+export class OsvError extends Error {
+  readonly code: ErrorCode;
+  readonly location: Location | undefined;
+  readonly hint: string | undefined;
+  readonly details: readonly string[];
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { location?: Location; hint?: string; details?: readonly string[]; cause?: unknown } = {},
+  ) {
+    const where = opts.location ? formatLocation(opts.location) : '';
+    super(where ? `${where}: ${message}` : message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'OsvError';
+    this.code = code;
+    this.location = opts.location;
+    this.hint = opts.hint;
+    this.details = opts.details ?? [];
+  }
+
+  get exitCode(): number {
+    return USAGE_CODES.has(this.code) ? EXIT.usage : EXIT.failure;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.location ? { location: this.location } : {}),
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.details.length ? { details: this.details } : {}),
+    };
+  }
+}
+
+export function isOsvError(e: unknown): e is OsvError {
+  return e instanceof OsvError;
+}
