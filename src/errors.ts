@@ -94,6 +94,8 @@ export class OsvError extends Error {
   }
 
   get exitCode(): number {
+    // "already at that version" is an answer, not a failure
+    if (this.code === 'POLICY_NOTHING_TO_DO') return EXIT.ok;
     return USAGE_CODES.has(this.code) ? EXIT.usage : EXIT.failure;
   }
 

@@ -1,0 +1,50 @@
+/**
+ * The osv-gitops command line. Every command lives in its own file; errors are handled once here:
+ * known errors print their message (and hint) without a stack and exit by contract
+ * (0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 70 internal).
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, isOsvError } from '../errors.js';
+import { processIo, type CliIo } from './io.js';
+import { registerPlan } from './plan.js';
+
+const VERSION = '0.1.0';
+
+function jsonRequested(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
+/** Run the CLI with `argv` (without node and the script); returns the exit code. */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number) => (exitCode = code);
+  const program = new Command('osv-gitops')
+    .description('Run an OpenStack-on-Kubernetes minor update through Git: plan, render and gate every phase.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  registerPlan(program, io, setExit);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exitCode 0
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (isOsvError(e)) {
+      if (jsonRequested(argv)) io.stdout(JSON.stringify({ error: e.toJSON() }, null, 2) + '\n');
+      const label = e.exitCode === EXIT.ok ? '' : `error [${e.code}]: `;
+      io.stderr(`${label}${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}${e.details.map((d) => `  - ${d}\n`).join('')}`);
+      return e.exitCode;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.stderr(`internal error: ${err.stack ?? err.message}\nThis is a bug in osv-gitops; please report it with the command you ran.\n`);
+    return EXIT.internal;
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = await run(argv);
+}

@@ -1,0 +1,82 @@
+/** `osv-gitops plan`: from the inputs to a verified update plan, as a table or as JSON. */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { shortChange, shortImage } from '../images/diff.js';
+import type { UpdatePlan } from '../plan/types.js';
+import { addInputOptions, planFromFlags, type InputFlags } from './inputs.js';
+import { paint, table, type CliIo } from './io.js';
+
+interface PlanFlags extends InputFlags {
+  readonly json?: boolean;
+  readonly output?: string;
+  readonly allImages?: boolean;
+}
+
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): string {
+  const v = plan.versions;
+  let out = `${paint(io, 'bold', 'Update')} ${v.deployed} → ${v.target}  (OpenStackVersion ${plan.namespace}/${plan.openStackVersion}, plan ${plan.id})\n`;
+  out += `Target images from: ${plan.imageSource.detail}\n`;
+  out += `Deployed images from: ${plan.currentImagesFrom}\n`;
+  out += `OVN: ${plan.ovnEnabled ? (plan.ovnImageChanged ? 'enabled, controller image changes' : 'enabled, controller image unchanged') : 'disabled'}\n\n`;
+  out += paint(io, 'bold', 'Phases') + '\n';
+  out += table(
+    plan.phases.map((p) => [String(p.index).padStart(2, '0'), p.id, p.git.summary, p.gate.summary, p.durationClass]),
+    ['#', 'phase', 'what Git gets', 'gate', 'duration'],
+  );
+  const s = plan.diffSummary;
+  const shown = plan.imageDiff.filter((d) => allImages || d.change !== 'unchanged');
+  out += `\n${paint(io, 'bold', 'Images')} (${s.changed} changed, ${s.added} added, ${s.removed} removed, ${s.unchanged} unchanged${allImages ? '' : '; --all-images lists the unchanged'})\n`;
+  out += table(
+    shown.map((d) => [
+      d.service,
+      d.backend !== undefined ? `${d.field}[${d.backend}]` : d.field,
+      d.change,
+      d.change === 'unchanged' ? shortImage(d.to) : shortChange(d.from, d.to),
+      d.phases.join(',') || '(not rolled out)',
+    ]),
+    ['service', 'field', 'change', 'old → new', 'rolls out in'],
+  );
+  if (plan.warnings.length) {
+    out += `\n${paint(io, 'yellow', 'Warnings')}\n` + plan.warnings.map((w) => `- [${w.code}] ${w.message}\n`).join('');
+  }
+  const notes = [...plan.notes, ...plan.phases.flatMap((p) => p.notes.map((n) => `${p.id}: ${n}`))];
+  if (notes.length) out += `\nNotes\n` + notes.map((n) => `- ${n}\n`).join('');
+  return out;
+}
+
+export function registerPlan(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const cmd = program
+    .command('plan')
+    .summary('compute and check the update plan (no cluster, no Git)')
+    .description(
+      'Read the operator CSV and the OpenStackVersion, compute exactly the images the operator will deploy,\n' +
+        'check that the update is allowed, and print the ordered phases with their gates and the image diff.',
+    );
+  addInputOptions(cmd, { savedPlan: false })
+    .option('--json', 'print the plan as JSON on stdout')
+    .option('--output <file>', 'write the plan as JSON to a file (render/commit read it with --plan)')
+    .option('--all-images', 'list unchanged images too')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  osv-gitops plan --example\n' +
+        '  osv-gitops plan --csv csv.yaml --openstack-version osv.yaml --nodesets nodesets/ --controlplane cp.yaml\n' +
+        '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n',
+    )
+    .action((flags: PlanFlags) => {
+      const plan = planFromFlags(flags, io);
+      if (flags.output !== undefined) {
+        writeFileSync(resolve(io.cwd, flags.output), stableJson(plan));
+        io.stderr(`plan ${plan.id} written to ${flags.output}\n`);
+      }
+      if (flags.json) io.stdout(stableJson(plan));
+      else if (flags.output === undefined) io.stdout(formatPlan(plan, io, flags.allImages));
+      else io.stderr(formatPlan(plan, io, flags.allImages));
+      setExit(0);
+    });
+}

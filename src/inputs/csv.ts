@@ -1,0 +1,167 @@
+/**
+ * The openstack-operator ClusterServiceVersion as users have it (`oc get csv -o yaml`, a bundle
+ * file, a List or several documents). The release version and the image list live on the env of
+ * the init deployment, which forwards them to the manager it creates (facts §3.1, §3.3, §8.1).
+ */
+import { OsvError } from '../errors.js';
+import { isImageEnvName } from '../images/defaults.js';
+import { Field } from './field.js';
+import { readObjects, type SourcedObject } from './yaml.js';
+
+export const INIT_DEPLOYMENT = 'openstack-operator-controller-init';
+export const MANAGER_DEPLOYMENT = 'openstack-operator-controller-manager';
+const CSV_EPOCH_APPEND = 'csvEpochAppend';
+
+export interface CsvInput {
+  readonly file: string;
+  readonly name: string;
+  /** `status.phase` when the CSV came from a cluster (`Succeeded`, `Installing`, …). */
+  readonly phase: string | undefined;
+  readonly deployment: string;
+  readonly container: string;
+  /** The version as the operator computes it (with the csvEpochAppend suffix when that scheme applies). */
+  readonly releaseVersion: string;
+  /** `OPENSTACK_RELEASE_VERSION` as written in the CSV. */
+  readonly rawReleaseVersion: string;
+  /** The image variables the OpenStackVersion controller will see, by name. */
+  readonly imageEnv: Readonly<Record<string, string>>;
+  /** What was read but deliberately not used, and why (never silent). */
+  readonly notes: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+interface EnvVar {
+  readonly name: string;
+  readonly value: string | undefined;
+  readonly valueFrom: boolean;
+}
+
+interface ContainerEnv {
+  readonly deployment: string;
+  readonly container: string;
+  readonly env: readonly EnvVar[];
+  readonly where: Field;
+}
+
+function containersOf(csv: Field): ContainerEnv[] {
+  const out: ContainerEnv[] = [];
+  for (const dep of csv.get('spec').get('install').get('spec').get('deployments').list()) {
+    const depName = dep.get('name').optString() ?? '';
+    const containers = dep.get('spec').get('template').get('spec').get('containers').list();
+    for (const c of containers) {
+      const env = c.get('env').list().map((e) => ({
+        name: e.get('name').string('env name'),
+        value: e.get('value').optString(),
+        valueFrom: e.get('valueFrom').exists,
+      }));
+      out.push({ deployment: depName, container: c.get('name').optString() ?? '', env, where: c });
+    }
+  }
+  return out;
+}
+
+// epoch suffix of the CSV name, e.g. openstack-operator.v1.0.0-0.1234567890.p → .1234567890.p (facts §3.1)
+const EPOCH_RE = /\.[0-9]{10,}\.p/;
+
+export function applyReleaseVersionScheme(version: string, scheme: string | undefined, csvName: string): string {
+  if (scheme !== CSV_EPOCH_APPEND) return version;
+  const m = EPOCH_RE.exec(csvName);
+  return m ? version + m[0] : version;
+}
+
+function pickCsv(objects: SourcedObject[], file: string): SourcedObject {
+  const csvs = objects.filter((o) => o.value['kind'] === 'ClusterServiceVersion');
+  if (csvs.length === 0) {
+    const kinds = [...new Set(objects.map((o) => String(o.value['kind'] ?? '?')))].join(', ') || 'nothing';
+    throw new OsvError('INPUT_INVALID', `no ClusterServiceVersion found (the file holds: ${kinds})`, {
+      location: { file },
+      hint: 'Pass `oc get csv <openstack-operator CSV> -o yaml`, or the bundle CSV file.',
+    });
+  }
+  const withRelease = csvs.filter((o) => JSON.stringify(o.value).includes('"OPENSTACK_RELEASE_VERSION"'));
+  const candidates = withRelease.length > 0 ? withRelease : csvs;
+  const names = new Set(candidates.map((o) => String((o.value['metadata'] as Record<string, unknown> | undefined)?.['name'])));
+  if (names.size > 1) {
+    throw new OsvError('CSV_CONFLICT', `several operator CSVs found: ${[...names].sort().join(', ')}`, {
+      location: { file },
+      hint: 'Pass the one CSV of the openstack-operator you are updating to.',
+    });
+  }
+  return candidates[0] as SourcedObject;
+}
+
+export function loadCsv(file: string): CsvInput {
+  const obj = pickCsv(readObjects(file, 'the CSV'), file);
+  const csv = Field.of(obj, 'INPUT_INVALID');
+  const name = csv.get('metadata').get('name').string('metadata.name');
+  const containers = containersOf(csv);
+  if (containers.length === 0) {
+    csv.get('spec').get('install').get('spec').get('deployments').fail(
+      'no operator deployments in spec.install.spec.deployments',
+      'This looks like a CSV base without an install strategy; pass the CSV of an installed operator or a built bundle.',
+    );
+  }
+  const hasRelease = (c: ContainerEnv) => c.env.some((e) => e.name === 'OPENSTACK_RELEASE_VERSION');
+  // the init deployment is what OLM installs today; older bundles put the env on the manager directly
+  const rank = (c: ContainerEnv) => (c.deployment === INIT_DEPLOYMENT ? 0 : c.deployment === MANAGER_DEPLOYMENT ? 1 : 2);
+  const chosen = containers.filter(hasRelease).sort((a, b) => rank(a) - rank(b))[0];
+  if (!chosen) {
+    throw new OsvError('CSV_NO_RELEASE_VERSION', 'no container of the operator deployments sets OPENSTACK_RELEASE_VERSION', {
+      location: { file, document: obj.document, path: 'spec.install.spec.deployments' },
+      hint: `Expected it on the ${INIT_DEPLOYMENT} deployment (facts §3.1); without it the operator cannot announce a version.`,
+    });
+  }
+  const env: Record<string, string> = {};
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  for (const e of chosen.env) {
+    if (e.value === undefined) {
+      if (e.valueFrom && (isImageEnvName(e.name) || e.name === 'OPENSTACK_RELEASE_VERSION')) {
+        warnings.push(`${e.name} uses valueFrom; its value cannot be read from the CSV and is left out`);
+      }
+      continue;
+    }
+    env[e.name] = e.value;
+  }
+  const raw = env['OPENSTACK_RELEASE_VERSION'];
+  if (raw === undefined || raw.trim() === '') {
+    throw new OsvError('CSV_NO_RELEASE_VERSION', 'OPENSTACK_RELEASE_VERSION is empty', {
+      location: { ...chosen.where.location, path: `${chosen.where.location.path}.env` },
+    });
+  }
+  const scheme = env['OPENSTACK_RELEASE_VERSION_SCHEME'];
+  const fromInit = chosen.deployment === INIT_DEPLOYMENT;
+  if (scheme === CSV_EPOCH_APPEND && fromInit) {
+    warnings.push(
+      'OPENSTACK_RELEASE_VERSION_SCHEME=csvEpochAppend is set on the init deployment; the upstream init operator does not forward it to the manager, so the announced version may lack the epoch suffix',
+    );
+  }
+  const imageEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!isImageEnvName(k)) continue;
+    if (k.endsWith('_OPERATOR_MANAGER_IMAGE_URL')) {
+      continue; // operator images: consumed by the init operator, never reach OpenStackVersion (facts §3.5)
+    }
+    if (fromInit && !k.startsWith('RELATED_IMAGE_')) {
+      // facts §3.3: the init operator forwards only RELATED_IMAGE_* to the manager
+      notes.push(`${k} is on ${INIT_DEPLOYMENT}, which does not forward TEST_* variables: the operator leaves that image unset`);
+      continue;
+    }
+    imageEnv[k] = v;
+  }
+  const operatorImages = Object.keys(env).filter((k) => k.endsWith('_OPERATOR_MANAGER_IMAGE_URL')).length;
+  if (operatorImages > 0) notes.push(`${operatorImages} operator images (*_OPERATOR_MANAGER_IMAGE_URL) belong to the operators, not to OpenStackVersion`);
+  const phase = csv.get('status').get('phase').optString();
+  return {
+    file,
+    name,
+    phase,
+    deployment: chosen.deployment,
+    container: chosen.container,
+    rawReleaseVersion: raw,
+    releaseVersion: applyReleaseVersionScheme(raw, scheme, name),
+    imageEnv,
+    notes,
+    warnings,
+  };
+}

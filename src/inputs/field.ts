@@ -1,0 +1,93 @@
+/**
+ * A small typed accessor over parsed YAML that knows where it is, so that every validation
+ * error names the file, the document and the path inside it.
+ */
+import { OsvError, type ErrorCode, type Location } from '../errors.js';
+import { describe, isRecord, type SourcedObject } from './yaml.js';
+
+export class Field {
+  constructor(
+    readonly value: unknown,
+    readonly location: Location,
+    private readonly code: ErrorCode,
+  ) {}
+
+  static of(obj: SourcedObject, code: ErrorCode): Field {
+    return new Field(obj.value, { file: obj.file, document: obj.document, path: obj.path }, code);
+  }
+
+  get exists(): boolean {
+    return this.value !== undefined && this.value !== null;
+  }
+
+  private child(segment: string, value: unknown): Field {
+    const base = this.location.path ?? '';
+    const path = segment.startsWith('[') ? `${base}${segment}` : base ? `${base}.${segment}` : segment;
+    return new Field(value, { ...this.location, path }, this.code);
+  }
+
+  fail(message: string, hint?: string): never {
+    throw new OsvError(this.code, message, { location: this.location, ...(hint ? { hint } : {}) });
+  }
+
+  get(key: string): Field {
+    if (!this.exists) return this.child(key, undefined);
+    if (!isRecord(this.value)) this.fail(`expected a mapping, found ${describe(this.value)}`);
+    return this.child(key, Object.hasOwn(this.value, key) ? this.value[key] : undefined);
+  }
+
+  /** A string, or a number/boolean rendered as the text YAML would have held (`18` → `"18"`). */
+  optString(): string | undefined {
+    const v = this.value;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    return this.fail(`expected a string, found ${describe(v)}`);
+  }
+
+  string(what = 'a value'): string {
+    const s = this.optString();
+    if (s === undefined || s === '') this.fail(`missing ${what}`);
+    return s;
+  }
+
+  optNumber(): number | undefined {
+    const v = this.value;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+    return this.fail(`expected a number, found ${describe(v)}`);
+  }
+
+  optBoolean(): boolean | undefined {
+    const v = this.value;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    return this.fail(`expected true or false, found ${describe(v)}`);
+  }
+
+  list(): Field[] {
+    if (!this.exists) return [];
+    if (!Array.isArray(this.value)) this.fail(`expected a list, found ${describe(this.value)}`);
+    return this.value.map((v, i) => this.child(`[${i}]`, v));
+  }
+
+  entries(): [string, Field][] {
+    if (!this.exists) return [];
+    if (!isRecord(this.value)) this.fail(`expected a mapping, found ${describe(this.value)}`);
+    return Object.keys(this.value)
+      .sort()
+      .map((k) => [k, this.child(k, (this.value as Record<string, unknown>)[k])]);
+  }
+
+  /** A map of string values (e.g. `cinderVolumeImages`), keys sorted. */
+  stringMap(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, f] of this.entries()) {
+      const s = f.optString();
+      if (s !== undefined) out[k] = s;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The `OpenStackVersion`: the live object (`oc get openstackversion -o yaml`, spec + status), or
+ * only its spec as the GitOps repository holds it.
+ */
+import { OsvError } from '../errors.js';
+import type { ContainerDefaults } from '../images/defaults.js';
+import type { ImageSet } from '../images/image-set.js';
+import { Field } from './field.js';
+import { parseImageSet } from './custom-images.js';
+import { readObjects, type SourcedObject } from './yaml.js';
+
+export const SKIP_CUSTOM_IMAGES_ANNOTATION = 'core.openstack.org/skip-custom-images-validation';
+
+export interface Condition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly severity?: string;
+  readonly message?: string;
+  readonly lastTransitionTime?: string;
+}
+
+export interface OpenStackVersionStatus {
+  readonly observedGeneration: number | undefined;
+  readonly availableVersion: string | undefined;
+  readonly deployedVersion: string | undefined;
+  readonly containerImages: ImageSet | undefined;
+  readonly containerImageVersionDefaults: Readonly<Record<string, ContainerDefaults>>;
+  readonly trackedCustomImages: Readonly<Record<string, ImageSet>>;
+  readonly conditions: readonly Condition[];
+}
+
+export interface OpenStackVersionInput {
+  readonly file: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly generation: number | undefined;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly targetVersion: string;
+  readonly customImages: ImageSet;
+  /** Undefined when only the spec was given (a file from the GitOps repository). */
+  readonly status: OpenStackVersionStatus | undefined;
+  readonly warnings: readonly string[];
+}
+
+export function parseConditions(f: Field): Condition[] {
+  return f.list().map((c) => {
+    const reason = c.get('reason').optString();
+    const severity = c.get('severity').optString();
+    const message = c.get('message').optString();
+    const lastTransitionTime = c.get('lastTransitionTime').optString();
+    return {
+      type: c.get('type').string('condition type'),
+      status: c.get('status').string('condition status'),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(severity !== undefined ? { severity } : {}),
+      ...(message !== undefined ? { message } : {}),
+      ...(lastTransitionTime !== undefined ? { lastTransitionTime } : {}),
+    };
+  });
+}
+
+export function parseOpenStackVersion(obj: SourcedObject): OpenStackVersionInput {
+  const osv = Field.of(obj, 'OSV_INVALID');
+  const meta = osv.get('metadata');
+  const name = meta.get('name').string('metadata.name');
+  const spec = osv.get('spec');
+  if (!spec.exists) spec.fail('missing spec');
+  const targetVersion = spec.get('targetVersion').string('spec.targetVersion');
+  const custom = parseImageSet(spec.get('customContainerImages'), 'spec');
+  const warnings = [...custom.warnings];
+  const st = osv.get('status');
+  let status: OpenStackVersionStatus | undefined;
+  if (st.exists) {
+    const defaults: Record<string, ContainerDefaults> = {};
+    for (const [version, d] of st.get('containerImageVersionDefaults').entries()) defaults[version] = d.stringMap();
+    const tracked: Record<string, ImageSet> = {};
+    for (const [version, t] of st.get('trackedCustomImages').entries()) tracked[version] = parseImageSet(t, 'spec').images;
+    const ci = st.get('containerImages');
+    status = {
+      observedGeneration: st.get('observedGeneration').optNumber(),
+      availableVersion: st.get('availableVersion').optString(),
+      deployedVersion: st.get('deployedVersion').optString(),
+      containerImages: ci.exists ? parseImageSet(ci, 'status').images : undefined,
+      containerImageVersionDefaults: defaults,
+      trackedCustomImages: tracked,
+      conditions: parseConditions(st.get('conditions')),
+    };
+  }
+  return {
+    file: obj.file,
+    name,
+    namespace: meta.get('namespace').optString(),
+    generation: meta.get('generation').optNumber(),
+    annotations: meta.get('annotations').stringMap(),
+    targetVersion,
+    customImages: custom.images,
+    status,
+    warnings,
+  };
+}
+
+export function loadOpenStackVersion(file: string): OpenStackVersionInput {
+  const objs = readObjects(file, 'the OpenStackVersion').filter((o) => o.value['kind'] === 'OpenStackVersion');
+  if (objs.length === 0) {
+    throw new OsvError('OSV_INVALID', 'no OpenStackVersion found', {
+      location: { file },
+      hint: 'Pass `oc get openstackversion -o yaml`, or the OpenStackVersion file of your GitOps repository.',
+    });
+  }
+  if (objs.length > 1) {
+    // the webhook allows one per namespace (facts §2)
+    throw new OsvError('OSV_INVALID', `${objs.length} OpenStackVersion objects found; the operator allows one per namespace`, {
+      location: { file },
+    });
+  }
+  return parseOpenStackVersion(objs[0]!);
+}
