@@ -79,7 +79,7 @@ export function buildPhases(ctx: PhaseContext): PhasePlan[] {
   const osv: ObjectRef = { kind: 'OpenStackVersion', name: ctx.osvName };
   const cp: ObjectRef = { kind: 'OpenStackControlPlane', name: ctx.cpName };
   const o = ctx.options;
-  const allWithNodes = ctx.batches.flat();
+  const allWithNodes = ctx.batches.flat().sort();
   const phases: Omit<PhasePlan, 'index'>[] = [];
   const errorOn = (type: string) => `OpenStackVersion/${ctx.osvName} ${type}=False with reason Error`;
   const deploymentFails = 'a deployment fails (DeploymentReady=False, severity Error, e.g. BackoffLimitExceeded)';
