@@ -101,7 +101,30 @@ function at(io: CliIo, p: string): string {
   return isAbsolute(p) ? p : resolve(io.cwd, p);
 }
 
-export function planFromFlags(f: InputFlags, io: CliIo): UpdatePlan {
+export interface LoadedUpdate {
+  readonly plan: UpdatePlan;
+  /** The manifests render carries through unchanged. */
+  readonly controlPlane?: Readonly<Record<string, unknown>>;
+  readonly nodeSets: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** The plan and the manifests to carry: from the input flags, or a saved plan plus the manifests. */
+export function loadUpdate(f: InputFlags, io: CliIo): LoadedUpdate {
+  const ex = f.example ? exampleDir() : undefined;
+  const pick = (flag: string | undefined, exampleFile: string) => (flag !== undefined ? at(io, flag) : ex ? join(ex, exampleFile) : undefined);
+  const cpFile = pick(f.controlplane, 'controlplane.yaml');
+  const nsPath = pick(f.nodesets, 'nodesets');
+  const controlPlane = cpFile ? loadControlPlane(cpFile) : undefined;
+  const nodeSets = nsPath ? loadNodeSets(nsPath) : [];
+  const plan = f.plan !== undefined ? readSavedPlan(at(io, f.plan)) : planFromFlags(f, io, { controlPlane, nodeSets });
+  return { plan, ...(controlPlane ? { controlPlane: controlPlane.manifest } : {}), nodeSets: nodeSets.map((n) => n.manifest) };
+}
+
+export function planFromFlags(
+  f: InputFlags,
+  io: CliIo,
+  loaded?: { controlPlane: ReturnType<typeof loadControlPlane> | undefined; nodeSets: ReturnType<typeof loadNodeSets> },
+): UpdatePlan {
   if (f.plan !== undefined) return readSavedPlan(at(io, f.plan));
   const ex = f.example ? exampleDir() : undefined;
   const pick = (flag: string | undefined, exampleFile: string) => (flag !== undefined ? at(io, flag) : ex ? join(ex, exampleFile) : undefined);
@@ -117,9 +140,9 @@ export function planFromFlags(f: InputFlags, io: CliIo): UpdatePlan {
     {
       openStackVersion: loadOpenStackVersion(osvFile),
       ...(csvFile ? { csv: loadCsv(csvFile) } : {}),
-      ...(cpFile ? { controlPlane: loadControlPlane(cpFile) } : {}),
+      ...(loaded?.controlPlane ? { controlPlane: loaded.controlPlane } : !loaded && cpFile ? { controlPlane: loadControlPlane(cpFile) } : {}),
       ...(customFile ? { customImages: loadCustomImages(customFile) } : {}),
-      nodeSets: nsPath ? loadNodeSets(nsPath) : [],
+      nodeSets: loaded ? loaded.nodeSets : nsPath ? loadNodeSets(nsPath) : [],
     },
     planOptions(f),
   );

@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, isOsvError } from '../errors.js';
 import { processIo, type CliIo } from './io.js';
 import { registerPlan } from './plan.js';
+import { registerRender } from './render.js';
+import { registerCommit } from './commit.js';
 
 const VERSION = '0.1.0';
 
@@ -25,6 +27,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerPlan(program, io, setExit);
+  registerRender(program, io, setExit);
+  registerCommit(program, io, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;

@@ -1,0 +1,81 @@
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import type { Construct } from 'constructs';
+import * as kplus from 'cdk8s-plus-28';
+
+export interface GateJobChartProps {
+  readonly namespace: string;
+  /** Job name: unique per version and phase (Jobs are immutable). */
+  readonly name: string;
+  readonly openStackVersion: string;
+  readonly targetVersion: string;
+  /** The OpenStackVersion condition to wait for. */
+  readonly condition: string;
+  /** Also wait for `status.deployedVersion` = target. @default false */
+  readonly requireDeployedVersion?: boolean;
+  readonly deadlineSeconds: number;
+  /** An image with `sh` and `kubectl` (or `oc`). */
+  readonly image: string;
+}
+
+// Waits until the live OpenStackVersion carries our target, the operator has observed its
+// generation, and the condition is True; fails on the condition's Error reason (DESIGN.md gate rules).
+const GATE_SCRIPT = `set -u
+end=$(( $(date +%s) + DEADLINE ))
+cli=kubectl; command -v kubectl >/dev/null 2>&1 || cli=oc
+while :; do
+  out=$($cli get openstackversion "$OSV" -n "$NS" -o jsonpath="{.spec.targetVersion}|{.metadata.generation}|{.status.observedGeneration}|{.status.conditions[?(@.type==\\"$COND\\")].status}|{.status.conditions[?(@.type==\\"$COND\\")].reason}|{.status.deployedVersion}|" 2>/dev/null) || out=""
+  IFS='|'; set -- $out; unset IFS
+  if [ "\${1:-}" = "$TARGET" ] && [ -n "\${2:-}" ] && [ "\${2:-}" = "\${3:-}" ]; then
+    if [ "\${4:-}" = True ] && { [ "$NEED_DEPLOYED" != true ] || [ "\${6:-}" = "$TARGET" ]; }; then echo "gate passed: $COND=True"; exit 0; fi
+    if [ "\${4:-}" = False ] && [ "\${5:-}" = Error ]; then echo "gate failed: $COND=False reason Error"; exit 1; fi
+  fi
+  echo "waiting: targetVersion=\${1:-?} generation=\${2:-?} observed=\${3:-?} $COND=\${4:-missing} reason=\${5:-}"
+  [ "$(date +%s)" -ge "$end" ] && { echo "gate deadline passed"; exit 1; }
+  sleep 15
+done`;
+
+/**
+ * A Job that ends only when an `OpenStackVersion` condition holds, so an Argo CD sync wave can wait
+ * on it (conventions d6). Least privilege: a ServiceAccount that may only read OpenStackVersions.
+ */
+export class GateJobChart extends Chart {
+  constructor(scope: Construct, id: string, props: GateJobChartProps) {
+    super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
+    const account = `osv-gitops-gate`;
+    const sa = new kplus.ServiceAccount(this, 'sa', { metadata: { name: account }, automountToken: false });
+    const role = new kplus.Role(this, 'role', { metadata: { name: account } });
+    role.allow(['get', 'list', 'watch'], kplus.ApiResource.custom({ apiGroup: 'core.openstack.org', resourceType: 'openstackversions' }));
+    const binding = new kplus.RoleBinding(this, 'binding', { metadata: { name: account }, role });
+    binding.addSubjects(sa);
+    const job = new kplus.Job(this, 'job', {
+      metadata: { name: props.name, annotations: { 'argocd.argoproj.io/sync-options': 'Replace=false' } },
+      serviceAccount: sa,
+      automountServiceAccountToken: true,
+      backoffLimit: 0,
+      activeDeadline: Duration.seconds(props.deadlineSeconds + 60),
+      containers: [
+        {
+          name: 'gate',
+          image: props.image,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          command: ['/bin/sh', '-c', GATE_SCRIPT],
+          envVariables: {
+            OSV: kplus.EnvValue.fromValue(props.openStackVersion),
+            NS: kplus.EnvValue.fromValue(props.namespace),
+            TARGET: kplus.EnvValue.fromValue(props.targetVersion),
+            COND: kplus.EnvValue.fromValue(props.condition),
+            NEED_DEPLOYED: kplus.EnvValue.fromValue(props.requireDeployedVersion ? 'true' : 'false'),
+            DEADLINE: kplus.EnvValue.fromValue(String(props.deadlineSeconds)),
+          },
+          resources: {
+            cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+            memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
+          },
+          securityContext: { user: 65532, group: 65532, readOnlyRootFilesystem: true },
+        },
+      ],
+    });
+    // no construct-path label: output must not carry cdk8s hashes
+    ApiObject.of(job).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * plan → manifests. Pure: builds cdk8s charts in memory and returns the files to write, in a
+ * stable order, as text. Every phase renders the whole desired state of the namespace at that
+ * phase (DESIGN.md, "Two delivery modes"), so an agent that prunes can apply any phase alone.
+ */
+import { App, type Chart } from 'cdk8s';
+import { posix } from 'node:path';
+import { ArgoApplicationsChart, ArgoHealthConfigChart } from '../../charts/argocd-chart.js';
+import { CarriedObjectsChart } from '../../charts/carried-objects-chart.js';
+import { DataPlaneDeploymentsChart } from '../../charts/dataplane-deployments-chart.js';
+import { FluxChart, type FluxPhase } from '../../charts/flux-chart.js';
+import { GateJobChart } from '../../charts/gate-job-chart.js';
+import { OpenStackVersionChart } from '../../charts/openstack-version-chart.js';
+import { OsvError } from '../errors.js';
+import { dataPlaneDeploymentExprs, openStackVersionGateExprs, type FluxHealthCheckExpr } from '../health/cel.js';
+import { isOpenStackVersionGate } from '../health/annotations.js';
+import { versionSlug } from '../plan/names.js';
+import type { PhasePlan, UpdatePlan } from '../plan/types.js';
+import { findSecrets } from '../validate/secrets.js';
+import { toYaml } from './yaml-out.js';
+
+export type Engine = 'flux' | 'argocd' | 'plain';
+
+export interface RenderInputs {
+  readonly plan: UpdatePlan;
+  /** The user's OpenStackControlPlane manifest, carried through unchanged. */
+  readonly controlPlane?: Readonly<Record<string, unknown>>;
+  /** The nodeset manifests the repository holds. */
+  readonly nodeSets?: readonly Readonly<Record<string, unknown>>[];
+}
+
+export interface RenderOptions {
+  readonly engine: Engine;
+  /** Path of the output folder inside the Git repository, for agent paths. @default '.' */
+  readonly repoPath?: string;
+  readonly flux?: { readonly namespace?: string; readonly source?: string };
+  readonly argo?: { readonly namespace?: string; readonly project?: string; readonly repoURL?: string; readonly revision?: string };
+  /** Image with sh + kubectl for the Argo CD gate Jobs. */
+  readonly gateImage?: string;
+}
+
+export interface RenderedFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+export const DEFAULT_GATE_IMAGE = 'quay.io/openshift/origin-cli:4.18';
+
+/** The OpenStackVersion condition a phase waits for, and whether it also needs deployedVersion. */
+export function phaseGateCondition(phase: PhasePlan): { condition: string; requireDeployedVersion: boolean } | undefined {
+  const cond = phase.gate.checks.find((c) => c.kind === 'condition' && c.object.kind === 'OpenStackVersion');
+  if (!cond || cond.kind !== 'condition') return undefined;
+  const requireDeployedVersion = phase.gate.checks.some((c) => c.kind === 'field' && c.path === 'status.deployedVersion' && !c.negate);
+  return { condition: cond.type, requireDeployedVersion };
+}
+
+/** Phases that own a folder: from the one that sets the target version on (preflight changes nothing). */
+export function renderedPhases(plan: UpdatePlan): PhasePlan[] {
+  const first = plan.phases.findIndex((p) => p.git.setsTargetVersion);
+  return first < 0 ? [] : plan.phases.slice(first);
+}
+
+export function phaseDirName(p: PhasePlan): string {
+  return `${String(p.index).padStart(2, '0')}-${p.id}`;
+}
+
+function synthObjects(build: (app: App) => Chart[]): Record<string, unknown>[] {
+  const app = new App({ outdir: '.' });
+  return build(app).flatMap((c) => c.toJson() as Record<string, unknown>[]);
+}
+
+function fileName(obj: Record<string, unknown>): string {
+  const meta = obj['metadata'] as { name?: string } | undefined;
+  return `${String(obj['kind']).toLowerCase()}-${meta?.name ?? 'unnamed'}.yaml`;
+}
+
+interface PhaseSetOptions {
+  readonly engine: Engine;
+  /** The OpenStackVersion health-gate annotation value (Argo CD). */
+  readonly healthGate?: string;
+  readonly gateJob?: { readonly image: string };
+}
+
+/** The whole desired state at one phase: OpenStackVersion, control plane, nodesets, deployments so far. */
+export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: PhaseSetOptions): Record<string, unknown>[] {
+  const plan = inputs.plan;
+  const deployments = plan.phases.filter((p) => p.index <= phase.index).flatMap((p) => p.git.deployments);
+  const noPrune: Record<string, string> =
+    opts.engine === 'argocd'
+      ? { 'argocd.argoproj.io/sync-options': 'Prune=false' }
+      : opts.engine === 'flux'
+        ? { 'kustomize.toolkit.fluxcd.io/prune': 'Disabled' }
+        : {};
+  const gate = phaseGateCondition(phase);
+  const objects = synthObjects((app) => {
+    const charts: Chart[] = [
+      new OpenStackVersionChart(app, 'version', {
+        name: plan.openStackVersion,
+        namespace: plan.namespace,
+        targetVersion: plan.versions.target,
+        customContainerImages: plan.customContainerImages,
+        skipCustomImagesValidation: plan.skipCustomImagesValidation,
+        ...(opts.healthGate ? { healthGate: opts.healthGate } : {}),
+      }),
+    ];
+    const carried = [...(inputs.controlPlane ? [inputs.controlPlane] : []), ...(inputs.nodeSets ?? [])];
+    if (carried.length) charts.push(new CarriedObjectsChart(app, 'carried', { objects: carried, namespace: plan.namespace }));
+    if (deployments.length) {
+      charts.push(new DataPlaneDeploymentsChart(app, 'dataplane', { namespace: plan.namespace, deployments, ...(Object.keys(noPrune).length ? { annotations: noPrune } : {}) }));
+    }
+    if (opts.gateJob && gate) {
+      charts.push(
+        new GateJobChart(app, 'gate', {
+          namespace: plan.namespace,
+          name: `osv-gate-${versionSlug(plan.versions.target)}-${String(phase.index).padStart(2, '0')}`.slice(0, 63).replace(/-+$/, ''),
+          openStackVersion: plan.openStackVersion,
+          targetVersion: plan.versions.target,
+          condition: gate.condition,
+          requireDeployedVersion: gate.requireDeployedVersion,
+          deadlineSeconds: phase.gate.deadlineSeconds,
+          image: opts.gateJob.image,
+        }),
+      );
+    }
+    return charts;
+  });
+  const secrets = findSecrets(objects);
+  if (secrets.length) {
+    throw new OsvError('SECRET_REFUSED', 'refusing to write secret material to Git', { details: secrets.map((s) => JSON.stringify(s)) });
+  }
+  return objects;
+}
+
+/** A kustomize folder: one file per object plus `kustomization.yaml` listing them in order. */
+export function kustomizeFolder(dir: string, objects: readonly Record<string, unknown>[]): RenderedFile[] {
+  const files: RenderedFile[] = [];
+  const names: string[] = [];
+  for (const o of objects) {
+    const name = fileName(o);
+    if (names.includes(name)) throw new OsvError('RENDER_INVALID', `two objects would be written to ${posix.join(dir, name)}`);
+    names.push(name);
+    files.push({ path: posix.join(dir, name), content: toYaml(o) });
+  }
+  files.push({
+    path: posix.join(dir, 'kustomization.yaml'),
+    content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
+  });
+  return files;
+}
+
+function fluxExprs(plan: UpdatePlan, phase: PhasePlan): FluxHealthCheckExpr[] {
+  const exprs: FluxHealthCheckExpr[] = [];
+  const gate = phaseGateCondition(phase);
+  if (gate && isOpenStackVersionGate(gate.condition)) {
+    exprs.push(openStackVersionGateExprs({ conditionType: gate.condition, targetVersion: plan.versions.target, requireDeployedVersion: gate.requireDeployedVersion }));
+  }
+  if (phase.git.deployments.length) exprs.push(dataPlaneDeploymentExprs());
+  return exprs;
+}
+
+/** Directories mode: `updates/<version>/<NN>-<phase>/` plus the agent's wiring, in one commit. */
+export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): RenderedFile[] {
+  const plan = inputs.plan;
+  const base = posix.join('updates', plan.versions.target);
+  const repoBase = posix.join(opts.repoPath ?? '.', base);
+  const phases = renderedPhases(plan);
+  const files: RenderedFile[] = [];
+  // one constant health-gate for every folder, so the shared OpenStackVersion never flips between
+  // agents' objects; later gates are held by Flux CEL expressions or Argo CD gate Jobs
+  const firstGate = phases.map(phaseGateCondition).find((g) => g !== undefined)?.condition;
+  for (const p of phases) {
+    const objects = phaseObjects(inputs, p, {
+      engine: opts.engine,
+      ...(opts.engine === 'argocd' && firstGate ? { healthGate: firstGate } : {}),
+      ...(opts.engine === 'argocd' ? { gateJob: { image: opts.gateImage ?? DEFAULT_GATE_IMAGE } } : {}),
+    });
+    files.push(...kustomizeFolder(posix.join(base, phaseDirName(p)), objects));
+  }
+  const wiringName = (p: PhasePlan) => `osv-${versionSlug(plan.versions.target)}-${phaseDirName(p)}`.slice(0, 63).replace(/-+$/, '');
+  if (opts.engine === 'flux') {
+    const fluxPhases: FluxPhase[] = phases.map((p, i) => ({
+      name: wiringName(p),
+      path: `./${posix.normalize(posix.join(repoBase, phaseDirName(p)))}`,
+      ...(i > 0 ? { dependsOn: wiringName(phases[i - 1]!) } : {}),
+      timeoutSeconds: p.gate.deadlineSeconds,
+      healthChecks: [
+        { apiVersion: 'core.openstack.org/v1beta1', kind: 'OpenStackVersion', name: plan.openStackVersion, namespace: plan.namespace },
+        ...p.git.deployments.map((d) => ({ apiVersion: 'dataplane.openstack.org/v1beta1', kind: 'OpenStackDataPlaneDeployment', name: d.name, namespace: plan.namespace })),
+      ],
+      healthCheckExprs: fluxExprs(plan, p),
+    }));
+    const objects = synthObjects((app) => [new FluxChart(app, 'flux', { namespace: opts.flux?.namespace ?? 'flux-system', sourceName: opts.flux?.source ?? 'flux-system', phases: fluxPhases })]);
+    files.push(...kustomizeFolder(posix.join(base, 'flux'), objects));
+  } else if (opts.engine === 'argocd') {
+    const argoNs = opts.argo?.namespace ?? 'argocd';
+    const objects = synthObjects((app) => [
+      new ArgoApplicationsChart(app, 'argocd', {
+        argoNamespace: argoNs,
+        project: opts.argo?.project ?? 'default',
+        repoURL: opts.argo?.repoURL ?? 'https://git.example.invalid/openstack-gitops.git',
+        targetRevision: opts.argo?.revision ?? 'HEAD',
+        destinationNamespace: plan.namespace,
+        phases: phases.map((p) => ({ name: wiringName(p), path: posix.normalize(posix.join(repoBase, phaseDirName(p))), wave: p.index })),
+      }),
+    ]);
+    files.push(...kustomizeFolder(posix.join(base, 'argocd'), objects));
+    const health = synthObjects((app) => [new ArgoHealthConfigChart(app, 'health', { argoNamespace: argoNs })]);
+    // not part of the app-of-apps: merge it into the Argo CD installation's own argocd-cm
+    files.push({ path: posix.join(base, 'argocd-cm-health-checks.yaml'), content: toYaml(health[0]) });
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}
