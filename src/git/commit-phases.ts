@@ -75,7 +75,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
       await git(repo, ['push', '--quiet', opts.push.remote, `HEAD:refs/heads/${branch}`]);
       pushed = true;
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = e instanceof OsvError ? e.details.join('\n') : String(e);
       if (/rejected|non-fast-forward|fetch first/i.test(msg)) {
         throw new OsvError('GIT_PUSH_REJECTED', `push to ${opts.push.remote} was rejected: the remote moved`, { hint: 'Fetch and rebase, then run commit again (it will not duplicate phases).', cause: e });
       }

@@ -34,7 +34,8 @@ export function git(repo: string, args: readonly string[], opts: GitOptions = {}
   return new Promise((resolve, reject) => {
     const child = execFile('git', ['-C', repo, ...args], { env: sealedEnv(opts), maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
-        reject(new OsvError('GIT_FAILED', `git ${args[0] ?? ''} failed: ${(stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`, { cause: err }));
+        const text = (stderr || err.message).trim();
+        reject(new OsvError('GIT_FAILED', `git ${args[0] ?? ''} failed: ${text.split('\n').slice(-3).join(' | ')}`, { cause: err, details: text.split('\n') }));
       } else resolve(stdout);
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
