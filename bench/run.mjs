@@ -48,3 +48,41 @@ time('node startup (baseline)', ['--version']);
 time('plan --example (cold)', ['plan', '--example', '--json']);
 const estate = largeEstate();
 time('plan, 200 nodesets (cold)', ['plan', '--csv', 'csv.yaml', '--openstack-version', 'openstackversion.yaml', '--controlplane', 'controlplane.yaml', '--nodesets', 'nodesets', '--batch', 'compute-000', '--json'], estate);
+
+// render: the 200-nodeset estate, all phases, both engines; compared with kustomize builds of the output
+const kubectl = join(root, '.cache', 'bin', 'kubectl');
+const estateArgs = ['--csv', 'csv.yaml', '--openstack-version', 'openstackversion.yaml', '--controlplane', 'controlplane.yaml', '--nodesets', 'nodesets', '--batch', 'compute-000'];
+for (const engine of ['flux', 'argocd']) {
+  time(`render ${engine}, 200 nodesets`, ['render', ...estateArgs, '--engine', engine, '--out', `out-${engine}`], estate);
+}
+try {
+  const base = join(estate, 'out-flux', 'updates');
+  const version = execFileSync('ls', [base], { encoding: 'utf8' }).trim();
+  const dirs = execFileSync('ls', [join(base, version)], { encoding: 'utf8' }).trim().split('\n').filter((d) => /^\d\d-/.test(d));
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    for (const d of dirs) execFileSync(kubectl, ['kustomize', join(base, version, d)], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, KUBECONFIG: '/dev/null' } });
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  console.log(`${'kustomize build of the output'.padEnd(28)} median ${median(samples).toFixed(0)} ms  (${dirs.length} folders, ${runs} runs)`);
+} catch (e) {
+  console.log(`kustomize build skipped (${e.message.split('\n')[0]}); run npm run tools first`);
+}
+
+// commits mode: every phase committed and pushed to a local bare remote
+{
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'osv-bench-git-'));
+    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', join(dir, 'remote.git')]);
+    execFileSync('git', ['init', '--quiet', '--initial-branch=main', join(dir, 'work')]);
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.invalid' };
+    execFileSync('git', ['-C', join(dir, 'work'), 'commit', '--quiet', '--allow-empty', '-m', 'init'], { env });
+    execFileSync('git', ['-C', join(dir, 'work'), 'remote', 'add', 'origin', `file://${join(dir, 'remote.git')}`]);
+    const t0 = process.hrtime.bigint();
+    execFileSync(process.execPath, [bin, 'commit', ...estateArgs, '--repo', join(dir, 'work'), '--all', '--push'], { cwd: estate, env, stdio: ['ignore', 'ignore', 'ignore'] });
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  console.log(`${'commit --all --push (200 ns)'.padEnd(28)} median ${median(samples).toFixed(0)} ms  (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}, ${runs} runs)`);
+}
