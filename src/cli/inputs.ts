@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
-import { loadControlPlane } from '../inputs/controlplane.js';
+import { loadControlPlane, type ControlPlaneInput } from '../inputs/controlplane.js';
 import { loadCsv } from '../inputs/csv.js';
 import { loadCustomImages } from '../inputs/custom-images.js';
-import { loadNodeSets } from '../inputs/nodesets.js';
+import { loadNodeSets, type NodeSetInput } from '../inputs/nodesets.js';
 import { loadOpenStackVersion } from '../inputs/openstack-version.js';
 import { buildPlan, type PlanOptions } from '../plan/build.js';
 import { PLAN_API_VERSION, type UpdatePlan } from '../plan/types.js';
@@ -120,12 +120,11 @@ export function loadUpdate(f: InputFlags, io: CliIo): LoadedUpdate {
   return { plan, ...(controlPlane ? { controlPlane: controlPlane.manifest } : {}), nodeSets: nodeSets.map((n) => n.manifest) };
 }
 
-export function planFromFlags(
+function planFromFlags(
   f: InputFlags,
   io: CliIo,
-  loaded?: { controlPlane: ReturnType<typeof loadControlPlane> | undefined; nodeSets: ReturnType<typeof loadNodeSets> },
+  loaded: { controlPlane: ControlPlaneInput | undefined; nodeSets: NodeSetInput[] },
 ): UpdatePlan {
-  if (f.plan !== undefined) return readSavedPlan(at(io, f.plan));
   const ex = f.example ? exampleDir() : undefined;
   const pick = (flag: string | undefined, exampleFile: string) => (flag !== undefined ? at(io, flag) : ex ? join(ex, exampleFile) : undefined);
   const osvFile = pick(f.openstackVersion, 'openstackversion.yaml');
@@ -133,16 +132,14 @@ export function planFromFlags(
     throw new OsvError('USAGE', 'missing --openstack-version', { hint: 'Try `osv-gitops plan --example`, or see `osv-gitops plan --help`.' });
   }
   const csvFile = pick(f.csv, 'csv.yaml');
-  const cpFile = pick(f.controlplane, 'controlplane.yaml');
-  const nsPath = pick(f.nodesets, 'nodesets');
   const customFile = f.customImages !== undefined ? at(io, f.customImages) : undefined;
   return buildPlan(
     {
       openStackVersion: loadOpenStackVersion(osvFile),
       ...(csvFile ? { csv: loadCsv(csvFile) } : {}),
-      ...(loaded?.controlPlane ? { controlPlane: loaded.controlPlane } : !loaded && cpFile ? { controlPlane: loadControlPlane(cpFile) } : {}),
+      ...(loaded.controlPlane ? { controlPlane: loaded.controlPlane } : {}),
       ...(customFile ? { customImages: loadCustomImages(customFile) } : {}),
-      nodeSets: loaded ? loaded.nodeSets : nsPath ? loadNodeSets(nsPath) : [],
+      nodeSets: loaded.nodeSets,
     },
     planOptions(f),
   );

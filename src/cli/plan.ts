@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shortChange, shortImage } from '../images/diff.js';
 import type { UpdatePlan } from '../plan/types.js';
-import { addInputOptions, planFromFlags, type InputFlags } from './inputs.js';
+import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
 import { paint, table, type CliIo } from './io.js';
 
 interface PlanFlags extends InputFlags {
@@ -69,7 +69,7 @@ export function registerPlan(program: Command, io: CliIo, setExit: (code: number
         '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n',
     )
     .action((flags: PlanFlags) => {
-      const plan = planFromFlags(flags, io);
+      const { plan } = loadUpdate(flags, io);
       if (flags.output !== undefined) {
         writeFileSync(resolve(io.cwd, flags.output), stableJson(plan));
         io.stderr(`plan ${plan.id} written to ${flags.output}\n`);

@@ -24,7 +24,6 @@ export interface ControlPlaneInput {
   readonly enabledServices: readonly string[];
   readonly cinderBackends: readonly string[];
   readonly manilaBackends: readonly string[];
-  readonly tlsEnabled: boolean;
   readonly status:
     | { readonly observedGeneration: number | undefined; readonly deployedVersion: string | undefined; readonly conditions: readonly Condition[] }
     | undefined;
@@ -48,7 +47,6 @@ export function loadControlPlane(file: string): ControlPlaneInput {
     .filter((s) => spec.get(s).get('enabled').optBoolean() ?? SERVICE_ENABLED_DEFAULTS[s])
     .sort();
   const st = cp.get('status');
-  const tls = spec.get('tls').get('podLevel').get('enabled').optBoolean();
   return {
     file,
     name: cp.get('metadata').get('name').string('metadata.name'),
@@ -58,8 +56,6 @@ export function loadControlPlane(file: string): ControlPlaneInput {
     enabledServices: enabled,
     cinderBackends: spec.get('cinder').get('template').get('cinderVolumes').entries().map(([k]) => k),
     manilaBackends: spec.get('manila').get('template').get('manilaShares').entries().map(([k]) => k),
-    // pod-level TLS defaults to on in this operator; install-certs then belongs in OVN deployments (facts §7)
-    tlsEnabled: tls ?? true,
     status: st.exists
       ? {
           observedGeneration: st.get('observedGeneration').optNumber(),

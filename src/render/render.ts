@@ -16,7 +16,7 @@ import { dataPlaneDeploymentExprs, openStackVersionGateExprs, type FluxHealthChe
 import { isOpenStackVersionGate } from '../health/annotations.js';
 import { versionSlug } from '../plan/names.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { findSecrets } from '../validate/secrets.js';
+import { assertNoSecrets } from '../validate/secrets.js';
 import { toYaml } from './yaml-out.js';
 
 export type Engine = 'flux' | 'argocd' | 'plain';
@@ -124,10 +124,7 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
     }
     return charts;
   });
-  const secrets = findSecrets(objects);
-  if (secrets.length) {
-    throw new OsvError('SECRET_REFUSED', 'refusing to write secret material to Git', { details: secrets.map((s) => JSON.stringify(s)) });
-  }
+  assertNoSecrets(objects);
   return objects;
 }
 
