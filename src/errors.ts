@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'CUSTOM_IMAGES_INVALID'
   | 'PLAN_INVALID'
   | 'NAME_INVALID'
+  | 'VERSION_FILE_NOT_FOUND'
+  | 'VERSION_FILE_INVALID'
+  | 'VERSION_FILE_MISMATCH'
   // policy refusals (exit 1: the inputs were read fine, the update is not allowed)
   | 'POLICY_NO_DEFAULTS'
   | 'POLICY_TARGET_NOT_AVAILABLE'
@@ -36,7 +39,19 @@ export type ErrorCode =
   | 'GIT_DIRTY'
   | 'GIT_PUSH_REJECTED'
   | 'RENDER_INVALID'
-  | 'SECRET_REFUSED';
+  | 'SECRET_REFUSED'
+  // the rehearsal agent's kustomize-lite builder
+  | 'AGENT_BUILD_INVALID'
+  | 'AGENT_BUILD_UNSUPPORTED'
+  // the cluster and the update loop
+  | 'CLUSTER_CONFIG'
+  | 'CLUSTER_UNAVAILABLE'
+  | 'STATUS_NOT_FOUND'
+  | 'GIT_DIVERGED'
+  | 'GATE_FAILED'
+  | 'GATE_WAITING'
+  | 'WATCH_TIMEOUT'
+  | 'INTERRUPTED';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE',
@@ -54,6 +69,11 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CUSTOM_IMAGES_INVALID',
   'PLAN_INVALID',
   'NAME_INVALID',
+  'VERSION_FILE_NOT_FOUND',
+  'VERSION_FILE_INVALID',
+  'VERSION_FILE_MISMATCH',
+  'CLUSTER_CONFIG',
+  'STATUS_NOT_FOUND',
 ]);
 
 /** Where in an input a problem sits: the file and the path inside the document. */
@@ -96,6 +116,8 @@ export class OsvError extends Error {
   get exitCode(): number {
     // "already at that version" is an answer, not a failure
     if (this.code === 'POLICY_NOTHING_TO_DO') return EXIT.ok;
+    // a gate still waiting is not a failure either: exit 3 tells a script to try again later
+    if (this.code === 'GATE_WAITING' || this.code === 'WATCH_TIMEOUT') return EXIT.waiting;
     return USAGE_CODES.has(this.code) ? EXIT.usage : EXIT.failure;
   }
 

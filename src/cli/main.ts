@@ -9,6 +9,9 @@ import { processIo, type CliIo } from './io.js';
 import { registerPlan } from './plan.js';
 import { registerRender } from './render.js';
 import { registerCommit } from './commit.js';
+import { registerStatus } from './status.js';
+import { registerAdvance } from './advance.js';
+import { registerWatch } from './watch.js';
 
 const VERSION = '0.1.0';
 
@@ -29,6 +32,9 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
   registerCommit(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerAdvance(program, io, setExit);
+  registerWatch(program, io, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;

@@ -1,12 +1,11 @@
 /**
  * `OpenStackDataPlaneNodeSet` manifests from the repository (a file or a folder) or a status dump.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { OsvError } from '../errors.js';
 import { Field } from './field.js';
 import { parseConditions, type Condition } from './openstack-version.js';
-import { readObjects, type SourcedObject } from './yaml.js';
+import { readObjects, yamlFilesIn, type SourcedObject } from './yaml.js';
 
 /** The CRD default of `spec.services` (facts §6.2). */
 export const DEFAULT_NODESET_SERVICES: readonly string[] = [
@@ -57,16 +56,6 @@ export function parseNodeSet(obj: SourcedObject): NodeSetInput {
       : undefined,
     manifest: obj.value,
   };
-}
-
-function yamlFilesIn(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory() && !entry.name.startsWith('.')) out.push(...yamlFilesIn(p));
-    else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) out.push(p);
-  }
-  return out;
 }
 
 /** Nodesets from a file or a folder (searched recursively; other kinds are skipped). */

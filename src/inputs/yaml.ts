@@ -3,7 +3,8 @@
  * hostile input refused with a clear message (alias bombs, duplicate keys, huge files), and
  * unquoted floats such as `18.0` kept as the text the user wrote instead of the number 18.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments, type ScalarTag, type Tags } from 'yaml';
 import { OsvError } from '../errors.js';
 
@@ -124,4 +125,20 @@ export function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Every `.yaml`/`.yml` file under `dir`, recursively, in a stable order (hidden folders skipped). */
+export function yamlFilesIn(dir: string): string[] {
+  return filesIn(dir).filter((f) => /\.ya?ml$/.test(f));
+}
+
+/** Every regular file under `dir`, recursively, sorted (hidden folders skipped). */
+export function filesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory() && !entry.name.startsWith('.')) out.push(...filesIn(p));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out;
 }

@@ -33,7 +33,8 @@ export function phaseImageRows(plan: UpdatePlan, phase: PhasePlan): string[] {
   return rows.map((d) => `- ${d.service} ${d.backend !== undefined ? `${d.field}[${d.backend}]` : d.field}: ${d.change} ${shortChange(d.from, d.to)}`);
 }
 
-export function commitMessage(plan: UpdatePlan, phase: PhasePlan): string {
+/** `extraTrailers` are appended after ours, e.g. `Osv-Update-Skipped-Gate` when a gate was skipped. */
+export function commitMessage(plan: UpdatePlan, phase: PhasePlan, extraTrailers: readonly (readonly [string, string])[] = []): string {
   const committed = plan.phases.filter((p) => p.git.changes);
   const rows = phaseImageRows(plan, phase);
   const body = fill(template('commit-message.md'), {
@@ -50,5 +51,6 @@ export function commitMessage(plan: UpdatePlan, phase: PhasePlan): string {
     imageTable: rows.length ? rows.join('\n') : '- none',
   });
   // trailers: one line each, letters/digits/dashes in keys (conventions d10)
-  return `${body.trimEnd()}\n\n${TRAILER_TARGET}: ${plan.versions.target}\n${TRAILER_PHASE}: ${phase.index} ${phase.id}\n${TRAILER_PLAN}: ${plan.id}\n`;
+  const extra = extraTrailers.map(([k, v]) => `${k}: ${v}\n`).join('');
+  return `${body.trimEnd()}\n\n${TRAILER_TARGET}: ${plan.versions.target}\n${TRAILER_PHASE}: ${phase.index} ${phase.id}\n${TRAILER_PLAN}: ${plan.id}\n${extra}`;
 }

@@ -1,0 +1,83 @@
+/** `osv-gitops advance`: one step of the loop; commit and push the next phase once its gate passed. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { advanceOnce, type AdvanceResult } from '../advance/advance.js';
+import { OsvError } from '../errors.js';
+import { addInputOptions, loadUpdate } from './inputs.js';
+import { paint, type CliIo } from './io.js';
+import { addClusterOptions, addRepoOptions, engineFlag, snapshotSource, type LoopFlags } from './loop-flags.js';
+import { stableJson } from './plan.js';
+
+export interface AdvanceFlags extends LoopFlags {
+  readonly remote?: string;
+  readonly push?: boolean;
+  readonly skipGate?: string[];
+  readonly date?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function addAdvanceOptions(cmd: Command): Command {
+  return addRepoOptions(addClusterOptions(addInputOptions(cmd, { savedPlan: true })), true)
+    .option('--remote <name>', 'remote the agent reads from: fetched before, pushed after', 'origin')
+    .option('--no-push', 'commit locally only (the agent will not see it until you push)')
+    .option('--skip-gate <phase>', "pass this phase's gate without checking it (recorded in the commit trailer Osv-Update-Skipped-Gate)", collect)
+    .option('--date <iso>', 'author and committer date (reproducible commits)')
+    .option('--json', 'print the result as JSON');
+}
+
+export function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: string) => void) {
+  if (flags.fromFiles !== undefined) throw new OsvError('USAGE', '--from-files is for status only: advance must read the live cluster before it commits');
+  const update = loadUpdate(flags, io);
+  const ids = new Set(update.plan.phases.map((p) => p.id));
+  for (const s of flags.skipGate ?? []) {
+    if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
+  }
+  const source = snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
+  const options = {
+    repo: resolve(io.cwd, flags.repo!),
+    engine: engineFlag(flags.engine),
+    remote: flags.push === false ? (false as const) : (flags.remote ?? 'origin'),
+    readSnapshot: source.read,
+    log,
+    ...(flags.branch ? { branch: flags.branch } : {}),
+    ...(flags.path ? { path: flags.path } : {}),
+    ...(flags.date ? { date: flags.date } : {}),
+    ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
+  };
+  return { update, source, options };
+}
+
+export function describeStep(r: AdvanceResult, io: CliIo): string {
+  const s = r.status;
+  switch (r.outcome) {
+    case 'advanced':
+      return `${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
+    case 'done':
+      return `${paint(io, 'green', 'done')}: ${s.reason}\n`;
+    case 'waiting':
+      return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (phase ${s.phaseNumber} of ${s.phaseCount}): ${s.reason}\n`;
+    case 'failed':
+      return `${paint(io, 'red', 'failed')} in ${s.phase}: ${s.reason}\n`;
+  }
+}
+
+export function registerAdvance(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const cmd = program
+    .command('advance')
+    .summary('one step: commit and push the next phase when the current gate has passed')
+    .description(
+      'Rebuild where the update is from the phase commits (trailers) and one read of the cluster, and when\n' +
+        'the current gate has passed, commit and push the next phase. Exit 0: advanced or done; 3: waiting;\n' +
+        '1: a gate failed. Running it twice never makes a second commit; a push rejected because the remote\n' +
+        'moved is fetched, re-checked and retried.',
+    );
+  addAdvanceOptions(cmd)
+    .addHelpText('after', '\nExamples:\n  osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack\n  osv-gitops advance --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --agent argocd:argocd/openstack\n')
+    .action(async (flags: AdvanceFlags) => {
+      const { update, options } = advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
+      const r = await advanceOnce(update, options);
+      io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
+      setExit(r.exitCode);
+    });
+}

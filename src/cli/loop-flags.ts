@@ -1,0 +1,128 @@
+/**
+ * Flags shared by `status`, `advance` and `watch`: where the cluster is (or the dumps), which
+ * agent object proves what was applied, and where the Git repository is.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { stringify } from 'yaml';
+import { contextNamespace, KubeReader, loadKubeConfig } from '../cluster/kube.js';
+import { parseAgentFlag, readClusterSnapshot, readFilesSnapshot, type SnapshotTarget } from '../cluster/read.js';
+import { OsvError } from '../errors.js';
+import type { ClusterSnapshot, KubeObject } from '../status/snapshot.js';
+import { at, str } from '../status/snapshot.js';
+import { loadUpdate, type InputFlags, type LoadedUpdate } from './inputs.js';
+import type { CliIo } from './io.js';
+import type { Engine } from '../render/render.js';
+
+export interface LoopFlags extends InputFlags {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly fromFiles?: string;
+  readonly agent?: string;
+  readonly csvNamespace?: string;
+  readonly repo?: string;
+  readonly branch?: string;
+  readonly path?: string;
+  readonly engine?: string;
+  readonly requestTimeout?: string;
+  readonly json?: boolean;
+}
+
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--from-files <dir>', 'read the objects from `oc get -o yaml` dumps under DIR (a must-gather) instead of a cluster')
+    .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME, or none')
+    .option('--csv-namespace <ns>', "namespace of the operator's ClusterServiceVersion (preflight checks it)")
+    .addOption(new Option('--request-timeout <seconds>', 'timeout of one API request').default('10'));
+}
+
+export function addRepoOptions(cmd: Command, required: boolean): Command {
+  const repo = '--repo <path>';
+  const text = 'the Git work tree of your GitOps repository (phase commits carry the update state)';
+  (required ? cmd.requiredOption(repo, text) : cmd.option(repo, text))
+    .option('--branch <name>', 'branch the agent follows (default: the current one)')
+    .option('--path <dir>', 'folder inside the repository that osv-gitops owns', 'openstack-update')
+    .option('--engine <engine>', 'annotations for flux, argocd or plain', 'flux');
+  return cmd;
+}
+
+export function engineFlag(value: string | undefined): Engine {
+  const e = value ?? 'flux';
+  if (e !== 'flux' && e !== 'argocd' && e !== 'plain') throw new OsvError('USAGE', `--engine must be flux, argocd or plain, not "${e}"`);
+  return e;
+}
+
+function agentDefault(engine: Engine): 'flux' | 'argocd' | undefined {
+  return engine === 'plain' ? undefined : engine;
+}
+
+export interface SnapshotSource {
+  readonly read: () => Promise<ClusterSnapshot>;
+  readonly target: SnapshotTarget;
+  readonly reader?: KubeReader;
+  readonly describe: string;
+}
+
+/** Where snapshots come from: the cluster of the kubeconfig, or the dump folder. */
+export function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void): SnapshotSource {
+  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineFlag(flags.engine))) : undefined;
+  if (flags.fromFiles !== undefined) {
+    const dir = resolve(io.cwd, flags.fromFiles);
+    const target: SnapshotTarget = { namespace: namespace ?? 'openstack', ...(flags.csvNamespace ? { csvNamespace: flags.csvNamespace } : {}), ...(agent ? { agent } : {}) };
+    return { read: async () => readFilesSnapshot(dir, target), target, describe: `files ${dir}` };
+  }
+  const kc = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}), ...(flags.context ? { context: flags.context } : {}) });
+  const timeout = Number(flags.requestTimeout ?? '10');
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new OsvError('USAGE', '--request-timeout must be a positive number of seconds');
+  const reader = new KubeReader(kc, timeout * 1000, undefined, log);
+  const ns = namespace ?? contextNamespace(kc) ?? 'openstack';
+  const target: SnapshotTarget = { namespace: ns, ...(flags.csvNamespace ? { csvNamespace: flags.csvNamespace } : {}), ...(agent ? { agent } : {}) };
+  return { read: () => readClusterSnapshot(reader, target), target, reader, describe: `cluster ${reader.server}` };
+}
+
+/** Did the user give plan inputs (or the example, or a saved plan)? */
+export function hasPlanInputs(flags: InputFlags): boolean {
+  return Boolean(flags.example || flags.plan || flags.openstackVersion);
+}
+
+/**
+ * A plan from what the cluster (or dump) shows, for `status` without inputs: the live
+ * OpenStackVersion, the operator CSV when one was read, the control plane and the nodesets.
+ * The objects go through the same loaders as files do, so the rules are the same.
+ */
+export function planFromSnapshot(snapshot: ClusterSnapshot, flags: InputFlags, io: CliIo): LoadedUpdate {
+  const osv = snapshot.openStackVersions;
+  if (osv.length !== 1) {
+    throw new OsvError('STATUS_NOT_FOUND', osv.length ? `${osv.length} OpenStackVersions in ${snapshot.namespace}; expected one` : `no OpenStackVersion in namespace ${snapshot.namespace} (${snapshot.source})`, {
+      hint: 'Pass --namespace, or the plan inputs (--openstack-version, --csv, ... or --plan).',
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'osv-gitops-status-'));
+  try {
+    const put = (name: string, objs: readonly KubeObject[]) => {
+      writeFileSync(join(dir, name), objs.map((o) => stringify(o)).join('---\n'));
+      return join(dir, name);
+    };
+    const csv = (snapshot.csvs ?? []).filter((c) => (str(at(c, 'metadata.name')) ?? '').startsWith('openstack-operator'));
+    const target = flags.target ?? str(at(osv[0], 'spec.targetVersion'));
+    const fileFlags: InputFlags = {
+      ...flags,
+      example: false,
+      openstackVersion: put('openstackversion.yaml', osv),
+      ...(csv.length === 1 ? { csv: put('csv.yaml', csv) } : {}),
+      ...(snapshot.controlPlanes.length === 1 ? { controlplane: put('controlplane.yaml', snapshot.controlPlanes) } : {}),
+      ...(snapshot.nodeSets.length ? { nodesets: put('nodesets.yaml', snapshot.nodeSets) } : {}),
+      ...(target ? { target } : {}),
+      namespace: snapshot.namespace,
+      // mid-update the live spec already carries the target's custom images: that is not a mistake
+      skipCustomImagesValidation: true,
+    };
+    return loadUpdate(fileFlags, io);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

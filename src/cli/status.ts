@@ -1,0 +1,89 @@
+/** `osv-gitops status`: where the update is, from the cluster (or dumps) and the Git trailers. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { isOsvError } from '../errors.js';
+import { readGitProgress } from '../git/progress.js';
+import { agentRevision } from '../status/agent.js';
+import { clusterEvidence, formatSeconds, updateStatus, type UpdateStatus } from '../status/update-status.js';
+import { addInputOptions, loadUpdate } from './inputs.js';
+import { paint, table, type CliIo } from './io.js';
+import { addClusterOptions, addRepoOptions, hasPlanInputs, planFromSnapshot, snapshotSource, type LoopFlags } from './loop-flags.js';
+import { stableJson } from './plan.js';
+
+interface StatusFlags extends LoopFlags {
+  readonly exitCode?: boolean;
+}
+
+const VERDICT_STYLE = { passed: 'green', waiting: 'yellow', failed: 'red', pending: 'dim' } as const;
+
+export function formatStatus(s: UpdateStatus, io: CliIo): string {
+  const head = s.phase === 'complete' ? `complete` : `phase ${s.phaseNumber} of ${s.phaseCount}: ${s.phase}`;
+  let out = `${paint(io, 'bold', 'Update')} ${s.deployed} → ${s.target}  (plan ${s.plan}, ${s.source})\n`;
+  out += `${head} — ${paint(io, VERDICT_STYLE[s.verdict], s.verdict)}\n  ${s.reason}\n\n`;
+  out += table(
+    s.gates.map((g) => [String(g.index).padStart(2, '0'), g.id, paint(io, VERDICT_STYLE[g.verdict], g.verdict), g.elapsedSeconds !== undefined ? formatSeconds(g.elapsedSeconds) : '', g.commit ? g.commit.replace(/^cluster:.*/, 'cluster').slice(0, 12) : '', g.reason]),
+    ['#', 'phase', 'verdict', 'elapsed', 'commit', 'reason'],
+  );
+  if (s.controlPlaneSteps.length) {
+    out += `\n${paint(io, 'bold', 'Control plane steps')}\n`;
+    out += table(s.controlPlaneSteps.map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '']));
+  }
+  if (s.nodeSets.length) {
+    out += `\n${paint(io, 'bold', 'Nodesets')}\n`;
+    out += table(s.nodeSets.map((n) => [n.name, n.deployedVersion || '-', `Ready=${n.ready}`, n.observed ? '' : 'generation not observed']), ['nodeset', 'deployedVersion', 'ready', '']);
+  }
+  if (s.deployments.length) {
+    out += `\n${paint(io, 'bold', 'Deployments')}\n`;
+    out += table(s.deployments.map((d) => [d.name, d.phase, d.state, d.message]), ['deployment', 'phase', 'state', 'message']);
+  }
+  if (s.unread.length) out += `\nnot read (reported as not checked): ${s.unread.join(', ')}\n`;
+  return out;
+}
+
+export function registerStatus(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const cmd = program
+    .command('status')
+    .summary('where the update is: each gate, what it waits for, per-nodeset state')
+    .description(
+      'Read the cluster (or `oc get -o yaml` dumps with --from-files) and, with --repo, the phase commits,\n' +
+        'and show where the update is: phase i of N, every gate with its verdict and reason, the control-plane\n' +
+        'sub-steps, nodesets and deployments. Without plan inputs the plan is rebuilt from the live objects,\n' +
+        'with the target from --target or the live spec.targetVersion. Without --repo, what the cluster shows\n' +
+        'stands in for the phase commits. Anything not read is reported as not checked, never as passed.',
+    );
+  addRepoOptions(addClusterOptions(addInputOptions(cmd, { savedPlan: true })), false)
+    .option('--json', 'print the status as JSON (a stable contract: target, phase, verdict, gates, ...)')
+    .option('--exit-code', 'exit 0 when complete, 3 while waiting, 1 when a gate failed')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  osv-gitops status --repo . --agent flux:flux-system/openstack\n  osv-gitops status --from-files must-gather/ --json\n  osv-gitops status --example --repo ../gitops --kubeconfig ~/.kube/config\n',
+    )
+    .action(async (flags: StatusFlags) => {
+      const source = snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
+      const snapshot = await source.read();
+      let update;
+      try {
+        update = hasPlanInputs(flags) ? loadUpdate(flags, io) : planFromSnapshot(snapshot, flags, io);
+      } catch (e) {
+        if (isOsvError(e) && e.code === 'POLICY_NOTHING_TO_DO') {
+          // the live objects say the update is done: deployedVersion already equals the target
+          const msg = e.message;
+          if (flags.json) io.stdout(stableJson({ apiVersion: 'osv-gitops.io/v1alpha1', kind: 'UpdateStatus', target: flags.target ?? null, phase: 'complete', verdict: 'passed', reason: msg, gates: [] }));
+          else io.stdout(`complete: ${msg}\n`);
+          return;
+        }
+        throw e;
+      }
+      const plan = update.plan;
+      let status: UpdateStatus;
+      if (flags.repo !== undefined) {
+        const agentSha = snapshot.agent ? agentRevision(snapshot.agent)?.sha : undefined;
+        const progress = await readGitProgress(resolve(io.cwd, flags.repo), plan.versions.target, flags.branch ?? 'HEAD', agentSha);
+        status = updateStatus(plan, snapshot, progress.view, 'git', { skippedBefore: progress.skippedGates });
+      } else {
+        status = updateStatus(plan, snapshot, clusterEvidence(plan, snapshot), 'cluster');
+      }
+      io.stdout(flags.json ? stableJson(status) : formatStatus(status, io));
+      if (flags.exitCode) setExit(status.verdict === 'passed' ? 0 : status.verdict === 'failed' ? 1 : 3);
+    });
+}

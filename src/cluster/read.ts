@@ -1,0 +1,147 @@
+/**
+ * One read of everything the gates look at, from a live cluster or from `oc get -o yaml` dumps.
+ * Both give the same `ClusterSnapshot`, so `status --from-files` answers exactly as `status` would.
+ */
+import { OsvError } from '../errors.js';
+import { filesIn, isRecord, readObjects } from '../inputs/yaml.js';
+import type { AgentEngine, ClusterSnapshot, KubeObject } from '../status/snapshot.js';
+import { at, str } from '../status/snapshot.js';
+import type { KubeReader } from './kube.js';
+import {
+  ARGOCD_APPLICATION,
+  CLUSTER_SERVICE_VERSION,
+  DATAPLANE_DEPLOYMENT,
+  DATAPLANE_NODESET,
+  FLUX_KUSTOMIZATION,
+  OPENSTACK_CONTROLPLANE,
+  OPENSTACK_VERSION,
+  type ResourceType,
+} from './resources.js';
+
+export interface AgentRef {
+  readonly engine: AgentEngine;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface SnapshotTarget {
+  /** Namespace of the OpenStack objects. */
+  readonly namespace: string;
+  /** Namespace of the operator's ClusterServiceVersion (`--csv-namespace`); undefined: not read. */
+  readonly csvNamespace?: string;
+  /** The agent object to read (`--agent`), `'none'` when the user says there is none. */
+  readonly agent?: AgentRef | 'none';
+}
+
+export const AGENT_TYPES: Record<AgentEngine, ResourceType> = { flux: FLUX_KUSTOMIZATION, argocd: ARGOCD_APPLICATION };
+
+/** `flux:flux-system/openstack`, `argocd:argocd/openstack` or `none`. */
+export function parseAgentFlag(value: string, defaultEngine?: AgentEngine): AgentRef | 'none' {
+  if (value === 'none') return 'none';
+  const m = /^(?:(flux|argocd):)?(?:([a-z0-9-.]+)\/)?([a-z0-9-.]+)$/.exec(value);
+  const engine = (m?.[1] as AgentEngine | undefined) ?? defaultEngine;
+  if (!m || !engine) {
+    throw new OsvError('USAGE', `--agent must look like flux:NAMESPACE/NAME, argocd:NAMESPACE/NAME or none, not "${value}"`);
+  }
+  return { engine, namespace: m[2] ?? (engine === 'flux' ? 'flux-system' : 'argocd'), name: m[3]! };
+}
+
+export async function readClusterSnapshot(reader: KubeReader, target: SnapshotTarget, now: () => Date = () => new Date()): Promise<ClusterSnapshot> {
+  const unread: string[] = [];
+  const list = async (t: ResourceType, ns: string): Promise<KubeObject[]> => {
+    const r = await reader.list(t, ns);
+    if (!r) {
+      unread.push(t.kind);
+      return [];
+    }
+    return [...r.items];
+  };
+  const [openStackVersions, controlPlanes, nodeSets, deployments] = await Promise.all([
+    list(OPENSTACK_VERSION, target.namespace),
+    list(OPENSTACK_CONTROLPLANE, target.namespace),
+    list(DATAPLANE_NODESET, target.namespace),
+    list(DATAPLANE_DEPLOYMENT, target.namespace),
+  ]);
+  let csvs: KubeObject[] | undefined;
+  if (target.csvNamespace !== undefined) {
+    const r = await reader.list(CLUSTER_SERVICE_VERSION, target.csvNamespace);
+    csvs = r ? [...r.items] : undefined;
+    if (!r) unread.push(CLUSTER_SERVICE_VERSION.kind);
+  }
+  const agent =
+    target.agent && target.agent !== 'none'
+      ? { ...target.agent, object: await reader.get(AGENT_TYPES[target.agent.engine], target.agent.namespace, target.agent.name) }
+      : undefined;
+  return {
+    readAt: now().toISOString(),
+    namespace: target.namespace,
+    source: `cluster ${reader.server}`,
+    openStackVersions,
+    controlPlanes,
+    nodeSets,
+    deployments,
+    csvs,
+    agent,
+    ...(target.agent === 'none' ? { agentNone: true } : {}),
+    unread,
+  };
+}
+
+/**
+ * The same snapshot from dumps: every file under `dir` (any name), single objects, `List`s or
+ * multi-document files. Files that are not YAML objects (logs in a must-gather) are skipped.
+ * The snapshot time is the newest `lastTransitionTime` seen unless `readAt` is given, so deadlines
+ * are judged as of the dump, not as of today.
+ */
+export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: string): ClusterSnapshot & { skippedFiles: string[] } {
+  let files: string[];
+  try {
+    files = filesIn(dir);
+  } catch (e) {
+    throw new OsvError('INPUT_NOT_FOUND', `cannot read the dump folder ${dir}`, { cause: e });
+  }
+  const objects: KubeObject[] = [];
+  const skippedFiles: string[] = [];
+  for (const f of files) {
+    try {
+      for (const o of readObjects(f, 'a status dump')) if (isRecord(o.value) && typeof o.value['kind'] === 'string') objects.push(o.value);
+    } catch (e) {
+      if (e instanceof OsvError && e.code === 'INPUT_TOO_LARGE') throw e;
+      skippedFiles.push(f);
+    }
+  }
+  const ofKind = (t: ResourceType, ns: string | undefined) =>
+    objects.filter((o) => o['kind'] === t.kind && str(o['apiVersion'])?.startsWith(`${t.group}/`) && (ns === undefined || (str(at(o, 'metadata.namespace')) ?? ns) === ns));
+  const present = (t: ResourceType) => objects.some((o) => o['kind'] === t.kind);
+  const unread: string[] = [];
+  // a dump without any deployment may simply have none; only kinds the gates cannot do without are flagged
+  if (!present(OPENSTACK_VERSION)) unread.push(OPENSTACK_VERSION.kind);
+  if (!present(OPENSTACK_CONTROLPLANE)) unread.push(OPENSTACK_CONTROLPLANE.kind);
+  const csvs = present(CLUSTER_SERVICE_VERSION) ? ofKind(CLUSTER_SERVICE_VERSION, target.csvNamespace) : undefined;
+  if (!csvs) unread.push(CLUSTER_SERVICE_VERSION.kind);
+  let agent: ClusterSnapshot['agent'];
+  if (target.agent && target.agent !== 'none') {
+    const a = target.agent;
+    const obj = ofKind(AGENT_TYPES[a.engine], a.namespace).find((o) => str(at(o, 'metadata.name')) === a.name);
+    agent = { ...a, object: obj };
+  }
+  const times = objects.flatMap((o) => {
+    const cs = at(o, 'status.conditions');
+    return Array.isArray(cs) ? cs.map((c) => str(at(c, 'lastTransitionTime')) ?? '').filter(Boolean) : [];
+  });
+  const newest = times.sort().at(-1);
+  return {
+    readAt: readAt ?? (newest ? new Date(Date.parse(newest)).toISOString() : new Date(0).toISOString()),
+    namespace: target.namespace,
+    source: `files ${dir}`,
+    openStackVersions: ofKind(OPENSTACK_VERSION, target.namespace),
+    controlPlanes: ofKind(OPENSTACK_CONTROLPLANE, target.namespace),
+    nodeSets: ofKind(DATAPLANE_NODESET, target.namespace),
+    deployments: ofKind(DATAPLANE_DEPLOYMENT, target.namespace),
+    csvs,
+    agent,
+    ...(target.agent === 'none' ? { agentNone: true } : {}),
+    unread,
+    skippedFiles,
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * Where the update is: every phase with its verdict, the current phase and what happens next.
+ * Pure: a plan, a snapshot and where Git stands in; a status out. `status` prints it, `advance`
+ * acts on `next`.
+ */
+import { CONTROLPLANE_SUBSTEPS } from '../plan/phases.js';
+import type { PhasePlan, UpdatePlan } from '../plan/types.js';
+import { evaluateGate, formatSeconds, type CheckResult, type GitView, type Verdict } from './gates.js';
+import { at, condition, conditionsOf, findNamed, freshness, str, type ClusterSnapshot } from './snapshot.js';
+
+export type PhaseVerdict = Verdict | 'pending';
+
+export interface PhaseStatus {
+  readonly index: number;
+  readonly id: string;
+  readonly title: string;
+  readonly verdict: PhaseVerdict;
+  readonly reason: string;
+  readonly commit?: string;
+  readonly startedAt?: string;
+  readonly elapsedSeconds?: number;
+  readonly checks?: readonly CheckResult[];
+  /** The gate was passed by `--skip-gate`, not by the cluster. */
+  readonly skipped?: boolean;
+}
+
+export type NextStep =
+  | { readonly action: 'commit'; readonly phase: string; readonly index: number }
+  | { readonly action: 'wait' }
+  | { readonly action: 'stop' }
+  | { readonly action: 'done' };
+
+export interface UpdateStatus {
+  readonly apiVersion: 'osv-gitops.io/v1alpha1';
+  readonly kind: 'UpdateStatus';
+  readonly target: string;
+  readonly deployed: string;
+  readonly plan: string;
+  readonly source: string;
+  readonly readAt: string;
+  /** The first phase whose gate has not passed, or `complete`. */
+  readonly phase: string;
+  /** 1-based position of `phase` among all phases (N+1 when complete). */
+  readonly phaseNumber: number;
+  readonly phaseCount: number;
+  /** `passed` only when the whole update is done. */
+  readonly verdict: Verdict;
+  readonly reason: string;
+  readonly next: NextStep;
+  readonly gates: readonly PhaseStatus[];
+  readonly controlPlaneSteps: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
+  readonly nodeSets: readonly { readonly name: string; readonly deployedVersion: string; readonly ready: string; readonly observed: boolean }[];
+  readonly deployments: readonly { readonly name: string; readonly phase: string; readonly state: string; readonly message: string }[];
+  readonly progressFrom: 'git' | 'cluster';
+  readonly skippedGates: readonly string[];
+  readonly unread: readonly string[];
+}
+
+export interface StatusOptions {
+  /** Phase ids whose gate the operator chose to skip (`--skip-gate`). */
+  readonly skipGates?: readonly string[];
+  /** Gates skipped in earlier runs (commit trailers), shown as such. */
+  readonly skippedBefore?: readonly string[];
+}
+
+/**
+ * Without a repository, what the cluster shows stands in for the phase commits: the live
+ * `spec.targetVersion` for the phase that sets it, the deployments for the phases that create them.
+ */
+export function clusterEvidence(plan: UpdatePlan, snapshot: ClusterSnapshot): GitView {
+  const commits: Record<string, { sha: string; date: string }> = {};
+  const osv = findNamed(snapshot.openStackVersions, plan.openStackVersion);
+  for (const p of plan.phases) {
+    if (!p.git.changes) continue;
+    const targetSet = !p.git.setsTargetVersion || str(at(osv, 'spec.targetVersion')) === plan.versions.target;
+    const made = p.git.deployments.map((d) => findNamed(snapshot.deployments, d.name));
+    if (targetSet && made.every(Boolean)) {
+      const dates = made.map((d) => str(at(d, 'metadata.creationTimestamp')) ?? '').filter(Boolean).sort();
+      commits[p.id] = { sha: `cluster:${p.id}`, date: dates[0] ?? '' };
+    }
+  }
+  return { commits, ancestry: {} };
+}
+
+function phaseStart(plan: UpdatePlan, phase: PhasePlan, git: GitView): string | undefined {
+  // a phase starts with its own commit, or (no commit of its own) with the latest commit before it
+  for (let i = phase.index; i >= 0; i--) {
+    const c = git.commits[plan.phases[i]!.id];
+    if (c?.date) return c.date;
+  }
+  return undefined;
+}
+
+export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: GitView, progressFrom: 'git' | 'cluster', opts: StatusOptions = {}): UpdateStatus {
+  const target = plan.versions.target;
+  const gates: PhaseStatus[] = [];
+  const skipped: string[] = [];
+  let current: { phase: PhasePlan; verdict: Verdict; reason: string } | undefined;
+  let next: NextStep = { action: 'done' };
+  const committedIndexes = plan.phases.filter((p) => git.commits[p.id]).map((p) => p.index);
+  const lastCommitted = committedIndexes.length ? Math.max(...committedIndexes) : -1;
+  const now = Date.parse(snapshot.readAt);
+
+  for (const phase of plan.phases) {
+    const commit = git.commits[phase.id];
+    const startedAt = phaseStart(plan, phase, git);
+    const timing = startedAt ? { startedAt, elapsedSeconds: Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000)) } : {};
+    const base = { index: phase.index, id: phase.id, title: phase.title, ...(commit ? { commit: commit.sha } : {}) };
+    if (current) {
+      gates.push({ ...base, verdict: 'pending', reason: `after ${current.phase.id}` });
+      continue;
+    }
+    if (phase.index < lastCommitted) {
+      // the tool commits a phase only once the gates before it passed (or were skipped, recorded in a trailer)
+      const wasSkipped = opts.skippedBefore?.includes(phase.id) ?? false;
+      gates.push({ ...base, verdict: 'passed', reason: wasSkipped ? 'gate skipped by the operator (commit trailer)' : 'a later phase is committed', ...(wasSkipped ? { skipped: true } : {}) });
+      continue;
+    }
+    if (phase.git.changes && !commit) {
+      gates.push({ ...base, verdict: 'pending', reason: 'ready: the gates before it passed; advance commits it' });
+      current = { phase, verdict: 'waiting', reason: `phase ${phase.id} is ready to be committed` };
+      next = { action: 'commit', phase: phase.id, index: phase.index };
+      continue;
+    }
+    const v = evaluateGate({ snapshot, git, target, phase }, startedAt);
+    if (v.verdict !== 'passed' && opts.skipGates?.includes(phase.id)) {
+      skipped.push(phase.id);
+      gates.push({ ...base, ...timing, verdict: 'passed', reason: `skipped by --skip-gate (was ${v.verdict}: ${v.reason})`, checks: v.checks, skipped: true });
+      continue;
+    }
+    gates.push({ ...base, ...timing, verdict: v.verdict, reason: v.reason, checks: v.checks });
+    if (v.verdict !== 'passed') {
+      current = { phase, verdict: v.verdict, reason: v.reason };
+      next = v.verdict === 'failed' ? { action: 'stop' } : { action: 'wait' };
+    }
+  }
+
+  const osv = findNamed(snapshot.openStackVersions, plan.openStackVersion);
+  const trusted = osv !== undefined && str(at(osv, 'spec.targetVersion')) === target && freshness(osv).fresh;
+  const stepTypes = ['MinorUpdateOVNControlplane', 'MinorUpdateOVNDataplane', ...CONTROLPLANE_SUBSTEPS, 'MinorUpdateControlplane', 'MinorUpdateDataplane', 'Ready'];
+  const controlPlaneSteps = trusted
+    ? stepTypes.map((type) => {
+        const c = condition(osv, type);
+        return { type, status: c?.status ?? 'missing', ...(c?.reason ? { reason: c.reason } : {}), ...(c?.message ? { message: c.message } : {}) };
+      })
+    : [];
+  const ourDeployments = plan.phases.flatMap((p) => p.git.deployments.map((d) => ({ d, phase: p.id })));
+  const deployments = ourDeployments.map(({ d, phase }) => {
+    const live = findNamed(snapshot.deployments, d.name);
+    if (!live) return { name: d.name, phase, state: 'not created', message: '' };
+    const ready = condition(live, 'DeploymentReady') ?? condition(live, 'Ready');
+    const state = at(live, 'status.deployed') === true ? 'deployed' : ready?.status === 'False' && ready.severity === 'Error' ? 'failed' : 'running';
+    return { name: d.name, phase, state, message: ready?.message ?? '' };
+  });
+  const nodeSets = plan.nodeSets.map((n) => {
+    const live = findNamed(snapshot.nodeSets, n.name);
+    return {
+      name: n.name,
+      deployedVersion: str(at(live, 'status.deployedVersion')) ?? '',
+      ready: live ? (condition(live, 'Ready')?.status ?? 'missing') : 'not found',
+      observed: live ? freshness(live).fresh : false,
+    };
+  });
+  const currentIdx = current ? current.phase.index : plan.phases.length;
+  return {
+    apiVersion: 'osv-gitops.io/v1alpha1',
+    kind: 'UpdateStatus',
+    target,
+    deployed: plan.versions.deployed,
+    plan: plan.id,
+    source: snapshot.source,
+    readAt: snapshot.readAt,
+    phase: current ? current.phase.id : 'complete',
+    phaseNumber: currentIdx + 1,
+    phaseCount: plan.phases.length,
+    verdict: current ? current.verdict : 'passed',
+    reason: current ? current.reason : `update to ${target} complete`,
+    next,
+    gates,
+    controlPlaneSteps,
+    nodeSets,
+    deployments,
+    progressFrom,
+    skippedGates: skipped,
+    unread: snapshot.unread,
+  };
+}
+
+/** Conditions of the OpenStackVersion, for `status --verbose`. */
+export function versionConditions(snapshot: ClusterSnapshot, name: string) {
+  return conditionsOf(findNamed(snapshot.openStackVersions, name));
+}
+
+export { formatSeconds };
