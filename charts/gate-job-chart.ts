@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import type { Construct } from 'constructs';
-import * as kplus from 'cdk8s-plus-28';
+import type * as Kplus from 'cdk8s-plus-28';
+
+// cdk8s-plus-28 is a large CommonJS (jsii) module that only Argo CD gate Jobs need: load it on the
+// first gate Job, so `render --engine flux|plain` and `commit` do not pay for it at start-up.
+let kplusModule: typeof Kplus | undefined;
+function kplus(): typeof Kplus {
+  kplusModule ??= createRequire(import.meta.url)('cdk8s-plus-28') as typeof Kplus;
+  return kplusModule;
+}
 
 export interface GateJobChartProps {
   readonly namespace: string;
@@ -41,13 +50,14 @@ done`;
 export class GateJobChart extends Chart {
   constructor(scope: Construct, id: string, props: GateJobChartProps) {
     super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
+    const k = kplus();
     const account = `osv-gitops-gate`;
-    const sa = new kplus.ServiceAccount(this, 'sa', { metadata: { name: account }, automountToken: false });
-    const role = new kplus.Role(this, 'role', { metadata: { name: account } });
-    role.allow(['get', 'list', 'watch'], kplus.ApiResource.custom({ apiGroup: 'core.openstack.org', resourceType: 'openstackversions' }));
-    const binding = new kplus.RoleBinding(this, 'binding', { metadata: { name: account }, role });
+    const sa = new k.ServiceAccount(this, 'sa', { metadata: { name: account }, automountToken: false });
+    const role = new k.Role(this, 'role', { metadata: { name: account } });
+    role.allow(['get', 'list', 'watch'], k.ApiResource.custom({ apiGroup: 'core.openstack.org', resourceType: 'openstackversions' }));
+    const binding = new k.RoleBinding(this, 'binding', { metadata: { name: account }, role });
     binding.addSubjects(sa);
-    const job = new kplus.Job(this, 'job', {
+    const job = new k.Job(this, 'job', {
       metadata: { name: props.name, annotations: { 'argocd.argoproj.io/sync-options': 'Replace=false' } },
       serviceAccount: sa,
       automountServiceAccountToken: true,
@@ -57,18 +67,18 @@ export class GateJobChart extends Chart {
         {
           name: 'gate',
           image: props.image,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          imagePullPolicy: k.ImagePullPolicy.IF_NOT_PRESENT,
           command: ['/bin/sh', '-c', GATE_SCRIPT],
           envVariables: {
-            OSV: kplus.EnvValue.fromValue(props.openStackVersion),
-            NS: kplus.EnvValue.fromValue(props.namespace),
-            TARGET: kplus.EnvValue.fromValue(props.targetVersion),
-            COND: kplus.EnvValue.fromValue(props.condition),
-            NEED_DEPLOYED: kplus.EnvValue.fromValue(props.requireDeployedVersion ? 'true' : 'false'),
-            DEADLINE: kplus.EnvValue.fromValue(String(props.deadlineSeconds)),
+            OSV: k.EnvValue.fromValue(props.openStackVersion),
+            NS: k.EnvValue.fromValue(props.namespace),
+            TARGET: k.EnvValue.fromValue(props.targetVersion),
+            COND: k.EnvValue.fromValue(props.condition),
+            NEED_DEPLOYED: k.EnvValue.fromValue(props.requireDeployedVersion ? 'true' : 'false'),
+            DEADLINE: k.EnvValue.fromValue(String(props.deadlineSeconds)),
           },
           resources: {
-            cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+            cpu: { request: k.Cpu.millis(10), limit: k.Cpu.millis(100) },
             memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
           },
           securityContext: { user: 65532, group: 65532, readOnlyRootFilesystem: true },

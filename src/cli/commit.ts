@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
+import { commitBranchPerPhase } from '../git/branch-per-phase.js';
 import { commitPhases } from '../git/commit-phases.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
 import type { CliIo } from './io.js';
@@ -17,6 +18,10 @@ interface CommitFlags extends InputFlags {
   readonly engine?: string;
   readonly date?: string;
   readonly json?: boolean;
+  readonly versionFile?: string;
+  readonly deploymentsDir?: string;
+  readonly branchPerPhase?: boolean;
+  readonly prDir?: string;
 }
 
 export function registerCommit(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -37,13 +42,21 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
     .option('--phase <n>', 'commit every pending phase up to this index')
     .option('--all', 'commit every pending phase (e.g. to review the whole update in one pull request)')
     .option('--date <iso>', 'author and committer date (reproducible commits)')
-    .option('--json', 'print what was committed as JSON')
-    .addHelpText('after', '\nExamples:\n  osv-gitops commit --example --repo ../gitops --push\n  osv-gitops commit --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --all\n')
+    .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository) instead of writing a copy')
+    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
+    .option('--branch-per-phase', 'one branch per phase, osv-update/<version>/<phase>, each on the previous one, for pull requests (--branch is their base)')
+    .option('--pr-dir <dir>', 'with --branch-per-phase: write a pull-request description per branch to <dir>/<version>/<NN>-<phase>.md (keep it outside the repository)')
+    .option('--json', 'print what was committed as JSON (with --branch-per-phase: the pull-request titles and bodies too)')
+    .addHelpText('after', '\nExamples:\n  osv-gitops commit --example --repo ../gitops --push\n  osv-gitops commit --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --all\n' +
+        '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir /tmp/prs --push\n' +
+        '  osv-gitops commit --example --repo ../gitops --version-file clusters/prod/openstackversion.yaml --deployments-dir clusters/prod/updates\n')
     .action(async (flags: CommitFlags) => {
       const upto = flags.phase !== undefined ? Number(flags.phase) : undefined;
       if (upto !== undefined && !Number.isInteger(upto)) throw new OsvError('USAGE', `--phase must be a phase number, not "${flags.phase}"`);
+      if (flags.deploymentsDir !== undefined && flags.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+      if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
       const update = loadUpdate(flags, io);
-      const result = await commitPhases(update, {
+      const common = {
         repo: resolve(io.cwd, flags.repo),
         engine: engineOf(flags.engine),
         ...(flags.path ? { path: flags.path } : {}),
@@ -51,8 +64,24 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
         ...(upto !== undefined ? { uptoPhase: upto } : {}),
         ...(flags.all ? { all: true } : {}),
         ...(flags.date ? { date: flags.date } : {}),
+        ...(flags.versionFile !== undefined ? { versionFile: { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } } : {}),
         ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
-      });
+      };
+      if (flags.branchPerPhase) {
+        const result = await commitBranchPerPhase(update, { ...common, ...(flags.prDir !== undefined ? { prDir: resolve(io.cwd, flags.prDir) } : {}) });
+        if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, mode: 'branch-per-phase', ...result }, null, 2) + '\n');
+        else {
+          for (const c of result.committed) io.stdout(`committed ${c.phase} on ${c.branch} ${c.sha.slice(0, 12)}\n`);
+          if (!result.committed.length) io.stdout(`nothing to commit: ${result.alreadyCommitted.length ? `phases ${result.alreadyCommitted.join(', ')} already committed` : 'no phase changes Git'}\n`);
+          if (result.branches.length) io.stdout(`pull requests, merge in this order:\n`);
+          for (const b of result.branches) io.stdout(`  ${b.branch} -> ${b.prBase}${b.file ? `  (${b.file})` : ''}\n`);
+          if (result.branches.length && flags.prDir === undefined) io.stdout('descriptions: --pr-dir DIR writes them as files, --json prints them\n');
+          if (result.pushed.length) io.stdout(`pushed ${result.pushed.join(', ')}\n`);
+        }
+        setExit(0);
+        return;
+      }
+      const result = await commitPhases(update, common);
       if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, ...result }, null, 2) + '\n');
       else {
         for (const c of result.committed) io.stdout(`committed ${c.phase} ${c.sha.slice(0, 12)}\n`);

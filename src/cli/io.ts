@@ -1,4 +1,5 @@
 /** Where the CLI writes: data to stdout, logs and progress to stderr. Injectable for tests. */
+import type { Writable } from 'node:stream';
 import { styleText } from 'node:util';
 
 export interface CliIo {
@@ -9,11 +10,32 @@ export interface CliIo {
   readonly color: boolean;
 }
 
+/** Streams whose reader went away (`osv-gitops … | head`): further writes are dropped. */
+const closedStreams = new WeakSet<Writable>();
+const guarded = new WeakSet<Writable>();
+
+/**
+ * A closed pipe ends the output quietly instead of crashing with an unhandled EPIPE; the command
+ * itself still finishes and sets its exit status. Other stream errors stay fatal.
+ */
+export function pipeWriter(stream: Writable): (text: string) => void {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      closedStreams.add(stream);
+    });
+  }
+  return (text) => {
+    if (!closedStreams.has(stream) && !stream.destroyed) stream.write(text);
+  };
+}
+
 export function processIo(): CliIo {
   return {
     cwd: process.cwd(),
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
+    stdout: pipeWriter(process.stdout),
+    stderr: pipeWriter(process.stderr),
     color: Boolean(process.stderr.isTTY) && !process.env['NO_COLOR'],
   };
 }
