@@ -41,6 +41,8 @@ export interface AdvanceResult {
   /** Commits pushed by this step (a new one, or ones left unpushed by an earlier crash). */
   readonly pushed: number;
   readonly status: UpdateStatus;
+  /** For `advanced`: the status that decided the commit (the gates as they passed). */
+  readonly decidedBy?: UpdateStatus;
   readonly branch: string;
 }
 
@@ -156,6 +158,6 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
     }
     // the status after our commit: the new phase has just started
     const after = updateStatus(plan, snapshot, (await readGitProgress(opts.repo, target, 'HEAD', agentSha)).view, 'git', { skippedBefore: [...progress.skippedGates, ...status.skippedGates] });
-    return { outcome: 'advanced', exitCode: 0, ...(committed ? { committed } : {}), pushed, status: after, branch };
+    return { outcome: 'advanced', exitCode: 0, ...(committed ? { committed } : {}), pushed, status: after, decidedBy: status, branch };
   }
 }

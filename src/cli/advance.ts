@@ -1,7 +1,7 @@
 /** `osv-gitops advance`: one step of the loop; commit and push the next phase once its gate passed. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { advanceOnce, type AdvanceResult } from '../advance/advance.js';
+import type { AdvanceOptions, AdvanceResult } from '../advance/advance.js';
 import { OsvError } from '../errors.js';
 import { addInputOptions, loadUpdate } from './inputs.js';
 import { paint, type CliIo } from './io.js';
@@ -26,15 +26,15 @@ export function addAdvanceOptions(cmd: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
-export function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: string) => void) {
+export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: string) => void) {
   if (flags.fromFiles !== undefined) throw new OsvError('USAGE', '--from-files is for status only: advance must read the live cluster before it commits');
   const update = loadUpdate(flags, io);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
   }
-  const source = snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
-  const options = {
+  const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
+  const options: AdvanceOptions = {
     repo: resolve(io.cwd, flags.repo!),
     engine: engineFlag(flags.engine),
     remote: flags.push === false ? (false as const) : (flags.remote ?? 'origin'),
@@ -75,7 +75,8 @@ export function registerAdvance(program: Command, io: CliIo, setExit: (code: num
   addAdvanceOptions(cmd)
     .addHelpText('after', '\nExamples:\n  osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack\n  osv-gitops advance --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --agent argocd:argocd/openstack\n')
     .action(async (flags: AdvanceFlags) => {
-      const { update, options } = advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
+      const { update, options } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
+      const { advanceOnce } = await import('../advance/advance.js');
       const r = await advanceOnce(update, options);
       io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
       setExit(r.exitCode);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
-import { contextNamespace, KubeReader, loadKubeConfig } from '../cluster/kube.js';
+import type { KubeReader } from '../cluster/kube.js';
 import { parseAgentFlag, readClusterSnapshot, readFilesSnapshot, type SnapshotTarget } from '../cluster/read.js';
 import { OsvError } from '../errors.js';
 import type { ClusterSnapshot, KubeObject } from '../status/snapshot.js';
@@ -67,14 +67,18 @@ export interface SnapshotSource {
   readonly describe: string;
 }
 
-/** Where snapshots come from: the cluster of the kubeconfig, or the dump folder. */
-export function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void): SnapshotSource {
+/**
+ * Where snapshots come from: the cluster of the kubeconfig, or the dump folder. The Kubernetes
+ * client is loaded only here: it takes most of a second, which `plan` and `render` should not pay.
+ */
+export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void): Promise<SnapshotSource> {
   const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineFlag(flags.engine))) : undefined;
   if (flags.fromFiles !== undefined) {
     const dir = resolve(io.cwd, flags.fromFiles);
     const target: SnapshotTarget = { namespace: namespace ?? 'openstack', ...(flags.csvNamespace ? { csvNamespace: flags.csvNamespace } : {}), ...(agent ? { agent } : {}) };
     return { read: async () => readFilesSnapshot(dir, target), target, describe: `files ${dir}` };
   }
+  const { contextNamespace, KubeReader, loadKubeConfig } = await import('../cluster/kube.js');
   const kc = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}), ...(flags.context ? { context: flags.context } : {}) });
   const timeout = Number(flags.requestTimeout ?? '10');
   if (!Number.isFinite(timeout) || timeout <= 0) throw new OsvError('USAGE', '--request-timeout must be a positive number of seconds');

@@ -12,6 +12,7 @@ import { registerCommit } from './commit.js';
 import { registerStatus } from './status.js';
 import { registerAdvance } from './advance.js';
 import { registerWatch } from './watch.js';
+import { registerSimulate } from './simulate.js';
 
 const VERSION = '0.1.0';
 
@@ -35,6 +36,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   registerStatus(program, io, setExit);
   registerAdvance(program, io, setExit);
   registerWatch(program, io, setExit);
+  registerSimulate(program, io, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;

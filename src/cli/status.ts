@@ -59,7 +59,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       '\nExamples:\n  osv-gitops status --repo . --agent flux:flux-system/openstack\n  osv-gitops status --from-files must-gather/ --json\n  osv-gitops status --example --repo ../gitops --kubeconfig ~/.kube/config\n',
     )
     .action(async (flags: StatusFlags) => {
-      const source = snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
+      const source = await snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
       const snapshot = await source.read();
       let update;
       try {

@@ -1,7 +1,5 @@
 /** `osv-gitops watch`: advance until the update is done, a gate fails, or --timeout. */
 import type { Command } from 'commander';
-import { watchUpdate } from '../advance/watch.js';
-import { ClusterWatcher } from '../cluster/watcher.js';
 import { OsvError } from '../errors.js';
 import { formatSeconds } from '../status/update-status.js';
 import { addAdvanceOptions, advanceContext, describeStep, type AdvanceFlags } from './advance.js';
@@ -37,7 +35,9 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
     .action(async (flags: WatchFlags) => {
       const jsonLines = Boolean(flags.json);
       const log = (l: string) => io.stderr(jsonLines ? `${JSON.stringify({ event: 'log', message: l })}\n` : `${l}\n`);
-      const { update, source, options } = advanceContext({ ...flags, json: false }, io, log);
+      const { watchUpdate } = await import('../advance/watch.js');
+      const { ClusterWatcher } = await import('../cluster/watcher.js');
+      const { update, source, options } = await advanceContext({ ...flags, json: false }, io, log);
       if (!source.reader) throw new OsvError('USAGE', 'watch needs a cluster; use status --from-files for dumps');
       const resyncMs = parseDuration(flags.resync ?? '30s', '--resync');
       const watcher = new ClusterWatcher(source.reader, source.target, { resyncMs, log });

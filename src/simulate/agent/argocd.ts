@@ -1,0 +1,460 @@
+/**
+ * Argo CD's application controller, simulated for `Application` objects (conventions d1–d3):
+ *
+ * - compare: build `spec.source.path` at the branch head, read every object, and set
+ *   `status.sync` (Synced when the live objects carry every desired field and nothing tracked is
+ *   left over), `status.resources` with each resource's health, and `status.health`, the worst of
+ *   them in gitops-engine's order, from the Lua checks osv-gitops renders into argocd-cm;
+ * - sync (automated, or a requested `operation`): apply wave by wave (`sync-wave` annotation, then
+ *   Argo CD's kind order) with server-side apply (field manager `argocd-controller`), waiting
+ *   between waves until the wave's resources are Healthy; a Degraded resource fails the sync.
+ *   `status.operationState` goes Running → Succeeded/Failed with startedAt, finishedAt and
+ *   `syncResult.revision`;
+ * - health is assessed again after the sync ends, and only then does `reconciledAt` pass
+ *   `finishedAt` (the trust rule of d3.1);
+ * - an automated sync is not retried for a revision whose sync failed; `selfHeal` re-syncs drift.
+ *
+ * In directories mode the agent's Application is the app-of-apps: its resources are the phase
+ * Applications, so its waves wait on their health (the Application Lua check), and every child
+ * is reconciled here too.
+ */
+import { ARGOCD_APPLICATION, apiVersionOf, typeOfKind } from '../../cluster/resources.js';
+import { containsDesired, displayName, errorText, forApply, nowTimestamp, objectKey, sameStatus } from './common.js';
+import { repoPath, type AgentContext } from './context.js';
+import type { Checkout } from './git-source.js';
+import { aggregateArgoHealth, argoResourceHealth, type ArgoResourceHealth } from './health.js';
+import { groupOfApiVersion, type KubeObject } from './kube.js';
+
+export const ARGO_FIELD_MANAGER = 'argocd-controller';
+const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+const HOOK_ANNOTATION = 'argocd.argoproj.io/hook';
+const SYNC_OPTIONS_ANNOTATION = 'argocd.argoproj.io/sync-options';
+const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
+const SKIP_RECONCILE_ANNOTATION = 'argocd.argoproj.io/skip-reconcile';
+
+/** Argo CD's kind order inside one wave (gitops-engine `kindOrder`, abridged); others go last. */
+const KIND_ORDER = [
+  'Namespace',
+  'NetworkPolicy',
+  'ResourceQuota',
+  'LimitRange',
+  'PodDisruptionBudget',
+  'ServiceAccount',
+  'Secret',
+  'ConfigMap',
+  'StorageClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'Service',
+  'DaemonSet',
+  'Pod',
+  'ReplicaSet',
+  'Deployment',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'Ingress',
+];
+
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass']);
+
+interface AppSpec {
+  readonly project?: string;
+  readonly source?: { readonly repoURL?: string; readonly path?: string; readonly targetRevision?: string; [k: string]: unknown };
+  readonly destination?: { readonly namespace?: string; readonly server?: string; readonly name?: string };
+  readonly syncPolicy?: { readonly automated?: { readonly prune?: boolean; readonly selfHeal?: boolean }; readonly syncOptions?: readonly string[] };
+}
+
+interface ResourceStatus {
+  group: string;
+  version: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  status: 'Synced' | 'OutOfSync';
+  health?: ArgoResourceHealth;
+  requiresPruning?: boolean;
+}
+
+interface SyncResultResource {
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  status: 'Synced' | 'SyncFailed' | 'Pruned' | 'PruneSkipped';
+  message: string;
+  syncPhase: 'Sync';
+}
+
+interface OperationState {
+  operation: { sync: { revision: string }; initiatedBy: { automated?: boolean; username?: string } };
+  phase: 'Running' | 'Succeeded' | 'Failed' | 'Error';
+  message: string;
+  startedAt: string;
+  finishedAt?: string;
+  syncResult?: { revision: string; source?: unknown; resources: SyncResultResource[] };
+}
+
+interface AppStatus {
+  sync?: { status: string; revision?: string; comparedTo?: unknown };
+  health?: ArgoResourceHealth;
+  resources?: ResourceStatus[];
+  operationState?: OperationState;
+  reconciledAt?: string;
+  sourceType?: string;
+  conditions?: { type: string; message: string; lastTransitionTime: string }[];
+  [k: string]: unknown;
+}
+
+/** A sync in progress (kept in memory; a restarted agent starts a Running sync over). */
+interface Operation {
+  readonly sha: string;
+  readonly startedAt: string;
+  readonly automated: boolean;
+  readonly waves: readonly { wave: number; objects: KubeObject[] }[];
+  index: number;
+  waveApplied: boolean;
+  readonly results: SyncResultResource[];
+}
+
+function waveOf(o: KubeObject): number {
+  const raw = o.metadata.annotations?.[WAVE_ANNOTATION];
+  const n = raw === undefined ? 0 : Number.parseInt(raw, 10);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function kindRank(kind: string): number {
+  const i = KIND_ORDER.indexOf(kind);
+  return i < 0 ? KIND_ORDER.length : i;
+}
+
+function syncOptions(o: { metadata: { annotations?: Record<string, string> } }): string[] {
+  return (o.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * The desired object without our tracking annotation. Every phase Application of directories
+ * mode applies the same OpenStackVersion, control plane and nodesets, so the annotation names
+ * whichever applied last; comparing it would make the applications re-sync each other forever
+ * under selfHeal. Argo CD reports such objects as SharedResourceWarning, and so do we.
+ */
+function withoutTracking(o: KubeObject): KubeObject {
+  const annotations = { ...(o.metadata.annotations ?? {}) };
+  delete annotations[TRACKING_ANNOTATION];
+  return { ...o, metadata: { ...o.metadata, annotations } };
+}
+
+function versionOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion;
+}
+
+/** Sorted wave groups, objects inside a wave in Argo CD's kind order (then by name). */
+export function syncWaves(objects: readonly KubeObject[]): { wave: number; objects: KubeObject[] }[] {
+  const byWave = new Map<number, KubeObject[]>();
+  for (const o of objects) byWave.set(waveOf(o), [...(byWave.get(waveOf(o)) ?? []), o]);
+  return [...byWave.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([wave, objs]) => ({
+      wave,
+      objects: [...objs].sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name)),
+    }));
+}
+
+export interface ArgoControllerOptions {
+  readonly mode: 'commits' | 'directories';
+  readonly agentObject: { readonly namespace: string; readonly name: string };
+  readonly path: string;
+  readonly repoUrl: string;
+}
+
+export class ArgoController {
+  private readonly ctx: AgentContext;
+  private readonly opts: ArgoControllerOptions;
+  private readonly operations = new Map<string, Operation>();
+  /** Set when a sync just ended: the next pass assesses health (and moves reconciledAt). */
+  requeue = false;
+
+  constructor(ctx: AgentContext, opts: ArgoControllerOptions) {
+    this.ctx = ctx;
+    this.opts = opts;
+  }
+
+  async ensureAgentObject(): Promise<void> {
+    const { namespace, name } = this.opts.agentObject;
+    if (await this.ctx.kube.get(apiVersionOf(ARGOCD_APPLICATION), 'Application', namespace, name)) return;
+    this.ctx.log(`creating Application ${namespace}/${name} (path ${this.opts.path})`);
+    await this.ctx.kube.apply(
+      {
+        apiVersion: apiVersionOf(ARGOCD_APPLICATION),
+        kind: 'Application',
+        metadata: { name, namespace },
+        spec: {
+          project: 'default',
+          source: { repoURL: this.opts.repoUrl, path: repoPath(this.opts.path), targetRevision: this.ctx.branch },
+          destination: { server: 'https://kubernetes.default.svc', namespace: this.ctx.namespace },
+          syncPolicy: { automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true'] },
+        },
+      },
+      ARGO_FIELD_MANAGER,
+    );
+  }
+
+  /** One pass; returns the sha the agent's Application is synced to, once its sync succeeded. */
+  async reconcile(checkout: Checkout): Promise<string | undefined> {
+    this.requeue = false;
+    const { namespace, name } = this.opts.agentObject;
+    const root = await this.ctx.kube.get(apiVersionOf(ARGOCD_APPLICATION), 'Application', namespace, name);
+    if (!root) return undefined;
+    const desired = await this.reconcileApp(root, checkout);
+    if (this.opts.mode === 'directories') {
+      for (const child of desired.filter((o) => o.kind === 'Application' && groupOfApiVersion(o.apiVersion) === ARGOCD_APPLICATION.group)) {
+        if (child.metadata.namespace === namespace && child.metadata.name === name) continue;
+        const live = await this.ctx.kube.get(child.apiVersion, child.kind, child.metadata.namespace, child.metadata.name);
+        if (live) await this.reconcileApp(live, checkout);
+      }
+    }
+    const after = await this.ctx.kube.get(apiVersionOf(ARGOCD_APPLICATION), 'Application', namespace, name);
+    const st = (after?.['status'] ?? {}) as AppStatus;
+    const op = st.operationState;
+    return st.sync?.status === 'Synced' && op?.phase === 'Succeeded' && op.syncResult?.revision === checkout.sha ? checkout.sha : undefined;
+  }
+
+  /** Reconciles one Application; returns its desired objects (empty when it cannot build). */
+  private async reconcileApp(app: KubeObject, checkout: Checkout): Promise<KubeObject[]> {
+    if (app.metadata.annotations?.[SKIP_RECONCILE_ANNOTATION] === 'true') return [];
+    const key = `${app.metadata.namespace}/${app.metadata.name}`;
+    const spec = (app['spec'] ?? {}) as AppSpec;
+    const status = (app['status'] ?? {}) as AppStatus;
+    const now = nowTimestamp(this.ctx.now());
+    const comparedTo = { source: spec.source, destination: spec.destination };
+    const destNs = spec.destination?.namespace ?? this.ctx.namespace;
+
+    const fail = async (type: 'ComparisonError' | 'InvalidSpecError', message: string) => {
+      const old = status.conditions?.find((c) => c.type === type && c.message === message);
+      const next: AppStatus = {
+        ...status,
+        sync: { status: 'Unknown', comparedTo },
+        conditions: [{ type, message, lastTransitionTime: old?.lastTransitionTime ?? now }],
+      };
+      if (!sameStatus(next, status)) await this.ctx.kube.writeStatus(app, next as Record<string, unknown>);
+      return [];
+    };
+
+    const source = spec.source;
+    if (!source?.path) return fail('InvalidSpecError', 'spec.source.path is required by the rehearsal agent (Helm and plugin sources are not simulated)');
+    const wanted = source.targetRevision ?? 'HEAD';
+    if (!['HEAD', '', this.ctx.branch, `refs/heads/${this.ctx.branch}`].includes(wanted)) {
+      return fail('ComparisonError', `the rehearsal agent follows branch ${this.ctx.branch} only, not targetRevision ${wanted}`);
+    }
+    let desired: KubeObject[];
+    try {
+      desired = this.ctx.build(checkout, source.path, 'argocd').map((o) => this.prepare(o, app, destNs));
+    } catch (e) {
+      return fail('ComparisonError', `failed to build ${source.path} at ${checkout.sha}: ${errorText(e)}`);
+    }
+    const hooks = desired.filter((o) => o.metadata.annotations?.[HOOK_ANNOTATION] !== undefined);
+    if (hooks.length > 0) return fail('ComparisonError', `resource hooks are not supported by the rehearsal agent: ${hooks.map(displayName).join(', ')}`);
+
+    // sync: start one when due, then step it
+    let op = this.operations.get(key);
+    const requested = (app['operation'] as { sync?: unknown } | undefined)?.sync !== undefined;
+    if (!op) {
+      const compare = await this.compare(app, desired, status);
+      const last = status.operationState;
+      const automated = spec.syncPolicy?.automated;
+      const failedHere = last !== undefined && (last.phase === 'Failed' || last.phase === 'Error') && last.operation.sync.revision === checkout.sha;
+      const syncedHere = last?.phase === 'Succeeded' && last.syncResult?.revision === checkout.sha;
+      const due =
+        requested ||
+        last?.phase === 'Running' ||
+        (automated !== undefined && compare.syncStatus === 'OutOfSync' && !failedHere && (!syncedHere || automated.selfHeal === true));
+      if (due) {
+        op = { sha: checkout.sha, startedAt: now, automated: !requested, waves: syncWaves(desired), index: 0, waveApplied: false, results: [] };
+        this.operations.set(key, op);
+        if (requested) await this.ctx.kube.jsonPatch(app, [{ op: 'remove', path: '/operation' }]);
+        const outOfSync = compare.resources.filter((r) => r.status === 'OutOfSync').map((r) => `${r.kind}/${r.name}`);
+        this.ctx.log(`Application ${key}: syncing to ${checkout.sha.slice(0, 12)}${outOfSync.length ? ` (out of sync: ${outOfSync.join(', ')})` : ''}`);
+      }
+    }
+    let ended: OperationState | undefined;
+    if (op) ended = await this.step(app, op, spec, status, desired);
+
+    // compare again after the sync step, and write what changed
+    const compare = await this.compare(app, desired, status);
+    const next: AppStatus = {
+      ...status,
+      sync: { status: compare.syncStatus, revision: checkout.sha, comparedTo },
+      resources: compare.resources,
+      sourceType: 'Kustomize',
+    };
+    delete next.conditions;
+    if (compare.shared.length > 0) {
+      const message = `shared resources: ${compare.shared.join('; ')}`;
+      const old = status.conditions?.find((c) => c.type === 'SharedResourceWarning' && c.message === message);
+      next.conditions = [{ type: 'SharedResourceWarning', message, lastTransitionTime: old?.lastTransitionTime ?? now }];
+    }
+    const running = this.operations.get(key);
+    const opState = ended ?? (running ? this.runningState(key, running, spec) : status.operationState);
+    if (opState) next.operationState = opState;
+    const finishedAt = next.operationState?.finishedAt;
+    if (ended) {
+      // health is assessed on the next pass, after the sync has ended
+      this.requeue = true;
+    } else {
+      next.health = compare.health;
+      const stamp = finishedAt !== undefined && now < finishedAt ? finishedAt : now;
+      const untrusted = finishedAt !== undefined && (status.reconciledAt === undefined || status.reconciledAt < finishedAt);
+      if (untrusted || !sameStatus(next, status, ['reconciledAt'])) next.reconciledAt = stamp;
+    }
+    if (!sameStatus(next, status)) await this.ctx.kube.writeStatus(app, next as Record<string, unknown>);
+    return desired;
+  }
+
+  private prepare(o: KubeObject, app: KubeObject, destNs: string): KubeObject {
+    const group = groupOfApiVersion(o.apiVersion);
+    const namespaced = typeOfKind(o.apiVersion, o.kind)?.namespaced ?? !CLUSTER_SCOPED.has(o.kind);
+    const namespace = namespaced ? (o.metadata.namespace ?? destNs) : undefined;
+    const tracking = `${app.metadata.name}:${group}/${o.kind}:${namespace ?? ''}/${o.metadata.name}`;
+    const copy = forApply(o, { annotations: { [TRACKING_ANNOTATION]: tracking } });
+    if (namespace !== undefined) copy.metadata.namespace = namespace;
+    return copy;
+  }
+
+  private async compare(
+    app: KubeObject,
+    desired: readonly KubeObject[],
+    status: AppStatus,
+  ): Promise<{ syncStatus: 'Synced' | 'OutOfSync'; resources: ResourceStatus[]; health: ArgoResourceHealth; shared: string[] }> {
+    const resources: ResourceStatus[] = [];
+    const shared: string[] = [];
+    const healths: (ArgoResourceHealth | undefined)[] = [];
+    const wantedKeys = new Set(desired.map(objectKey));
+    for (const d of desired) {
+      const live = await this.ctx.kube.get(d.apiVersion, d.kind, d.metadata.namespace, d.metadata.name);
+      const health = argoResourceHealth(live, d);
+      healths.push(health);
+      const owner = live?.metadata.annotations?.[TRACKING_ANNOTATION];
+      if (owner !== undefined && !owner.startsWith(`${app.metadata.name}:`)) shared.push(`${displayName(d)} is part of application ${owner.split(':')[0] ?? ''}`);
+      resources.push({
+        group: groupOfApiVersion(d.apiVersion),
+        version: versionOf(d.apiVersion),
+        kind: d.kind,
+        ...(d.metadata.namespace ? { namespace: d.metadata.namespace } : {}),
+        name: d.metadata.name,
+        status: live !== undefined && containsDesired(withoutTracking(d), live) ? 'Synced' : 'OutOfSync',
+        ...(health ? { health } : {}),
+      });
+    }
+    // objects this application applied before that the new revision no longer holds
+    for (const r of status.resources ?? []) {
+      const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+      const ref = { apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } };
+      if (wantedKeys.has(objectKey(ref))) continue;
+      const live = await this.ctx.kube.get(apiVersion, r.kind, r.namespace, r.name);
+      if (!live || !(live.metadata.annotations?.[TRACKING_ANNOTATION] ?? '').startsWith(`${app.metadata.name}:`)) continue;
+      resources.push({ group: r.group, version: r.version, kind: r.kind, ...(r.namespace ? { namespace: r.namespace } : {}), name: r.name, status: 'OutOfSync', requiresPruning: true });
+    }
+    const syncStatus = resources.every((r) => r.status === 'Synced') ? 'Synced' : 'OutOfSync';
+    const worst = aggregateArgoHealth(healths);
+    return { syncStatus, resources, health: worst.message ? worst : { status: worst.status }, shared };
+  }
+
+  /** Advances a sync as far as it can go now; returns the final operation state when it ended on this pass. */
+  private async step(app: KubeObject, op: Operation, spec: AppSpec, status: AppStatus, desired: readonly KubeObject[]): Promise<OperationState | undefined> {
+    const key = `${app.metadata.namespace}/${app.metadata.name}`;
+    const end = (phase: 'Succeeded' | 'Failed', message: string): OperationState => {
+      const state: OperationState = { ...this.runningState(key, op, spec), phase, message, finishedAt: this.finishTime(status.reconciledAt) };
+      this.operations.delete(key);
+      this.waitMessage.delete(key);
+      this.ctx.log(`Application ${key}: sync ${phase.toLowerCase()}: ${message}`);
+      return state;
+    };
+    while (op.index < op.waves.length) {
+      const { wave, objects } = op.waves[op.index]!;
+      if (!op.waveApplied) {
+        for (const o of objects) {
+          try {
+            await this.ctx.kube.apply(o, ARGO_FIELD_MANAGER);
+            op.results.push(this.result(o, 'Synced', 'serverside-applied'));
+          } catch (e) {
+            op.results.push(this.result(o, 'SyncFailed', errorText(e)));
+            return end('Failed', `one or more objects failed to apply, reason: ${errorText(e)}`);
+          }
+        }
+        op.waveApplied = true;
+      }
+      if (op.index === op.waves.length - 1) break;
+      // between waves: every resource of this wave must be Healthy first
+      const waiting: string[] = [];
+      for (const o of objects) {
+        const live = await this.ctx.kube.get(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
+        const h = argoResourceHealth(live, o);
+        if (h === undefined || h.status === 'Healthy') continue;
+        if (h.status === 'Degraded') return end('Failed', `${displayName(o)} is Degraded in sync wave ${wave}: ${h.message ?? ''}`);
+        waiting.push(displayName(o));
+      }
+      if (waiting.length > 0) {
+        this.waitMessage.set(key, `waiting for healthy state of ${waiting.join(', ')}`);
+        return undefined;
+      }
+      op.index++;
+      op.waveApplied = false;
+    }
+    const automated = spec.syncPolicy?.automated;
+    if (automated?.prune === true) {
+      const wanted = new Set(desired.map(objectKey));
+      for (const r of status.resources ?? []) {
+        const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+        const ref = { apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } };
+        if (wanted.has(objectKey(ref))) continue;
+        const live = await this.ctx.kube.get(apiVersion, r.kind, r.namespace, r.name);
+        if (!live || !(live.metadata.annotations?.[TRACKING_ANNOTATION] ?? '').startsWith(`${app.metadata.name}:`)) continue;
+        if (syncOptions(live).includes('Prune=false')) {
+          op.results.push(this.result(live, 'PruneSkipped', 'ignored (no prune)'));
+          continue;
+        }
+        await this.ctx.kube.delete(live);
+        op.results.push(this.result(live, 'Pruned', 'pruned'));
+      }
+    }
+    return end('Succeeded', 'successfully synced (all tasks run)');
+  }
+
+  private readonly waitMessage = new Map<string, string>();
+
+  private runningState(key: string, op: Operation, spec: AppSpec): OperationState {
+    return {
+      operation: { sync: { revision: op.sha }, initiatedBy: op.automated ? { automated: true } : { username: 'osv-gitops-rehearsal' } },
+      phase: 'Running',
+      message: this.waitMessage.get(key) ?? 'one or more tasks are running',
+      startedAt: op.startedAt,
+      syncResult: { revision: op.sha, ...(spec.source ? { source: spec.source } : {}), resources: [...op.results] },
+    };
+  }
+
+  /** Never at or before the last health assessment, so `reconciledAt < finishedAt` until the next one. */
+  private finishTime(lastReconciledAt: string | undefined): string {
+    const now = nowTimestamp(this.ctx.now());
+    if (lastReconciledAt === undefined || lastReconciledAt < now) return now;
+    return nowTimestamp(Date.parse(lastReconciledAt) + 1000);
+  }
+
+  private result(o: KubeObject, status: SyncResultResource['status'], message: string): SyncResultResource {
+    return {
+      group: groupOfApiVersion(o.apiVersion),
+      version: versionOf(o.apiVersion),
+      kind: o.kind,
+      namespace: o.metadata.namespace ?? '',
+      name: o.metadata.name,
+      status,
+      message,
+      syncPhase: 'Sync',
+    };
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * A whole update rehearsed on this machine: the rehearsal API server, the simulated operator and
+ * agent as separate controllers, a real Git repository with a bare remote, and osv-gitops itself
+ * talking to all of it only through a kubeconfig and Git, exactly as it would to a real cluster.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { watchUpdate, type WatchResult } from '../advance/watch.js';
+import { KubeReader } from '../cluster/kube.js';
+import type { AgentRef, SnapshotTarget } from '../cluster/read.js';
+import { ClusterWatcher } from '../cluster/watcher.js';
+import { writeFiles } from '../git/write-tree.js';
+import { renderDirectories, type RenderInputs } from '../render/render.js';
+import { clusterEvidence, updateStatus, type UpdateStatus } from '../status/update-status.js';
+import { startRehearsalApiServer, type RehearsalApiServer } from './apiserver/server.js';
+import { startSimulatedAgent, type SimulatedAgent } from './agent/agent.js';
+import { startGateJobRunner } from './jobs.js';
+import { startSimulatedOperator, type SimulatedOperator } from './operator/controller.js';
+import type { SimulatedDurations } from './operator/types.js';
+import { applySeed, seedObjects, type Obj } from './seed.js';
+
+export type Mode = 'commits' | 'directories';
+
+export interface RehearsalOptions {
+  readonly update: RenderInputs;
+  /** The live OpenStackVersion the update starts from (its status holds the deployed images). */
+  readonly openStackVersion: Obj;
+  readonly csv?: Obj;
+  /** The target's image defaults, as the operator reads them from its CSV. */
+  readonly targetDefaults: Readonly<Record<string, string>>;
+  readonly engine: 'flux' | 'argocd';
+  readonly mode: Mode;
+  readonly durations?: Partial<SimulatedDurations>;
+  readonly faults?: { readonly failDeployments?: RegExp };
+  /** Lag between a push and the agent applying it. */
+  readonly agentLagMs?: number;
+  readonly timeoutMs?: number;
+  /** Skip the gates of these phases (as `--skip-gate`). */
+  readonly skipGates?: readonly string[];
+  readonly log?: (line: string) => void;
+  /** Each timeline entry as it happens. */
+  readonly onEntry?: (e: TimelineEntry) => void;
+}
+
+export interface TimelineEntry {
+  /** Milliseconds since the rehearsal started. */
+  readonly atMs: number;
+  readonly kind: 'commit' | 'gate-passed' | 'gate-failed' | 'waiting' | 'done' | 'timeout';
+  readonly phase: string;
+  readonly text: string;
+  readonly waitedMs?: number;
+}
+
+export interface RehearsalResult {
+  readonly end: WatchResult['end'];
+  readonly exitCode: number;
+  readonly timeline: readonly TimelineEntry[];
+  readonly status: UpdateStatus | undefined;
+  readonly commits: readonly { readonly phase: string; readonly sha: string }[];
+  readonly apiRequests: number;
+  readonly wallMs: number;
+  /** Time to start the rehearsal cluster and load the pre-update state. */
+  readonly startMs: number;
+}
+
+/** The handles of a running rehearsal cluster, for tests that drive the tool themselves. */
+export interface RehearsalCluster {
+  readonly server: RehearsalApiServer;
+  readonly kubeconfigYaml: string;
+  readonly kubeconfigPath: string;
+  readonly repo: { readonly work: string; readonly bare: string; readonly branch: string };
+  readonly agentRef: AgentRef;
+  readonly operator: SimulatedOperator;
+  readonly agent: SimulatedAgent;
+  readonly snapshotTarget: SnapshotTarget;
+  stop(): Promise<void>;
+}
+
+const AGENT_NAMESPACE = { flux: 'flux-system', argocd: 'argocd' } as const;
+const CSV_NAMESPACE = 'openstack-operators';
+export const COMMITS_PATH = 'openstack-update';
+
+function sealedGit(cwd: string, args: string[]): void {
+  execFileSync('git', args, {
+    cwd,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'rehearsal', GIT_AUTHOR_EMAIL: 'rehearsal@osv-gitops.invalid', GIT_COMMITTER_NAME: 'rehearsal', GIT_COMMITTER_EMAIL: 'rehearsal@osv-gitops.invalid' },
+    stdio: 'ignore',
+  });
+}
+
+/** Start the rehearsal cluster in its pre-update state, with Git, the operator and the agent running. */
+export async function startRehearsalCluster(opts: RehearsalOptions & { readonly apiServer?: RehearsalApiServer }): Promise<RehearsalCluster> {
+  const plan = opts.update.plan;
+  const log = opts.log ?? (() => {});
+  const server = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
+  const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
+  const kubeconfigYaml = server.kubeconfig(plan.namespace);
+  const kubeconfigPath = join(base, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(kubeconfigYaml);
+
+  await applySeed(
+    kc,
+    seedObjects({
+      namespace: plan.namespace,
+      deployedVersion: plan.versions.deployed,
+      openStackVersion: opts.openStackVersion,
+      controlPlane: opts.update.controlPlane as Obj | undefined,
+      nodeSets: (opts.update.nodeSets ?? []) as Obj[],
+      csv: opts.csv,
+      csvNamespace: CSV_NAMESPACE,
+      now: new Date().toISOString(),
+    }),
+  );
+
+  // the user's GitOps repository: a bare remote the agent fetches, and a work tree the tool commits in
+  const bare = join(base, 'gitops.git');
+  const work = join(base, 'work');
+  const branch = 'main';
+  sealedGit(base, ['init', '--quiet', '--bare', `--initial-branch=${branch}`, bare]);
+  sealedGit(base, ['init', '--quiet', `--initial-branch=${branch}`, work]);
+  writeFileSync(join(work, 'README.md'), 'GitOps repository of the rehearsal cluster\n');
+  if (opts.mode === 'directories') {
+    writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.' }));
+  }
+  sealedGit(work, ['add', '--all']);
+  sealedGit(work, ['commit', '--quiet', '-m', opts.mode === 'directories' ? `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)` : 'initial']);
+  sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`]);
+  sealedGit(work, ['push', '--quiet', 'origin', branch]);
+
+  const versionDefaults = rec(rec(opts.openStackVersion['status'])['containerImageVersionDefaults']);
+  const operator = await startSimulatedOperator({
+    kubeconfigYaml,
+    namespace: plan.namespace,
+    availableVersion: plan.versions.available,
+    defaults: { ...(versionDefaults as Record<string, Record<string, unknown>>), [plan.versions.target]: opts.targetDefaults },
+    ...(opts.durations ? { durations: opts.durations } : {}),
+    ...(opts.faults ? { faults: opts.faults } : {}),
+    log: (l) => log(`[operator] ${l}`),
+  });
+  const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
+  const dirPath = posix.join('updates', plan.versions.target, opts.engine);
+  const agent = await startSimulatedAgent({
+    kubeconfigYaml,
+    engine: opts.engine,
+    mode: opts.mode,
+    repoUrl: `file://${bare}`,
+    branch,
+    path: opts.mode === 'commits' ? COMMITS_PATH : dirPath,
+    agentObject: { namespace: agentRef.namespace, name: agentRef.name },
+    namespace: plan.namespace,
+    pollMs: 50,
+    ...(opts.agentLagMs !== undefined ? { applyDelayMs: opts.agentLagMs } : {}),
+    timeScale: 1000,
+    log,
+  });
+  // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
+  const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale: 1000, log }) : undefined;
+  const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
+  let stopped = false;
+  return {
+    server,
+    kubeconfigYaml,
+    kubeconfigPath,
+    repo: { work, bare, branch },
+    agentRef,
+    operator,
+    agent,
+    snapshotTarget,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await agent.stop();
+      await jobs?.stop();
+      await operator.stop();
+      if (!opts.apiServer) await server.close();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+function rec(v: unknown): Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {};
+}
+
+/** Turns successive statuses into timeline entries: commits, gates passed, how long each waited. */
+class Timeline {
+  readonly entries: TimelineEntry[] = [];
+  private phase = '';
+  private since: number;
+
+  constructor(
+    private readonly t0: number,
+    private readonly onEntry?: (e: TimelineEntry) => void,
+  ) {
+    this.since = t0;
+  }
+
+  private push(e: TimelineEntry): void {
+    this.entries.push(e);
+    this.onEntry?.(e);
+  }
+
+  commit(phase: string, sha: string): void {
+    this.push({ atMs: Date.now() - this.t0, kind: 'commit', phase, text: `committed ${phase} ${sha.slice(0, 12)} and pushed` });
+  }
+
+  observe(s: UpdateStatus): void {
+    const now = Date.now();
+    if (s.phase !== this.phase) {
+      for (const g of s.gates) {
+        if (g.verdict !== 'passed' || this.entries.some((e) => e.kind === 'gate-passed' && e.phase === g.id)) continue;
+        if (this.phase === '' && g.id !== 'preflight') continue; // gates passed before we started watching
+        this.push({ atMs: now - this.t0, kind: 'gate-passed', phase: g.id, text: `gate of ${g.id} passed${g.skipped ? ' (skipped)' : ''}: ${g.reason}`, waitedMs: now - this.since });
+        this.since = now;
+      }
+      this.phase = s.phase;
+      if (s.verdict === 'waiting' && s.next.action !== 'commit') this.push({ atMs: now - this.t0, kind: 'waiting', phase: s.phase, text: s.reason });
+    }
+    if (s.phase === 'complete') this.push({ atMs: now - this.t0, kind: 'done', phase: 'complete', text: s.reason });
+    else if (s.verdict === 'failed' && !this.entries.some((e) => e.kind === 'gate-failed')) {
+      this.push({ atMs: now - this.t0, kind: 'gate-failed', phase: s.phase, text: s.reason, waitedMs: now - this.since });
+    }
+  }
+}
+
+/** Run the whole update against a fresh rehearsal cluster and return its timeline. */
+export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult> {
+  const started = Date.now();
+  const cluster = await startRehearsalCluster(opts);
+  // the timeline starts once the cluster holds the pre-update state
+  const t0 = Date.now();
+  const timeline = new Timeline(t0, opts.onEntry);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(cluster.kubeconfigYaml);
+  const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1000 }, opts.log);
+  const watcher = new ClusterWatcher(reader, cluster.snapshotTarget, { resyncMs: 2_000, ...(opts.log ? { log: opts.log } : {}) });
+  const baseRequests = cluster.server.stats.requests;
+  try {
+    await watcher.start();
+    let result: WatchResult;
+    if (opts.mode === 'commits') {
+      result = await watchUpdate(
+        opts.update,
+        {
+          repo: cluster.repo.work,
+          branch: cluster.repo.branch,
+          engine: opts.engine,
+          remote: 'origin',
+          readSnapshot: async () => watcher.snapshot(),
+          nextChange: (ms) => watcher.changed(ms),
+          idleMs: 500,
+          timeoutMs: opts.timeoutMs ?? 120_000,
+          ...(opts.skipGates ? { skipGates: opts.skipGates } : {}),
+          ...(opts.log ? { log: opts.log } : {}),
+        },
+        {
+          onStep: (r) => {
+            if (r.decidedBy) timeline.observe(r.decidedBy);
+            if (r.committed) timeline.commit(r.committed.phase, r.committed.sha);
+            timeline.observe(r.status);
+          },
+        },
+      );
+    } else {
+      result = await observeAgentGated(opts, watcher, timeline);
+    }
+    if (result.end === 'timeout') timeline.entries.push({ atMs: Date.now() - t0, kind: 'timeout', phase: result.last?.phase ?? '', text: `timed out: ${result.last?.reason ?? ''}` });
+    return {
+      end: result.end,
+      exitCode: result.exitCode,
+      timeline: timeline.entries,
+      status: result.last,
+      commits: result.commits,
+      apiRequests: cluster.server.stats.requests - baseRequests,
+      wallMs: Date.now() - t0,
+      startMs: t0 - started,
+    };
+  } finally {
+    await watcher.stop();
+    await cluster.stop();
+  }
+}
+
+/** Directories mode: the agent gates the phases; the tool only reads where the update is. */
+async function observeAgentGated(opts: RehearsalOptions, watcher: ClusterWatcher, timeline: Timeline): Promise<WatchResult> {
+  const plan = opts.update.plan;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  let last: UpdateStatus | undefined;
+  let steps = 0;
+  for (;;) {
+    const snap = watcher.snapshot();
+    last = updateStatus(plan, snap, clusterEvidence(plan, snap), 'cluster');
+    steps++;
+    timeline.observe(last);
+    if (last.phase === 'complete') return { end: 'done', exitCode: 0, last, commits: [], steps };
+    if (last.verdict === 'failed') return { end: 'failed', exitCode: 1, last, commits: [], steps };
+    const left = deadline - Date.now();
+    if (left <= 0) return { end: 'timeout', exitCode: 3, last, commits: [], steps };
+    await watcher.changed(Math.min(left, 500));
+  }
+}
+
