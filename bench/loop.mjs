@@ -51,27 +51,43 @@ async function oneUpdate() {
   const cluster = await startRehearsalCluster(opts);
   const kc = new k8s.KubeConfig();
   kc.loadFromString(cluster.kubeconfigYaml);
-  const seen = {};
-  const observer = await new k8s.Watch(kc).watch(`/apis/core.openstack.org/v1beta1/namespaces/${opts.update.plan.namespace}/openstackversions`, {}, (_t, o) => {
-    for (const c of o.status?.conditions ?? []) if (c.status === 'True' && o.spec?.targetVersion === opts.update.plan.versions.target && seen[c.type] === undefined) seen[c.type] = performance.now();
-  }, () => {});
+  const plan = opts.update.plan;
+  // a separate watch records when each fact a gate needs became visible in the API
+  const conditionTrue = {};
+  const applied = {};
+  const observe = (path, onObject) => new k8s.Watch(kc).watch(path, {}, (_t, o) => onObject(o), () => {});
+  const watches = [
+    await observe(`/apis/core.openstack.org/v1beta1/namespaces/${plan.namespace}/openstackversions`, (o) => {
+      if (o.spec?.targetVersion !== plan.versions.target || o.status?.observedGeneration !== o.metadata?.generation) return;
+      for (const c of o.status?.conditions ?? []) if (c.status === 'True') conditionTrue[c.type] ??= performance.now();
+    }),
+    await observe(`/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations`, (o) => {
+      const sha = /sha1:([0-9a-f]+)$/.exec(o.status?.lastAppliedRevision ?? '')?.[1];
+      if (sha) applied[sha] ??= performance.now();
+    }),
+  ];
   const watcher = new ClusterWatcher(new KubeReader(kc), cluster.snapshotTarget, { resyncMs: 30_000 });
   await watcher.start();
   const latencies = [];
+  let previous;
   try {
     const r = await watchUpdate(
       opts.update,
       { repo: cluster.repo.work, engine: 'flux', remote: 'origin', readSnapshot: async () => watcher.snapshot(), nextChange: (ms) => watcher.changed(ms), idleMs: 30_000, timeoutMs: 120_000 },
       {
         onStep: (s) => {
-          const cond = s.committed ? CLOSING[s.committed.phase] : undefined;
-          if (cond && seen[cond] !== undefined) latencies.push(performance.now() - seen[cond]);
+          if (!s.committed) return;
+          const now = performance.now();
+          const cond = CLOSING[s.committed.phase];
+          // the gate closed when both its condition held and the agent had applied the phase before
+          if (cond && previous && conditionTrue[cond] !== undefined && applied[previous] !== undefined) latencies.push(now - Math.max(conditionTrue[cond], applied[previous]));
+          previous = s.committed.sha;
         },
       },
     );
     if (r.end !== 'done') throw new Error(`update ended ${r.end}: ${r.last?.reason}`);
   } finally {
-    observer.abort();
+    for (const w of watches) w.abort();
     await watcher.stop();
     await cluster.stop();
   }
@@ -101,6 +117,6 @@ async function requestsWhileWaiting() {
 
 const all = [];
 for (let i = 0; i < runs; i++) all.push(...(await oneUpdate()));
-console.log(`status change → next commit pushed: median ${median(all).toFixed(0)} ms (min ${Math.min(...all).toFixed(0)}, max ${Math.max(...all).toFixed(0)}, ${all.length} gates over ${runs} updates)`);
+console.log(`gate closed (condition True and agent applied) → next commit pushed: median ${median(all).toFixed(0)} ms (min ${Math.min(...all).toFixed(0)}, max ${Math.max(...all).toFixed(0)}, ${all.length} gates over ${runs} updates)`);
 const w = await requestsWhileWaiting();
 console.log(`API requests per minute while waiting in ${w.phase}: ${w.perMinute.toFixed(1)} (over ${waitSeconds} s, ended ${w.end})`);
