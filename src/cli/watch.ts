@@ -50,6 +50,15 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
       };
       process.once('SIGINT', onSigint);
       const started = Date.now();
+      // on a terminal, one line kept up to date between steps; plain lines and JSON lines otherwise
+      let current = '';
+      const live = io.color && !jsonLines;
+      const ticker = live
+        ? setInterval(() => {
+            if (current) io.stderr(`\r\x1b[K${formatSeconds((Date.now() - started) / 1000)} ${current}`.slice(0, (process.stderr.columns || 100) + 4));
+          }, 1000)
+        : undefined;
+      ticker?.unref();
       try {
         const result = await watchUpdate(
           update,
@@ -64,6 +73,8 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
           {
             onStep: (r) => {
               const elapsed = formatSeconds((Date.now() - started) / 1000);
+              current = `${r.status.phase} (${r.status.phaseNumber}/${r.status.phaseCount}) ${r.status.verdict}: ${r.status.reason}`;
+              if (live) io.stderr('\r\x1b[K');
               if (jsonLines) io.stdout(JSON.stringify({ event: 'step', elapsed, outcome: r.outcome, phase: r.status.phase, verdict: r.status.verdict, reason: r.status.reason, committed: r.committed ?? null }) + '\n');
               else io.stdout(`[${elapsed}] ${describeStep(r, io)}`);
             },
@@ -75,6 +86,8 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
         else if (result.end === 'interrupted') io.stdout('interrupted between steps; nothing half-written. Run watch again to resume.\n');
         setExit(result.exitCode);
       } finally {
+        if (ticker) clearInterval(ticker);
+        if (live) io.stderr('\r\x1b[K');
         process.removeListener('SIGINT', onSigint);
         await watcher.stop();
       }
