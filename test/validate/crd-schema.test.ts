@@ -300,6 +300,7 @@ describe('laziness and the kinds known', () => {
       'dataplane.openstack.org/v1beta1 OpenStackDataPlaneService crd',
       'kustomize.config.k8s.io/v1beta1 Kustomization core',
       'kustomize.toolkit.fluxcd.io/v1 Kustomization crd',
+      'operators.coreos.com/v1alpha1 ClusterServiceVersion crd',
       'rbac.authorization.k8s.io/v1 Role core',
       'rbac.authorization.k8s.io/v1 RoleBinding core',
       'source.toolkit.fluxcd.io/v1 GitRepository crd',
