@@ -155,6 +155,11 @@ function fluxExprs(plan: UpdatePlan, phase: PhasePlan): FluxHealthCheckExpr[] {
   return exprs;
 }
 
+function objectKey(o: Readonly<Record<string, unknown>>): string {
+  const meta = (o['metadata'] ?? {}) as { name?: string; namespace?: string };
+  return `${String(o['apiVersion'])}/${String(o['kind'])}/${meta.namespace ?? ''}/${meta.name ?? ''}`;
+}
+
 /** Directories mode: `updates/<version>/<NN>-<phase>/` plus the agent's wiring, in one commit. */
 export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): RenderedFile[] {
   const plan = inputs.plan;
@@ -165,12 +170,20 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
   // one constant health-gate for every folder, so the shared OpenStackVersion never flips between
   // agents' objects; later gates are held by Flux CEL expressions or Argo CD gate Jobs
   const firstGate = phases.map(phaseGateCondition).find((g) => g !== undefined)?.condition;
+  // Argo CD tracks each live object in one Application only; objects that several phase
+  // Applications applied would flip their tracking between them. So with Argo CD an object lives
+  // in the folder of the phase that introduces it, and the first phase owns the shared ones.
+  const owned = new Set<string>();
   for (const p of phases) {
-    const objects = phaseObjects(inputs, p, {
+    let objects = phaseObjects(inputs, p, {
       engine: opts.engine,
       ...(opts.engine === 'argocd' && firstGate ? { healthGate: firstGate } : {}),
       ...(opts.engine === 'argocd' ? { gateJob: { image: opts.gateImage ?? DEFAULT_GATE_IMAGE } } : {}),
     });
+    if (opts.engine === 'argocd') {
+      objects = objects.filter((o) => !owned.has(objectKey(o)));
+      for (const o of objects) owned.add(objectKey(o));
+    }
     files.push(...kustomizeFolder(posix.join(base, phaseDirName(p)), objects));
   }
   const wiringName = (p: PhasePlan) => `osv-${versionSlug(plan.versions.target)}-${phaseDirName(p)}`.slice(0, 63).replace(/-+$/, '');
