@@ -352,6 +352,9 @@ export function luaSyntaxBeyond51(script: string): { gopherRejects: string[]; ot
 }
 
 function pushJson(L: LuaState, value: unknown): void {
+  // a deep object (a control plane with its schema defaults) needs more than Lua's 20 guaranteed
+  // stack slots: each level holds its table and the key being set
+  if (!lua.lua_checkstack(L, 3)) throw new Error('object too deep for the Lua stack');
   if (value === null || value === undefined) lua.lua_pushnil(L);
   else if (typeof value === 'boolean') lua.lua_pushboolean(L, value);
   else if (typeof value === 'number') {

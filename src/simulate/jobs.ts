@@ -98,13 +98,14 @@ export async function startGateJobRunner(opts: GateJobRunnerOptions): Promise<Ga
 
   const finish = async (job: KubeObject, status: Record<string, unknown>, ok: boolean, reason: string, message: string) => {
     const now = nowTimestamp();
-    const condition = { type: ok ? 'Complete' : 'Failed', status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now };
+    // the API server refuses a terminal condition without the one that leads to it (Kubernetes 1.31+)
+    const condition = (type: string) => ({ type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now });
     const next: Record<string, unknown> = {
       startTime: status['startTime'] ?? now,
       ...(ok ? { succeeded: 1, completionTime: now } : { failed: 1 }),
       active: 0,
       ready: 0,
-      conditions: [condition],
+      conditions: ok ? [condition('SuccessCriteriaMet'), condition('Complete')] : [condition('FailureTarget'), condition('Failed')],
     };
     log(`Job ${job.metadata.name}: ${ok ? 'Complete' : 'Failed'}: ${message}`);
     await kube.writeStatus(job, next);

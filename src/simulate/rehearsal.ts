@@ -66,9 +66,20 @@ export interface RehearsalResult {
   readonly startMs: number;
 }
 
+/**
+ * The API server a rehearsal runs on: our rehearsal server by default, or any other (the real
+ * kube-apiserver tier) that can hand out a kubeconfig. Faults and request counts exist only on ours.
+ */
+export interface ApiEndpoint {
+  kubeconfig(namespace: string): string;
+  close(): Promise<void>;
+  readonly faults?: RehearsalApiServer['faults'];
+  readonly stats?: RehearsalApiServer['stats'];
+}
+
 /** The handles of a running rehearsal cluster, for tests that drive the tool themselves. */
 export interface RehearsalCluster {
-  readonly server: RehearsalApiServer;
+  readonly server: ApiEndpoint;
   readonly kubeconfigYaml: string;
   readonly kubeconfigPath: string;
   readonly repo: { readonly work: string; readonly bare: string; readonly branch: string };
@@ -92,10 +103,10 @@ function sealedGit(cwd: string, args: string[]): void {
 }
 
 /** Start the rehearsal cluster in its pre-update state, with Git, the operator and the agent running. */
-export async function startRehearsalCluster(opts: RehearsalOptions & { readonly apiServer?: RehearsalApiServer }): Promise<RehearsalCluster> {
+export async function startRehearsalCluster(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }): Promise<RehearsalCluster> {
   const plan = opts.update.plan;
   const log = opts.log ?? (() => {});
-  const server = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
+  const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
   const kubeconfigYaml = server.kubeconfig(plan.namespace);
   const kubeconfigPath = join(base, 'kubeconfig');
@@ -228,8 +239,8 @@ class Timeline {
   }
 }
 
-/** Run the whole update against a fresh rehearsal cluster and return its timeline. */
-export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult> {
+/** Run the whole update against a fresh rehearsal cluster (or `apiServer`) and return its timeline. */
+export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }): Promise<RehearsalResult> {
   const started = Date.now();
   const cluster = await startRehearsalCluster(opts);
   // the timeline starts once the cluster holds the pre-update state
@@ -239,7 +250,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   kc.loadFromString(cluster.kubeconfigYaml);
   const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1000 }, opts.log);
   const watcher = new ClusterWatcher(reader, cluster.snapshotTarget, { resyncMs: 2_000, ...(opts.log ? { log: opts.log } : {}) });
-  const baseRequests = cluster.server.stats.requests;
+  const baseRequests = cluster.server.stats?.requests ?? 0;
   try {
     await watcher.start();
     let result: WatchResult;
@@ -276,7 +287,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
       timeline: timeline.entries,
       status: result.last,
       commits: result.commits,
-      apiRequests: cluster.server.stats.requests - baseRequests,
+      apiRequests: (cluster.server.stats?.requests ?? 0) - baseRequests,
       wallMs: Date.now() - t0,
       startMs: t0 - started,
     };

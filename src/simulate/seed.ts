@@ -9,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { readObjects } from '../inputs/yaml.js';
 import { typeOfKind, type ResourceType } from '../cluster/resources.js';
 import { projectRoot } from '../validate/project-root.js';
+import { validateObjects } from '../validate/crd-schema.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -68,7 +69,7 @@ export function seedObjects(s: SeedInputs): SeedObject[] {
   });
   if (s.controlPlane) {
     out.push({
-      object: asCreated(s.controlPlane, ns),
+      object: withWebhookDefaults(asCreated(s.controlPlane, ns)),
       status: {
         observedGeneration: 1,
         deployedVersion: s.deployedVersion,
@@ -122,4 +123,43 @@ export async function applySeed(kc: k8s.KubeConfig, objects: readonly SeedObject
     if (t.statusSubresource) await api.replaceNamespacedCustomObjectStatus({ ...gvr, name, body: withStatus });
     else await api.replaceNamespacedCustomObject({ ...gvr, name, body: withStatus });
   }
+}
+
+/**
+ * What the operator's mutating webhook does before the API server checks an OpenStackControlPlane:
+ * fill the required fields a user leaves out (facts: the webhook round-trips its Go struct, so they
+ * get their zero values). The real API server refuses the object without them; the agent's later
+ * server-side apply keeps them, as they belong to another field manager.
+ */
+export function withWebhookDefaults(obj: Obj): Obj {
+  if (obj['kind'] !== 'OpenStackControlPlane') return obj;
+  const missing = validateObjects([obj])
+    .warnings.map((w) => /: \/(spec\/[^ ]*) must have required property '([^']+)' \(left to the operator's defaulting webhook\)/.exec(w))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [...m[1]!.split('/'), m[2]!]);
+  if (!missing.length) return obj;
+  const out = structuredClone(obj);
+  const schema = controlPlaneSchema();
+  for (const path of missing) {
+    let node: Obj = out;
+    let sch: Obj | undefined = schema;
+    for (const seg of path.slice(0, -1)) {
+      node = rec(node[seg]);
+      sch = rec(rec(sch?.['properties'])[seg]);
+    }
+    const leaf = path.at(-1)!;
+    const type = rec(rec(sch?.['properties'])[leaf])['type'];
+    node[leaf] = type === 'object' ? {} : type === 'array' ? [] : type === 'boolean' ? false : type === 'integer' || type === 'number' ? 0 : '';
+  }
+  return out;
+}
+
+let cpSchema: Obj | undefined;
+function controlPlaneSchema(): Obj {
+  if (!cpSchema) {
+    const crd = readObjects(join(projectRoot(), 'crds', 'openstack-operator', 'core.openstack.org_openstackcontrolplanes.yaml'), 'a CRD')[0]!.value;
+    const versions = rec(crd['spec'])['versions'] as Obj[];
+    cpSchema = rec(rec(rec(versions[0])['schema'])['openAPIV3Schema']);
+  }
+  return cpSchema;
 }

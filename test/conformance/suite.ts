@@ -91,6 +91,26 @@ export function defineConformanceSuite(name: string, start: () => Promise<Cluste
       expect(statusWithSpec.metadata.generation).toBe(2);
     });
 
+    it('lists built-in kinds without apiVersion/kind on the items, and guards Job terminal conditions', async () => {
+      const job = {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'conf-job', namespace: ns },
+        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'gate', image: 'registry.invalid/gate:1' }] } } },
+      };
+      await c.objects.create(job);
+      const jobs = { group: 'batch', version: 'v1', namespace: ns, plural: 'jobs' };
+      const list = (await c.custom.listNamespacedCustomObject(jobs)) as { items: Obj[] };
+      expect(list.items.map((o) => [o['apiVersion'], o['kind'], o.metadata.name])).toEqual([[undefined, undefined, 'conf-job']]);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const cond = (type: string) => ({ type, status: 'True', reason: 'Done', message: 'done', lastProbeTime: now, lastTransitionTime: now });
+      const status = (conditions: Obj[]) => ({ status: { startTime: now, completionTime: now, succeeded: 1, conditions } });
+      const refused = await expectApiError(c.custom.patchNamespacedCustomObjectStatus({ ...jobs, name: 'conf-job', body: status([cond('Complete')]) }, asMergePatch), 422, 'Invalid');
+      expect(refused.message).toContain('cannot set Complete=True condition without the SuccessCriteriaMet=true condition');
+      const done = await c.custom.patchNamespacedCustomObjectStatus({ ...jobs, name: 'conf-job', body: status([cond('SuccessCriteriaMet'), cond('Complete')]) }, asMergePatch);
+      expect((done.status.conditions as Obj[]).map((x) => x['type'])).toEqual(['SuccessCriteriaMet', 'Complete']);
+    });
+
     it('answers 409 Conflict to a replace with a stale resourceVersion', async () => {
       const first = await create(openStackVersion('conf-conflict'));
       const second = await patch('conf-conflict', { spec: { targetVersion: '18.0.2' } });

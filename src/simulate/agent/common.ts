@@ -53,6 +53,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function isZero(v: unknown): boolean {
+  return v === false || v === '' || v === 0;
+}
+
 function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (isRecord(v) && Object.keys(v).length === 0);
 }
@@ -64,7 +68,11 @@ function isEmpty(v: unknown): boolean {
 export function containsDesired(desired: unknown, live: unknown): boolean {
   if (isRecord(desired)) {
     if (!isRecord(live)) return isEmpty(desired) && isEmpty(live);
-    return Object.entries(desired).every(([k, v]) => (isEmpty(v) ? isEmpty(live[k]) || containsDesired(v, live[k]) : containsDesired(v, live[k])));
+    // the API server drops zero values of omitempty fields (hostNetwork: false, apiGroup: ""), as
+    // Argo CD's normalisation does: a zero value equals an absent field
+    return Object.entries(desired).every(([k, v]) =>
+      isEmpty(v) ? isEmpty(live[k]) || containsDesired(v, live[k]) : isZero(v) && live[k] === undefined ? true : containsDesired(v, live[k]),
+    );
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live)) return desired.length === 0 && isEmpty(live);

@@ -5,7 +5,7 @@
  * exponential backoff; other errors (404, 409, 422) go back to the caller at once.
  */
 import * as k8s from '@kubernetes/client-node';
-import { typeOfKind, type ResourceType } from '../../cluster/resources.js';
+import { apiVersionOf, typeOfKind, type ResourceType } from '../../cluster/resources.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -162,7 +162,9 @@ export class KubeClient {
     const res = plain<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>(
       await this.call(what, () => this.custom.listNamespacedCustomObject({ group: type.group, version: type.version, namespace, plural: type.plural })),
     );
-    return { items: res.items ?? [], resourceVersion: res.metadata?.resourceVersion };
+    // items of a built-in list come without apiVersion/kind (custom resource lists carry them)
+    const items = (res.items ?? []).map((o) => ({ ...o, apiVersion: apiVersionOf(type), kind: type.kind }));
+    return { items, resourceVersion: res.metadata?.resourceVersion };
   }
 
   /** Server-side apply with `force`, as Flux and Argo CD do. Never sends `status`. */

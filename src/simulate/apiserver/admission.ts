@@ -108,10 +108,31 @@ function removePointer(obj: JsonObject, pointer: string): void {
 }
 
 /** Schema admission from the project's CRDs. */
+/**
+ * The Job status rules of the real API server (Kubernetes 1.31+): a terminal condition needs the
+ * condition that leads to it, so a Job controller cannot skip the success or failure criteria.
+ */
+export function jobStatusProblems(obj: JsonObject): FieldProblem[] {
+  const status = isJsonObject(obj['status']) ? obj['status'] : {};
+  const conditions = Array.isArray(status['conditions']) ? status['conditions'].filter(isJsonObject) : [];
+  const isTrue = (type: string) => conditions.some((c) => c['type'] === type && c['status'] === 'True');
+  const problems: FieldProblem[] = [];
+  for (const [terminal, needed] of [['Complete', 'SuccessCriteriaMet'], ['Failed', 'FailureTarget']] as const) {
+    if (isTrue(terminal) && !isTrue(needed)) {
+      problems.push({ field: 'status.conditions', message: `Invalid value: cannot set ${terminal}=True condition without the ${needed}=true condition`, reason: 'FieldValueInvalid' });
+    }
+  }
+  return problems;
+}
+
 export function crdAdmission(mode: SchemaChecks = 'fast'): Admission {
   if (mode === 'none') return NO_ADMISSION;
   return {
     admit(t, obj, warnings) {
+      if (t.group === 'batch' && t.kind === 'Job') {
+        const problems = jobStatusProblems(obj);
+        if (problems.length) throw invalid(t, isJsonObject(obj['metadata']) ? String(obj['metadata']['name'] ?? '') : '', problems);
+      }
       if (mode === 'fast' && SLOW_SCHEMA_KINDS.has(`${t.group}/${t.kind}`)) return obj;
       const compiled = compiledFor(t);
       if (compiled === null) return obj;

@@ -161,7 +161,10 @@ function parseBody(text: string, yaml: boolean): Json {
 }
 
 function listOf(t: ResourceType, items: readonly JsonObject[], resourceVersion: string): JsonObject {
-  return { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion }, items: [...items] };
+  // the real server writes apiVersion/kind on the items of a custom resource list only; items of a
+  // built-in list (JobList, ConfigMapList, ...) come without them
+  const shown = isCustomResource(t) ? [...items] : items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+  return { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion }, items: shown };
 }
 
 /** The answer to a DELETE that removed the object at once. */
