@@ -37,6 +37,7 @@ declare module 'fengari' {
     lua_createtable(L: LuaState, narr: number, nrec: number): void;
     lua_rawset(L: LuaState, idx: number): void;
     lua_rawseti(L: LuaState, idx: number, n: number): void;
+    lua_checkstack(L: LuaState, n: number): boolean;
     lua_setfield(L: LuaState, idx: number, k: LuaString | string): void;
     lua_getfield(L: LuaState, idx: number, k: LuaString | string): number;
     lua_getglobal(L: LuaState, name: LuaString | string): number;

@@ -95,6 +95,22 @@ function isTerminalFailure(d: KubeObject): string | undefined {
   return undefined;
 }
 
+/** A check over nodesets: each must exist, be observed at its latest generation and satisfy `judge` (undefined = fine). */
+function overNodeSets(check: GateCheck, names: readonly string[], s: ClusterSnapshot, judge: (name: string, obj: KubeObject) => string | undefined, passed: string): CheckResult {
+  const waits: string[] = [];
+  for (const n of names) {
+    const { obj, missing, why } = lookup(s, { kind: 'OpenStackDataPlaneNodeSet', name: n });
+    if (!obj) {
+      if (missing === 'unchecked') return result(check, 'unchecked', why);
+      waits.push(why);
+      continue;
+    }
+    const problem = freshness(obj).fresh ? judge(n, obj) : staleText(`nodeset ${n}`, obj);
+    if (problem) waits.push(problem);
+  }
+  return result(check, waits.length ? 'wait' : 'pass', waits.length ? waits.join('; ') : passed);
+}
+
 function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
   const s = ctx.snapshot;
   switch (check.kind) {
@@ -131,18 +147,8 @@ function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
       if (c?.status === 'False' && (c.reason === 'Error' || c.severity === 'Error')) return result(check, 'fail', text);
       return result(check, 'wait', text);
     }
-    case 'nodesets-ready': {
-      const waits: string[] = [];
-      for (const n of check.nodeSets) {
-        const { obj, missing, why } = lookup(s, { kind: 'OpenStackDataPlaneNodeSet', name: n });
-        if (!obj) {
-          if (missing === 'unchecked') return result(check, 'unchecked', why);
-          waits.push(why);
-        } else if (!freshness(obj).fresh) waits.push(staleText(`nodeset ${n}`, obj));
-        else if (condition(obj, 'Ready')?.status !== 'True') waits.push(`${n}: ${conditionText(condition(obj, 'Ready'), 'Ready')}`);
-      }
-      return result(check, waits.length ? 'wait' : 'pass', waits.length ? waits.join('; ') : `${check.nodeSets.length} nodesets Ready`);
-    }
+    case 'nodesets-ready':
+      return overNodeSets(check, check.nodeSets, s, (n, obj) => (condition(obj, 'Ready')?.status === 'True' ? undefined : `${n}: ${conditionText(condition(obj, 'Ready'), 'Ready')}`), `${check.nodeSets.length} nodesets Ready`);
     case 'no-deployment-running': {
       if (s.unread.includes('OpenStackDataPlaneDeployment')) return result(check, 'unchecked', 'OpenStackDataPlaneDeployment not read');
       const open = s.deployments.filter((d) => at(d, 'status.deployed') !== true);
@@ -163,21 +169,17 @@ function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
       if (at(obj, 'status.deployed') === true && ready?.status === 'True') return result(check, 'pass', `deployed, ${conditionText(ready, 'Ready')}`);
       return result(check, 'wait', conditionText(condition(obj, 'DeploymentReady') ?? ready, condition(obj, 'DeploymentReady') ? 'DeploymentReady' : 'Ready'));
     }
-    case 'nodeset-deployed-version': {
-      const waits: string[] = [];
-      for (const n of check.nodeSets) {
-        const { obj, missing, why } = lookup(s, { kind: 'OpenStackDataPlaneNodeSet', name: n });
-        if (!obj) {
-          if (missing === 'unchecked') return result(check, 'unchecked', why);
-          waits.push(why);
-          continue;
-        }
-        const v = str(at(obj, 'status.deployedVersion'));
-        if (!freshness(obj).fresh) waits.push(staleText(`nodeset ${n}`, obj));
-        else if (v !== check.version) waits.push(`${n} at ${v || 'none'}`);
-      }
-      return result(check, waits.length ? 'wait' : 'pass', waits.length ? waits.join('; ') : `all at ${check.version}`);
-    }
+    case 'nodeset-deployed-version':
+      return overNodeSets(
+        check,
+        check.nodeSets,
+        s,
+        (n, obj) => {
+          const v = str(at(obj, 'status.deployedVersion'));
+          return v === check.version ? undefined : `${n} at ${v || 'none'}`;
+        },
+        `all at ${check.version}`,
+      );
     case 'agent-applied': {
       const commit = ctx.git.commits[ctx.phase.id];
       if (!commit) return result(check, 'wait', `phase ${ctx.phase.id} is not committed`);

@@ -23,8 +23,8 @@ export interface TestRepo {
   readonly bare: string;
 }
 
-/** A work tree with an initial commit pushed to a bare `origin`. */
-export function newRepo(): TestRepo {
+/** A work tree with an initial commit and a bare `origin` (the commit pushed unless `push: false`). */
+export function newRepo(opts: { push?: boolean } = {}): TestRepo {
   const base = mkdtempSync(join(tmpdir(), 'osv-git-'));
   const bare = join(base, 'remote.git');
   const work = join(base, 'work');
@@ -34,7 +34,7 @@ export function newRepo(): TestRepo {
   sh(work, 'add', 'README.md');
   sh(work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'init', '--date', TEST_DATE);
   sh(work, 'remote', 'add', 'origin', `file://${bare}`);
-  sh(work, 'push', '--quiet', 'origin', 'main');
+  if (opts.push !== false) sh(work, 'push', '--quiet', 'origin', 'main');
   return { base, work, bare };
 }
 

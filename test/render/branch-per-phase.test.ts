@@ -1,31 +1,15 @@
 /** `commit --branch-per-phase` against real temporary repositories and a bare remote over file://. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { newRepo as newTestRepo, sh } from '../helpers/git-repo.js';
 
 const DATE = '2026-11-25T08:00:00Z';
 const V = '18.0.4-1764633600';
 const B = (phase: string) => `osv-update/${V}/${phase}`;
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
-}
-
-function newRepo(): { work: string; bare: string; base: string } {
-  const base = mkdtempSync(join(tmpdir(), 'osv-bpp-'));
-  const bare = join(base, 'remote.git');
-  const work = join(base, 'work');
-  sh(base, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
-  sh(base, 'init', '--quiet', '--initial-branch=main', work);
-  writeFileSync(join(work, 'README.md'), 'gitops\n');
-  sh(work, 'add', 'README.md');
-  sh(work, 'commit', '--quiet', '-m', 'init', '--date', DATE);
-  sh(work, 'remote', 'add', 'origin', `file://${bare}`);
-  return { work, bare, base };
-}
+const newRepo = () => newTestRepo({ push: false });
 
 interface BppJson {
   base: string;

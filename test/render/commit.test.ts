@@ -1,29 +1,12 @@
 /** Commits mode against real temporary repositories and a bare remote over file://. */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { newRepo as newTestRepo, sh, TEST_DATE as DATE } from '../helpers/git-repo.js';
 
-const DATE = '2026-11-25T08:00:00Z';
-
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
-}
-
-function newRepo(): { work: string; bare: string } {
-  const base = mkdtempSync(join(tmpdir(), 'osv-git-'));
-  const bare = join(base, 'remote.git');
-  const work = join(base, 'work');
-  sh(base, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
-  sh(base, 'init', '--quiet', '--initial-branch=main', work);
-  writeFileSync(join(work, 'README.md'), 'gitops\n');
-  sh(work, 'add', 'README.md');
-  sh(work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'init', '--date', DATE);
-  sh(work, 'remote', 'add', 'origin', `file://${bare}`);
-  return { work, bare };
-}
+const newRepo = () => newTestRepo({ push: false });
 
 describe('commit', () => {
   beforeAll(() => {

@@ -5,9 +5,6 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadUpdate } from '../../src/cli/inputs.js';
 import { commitPhases } from '../../src/git/commit-phases.js';
@@ -16,6 +13,7 @@ import { renderDirectories } from '../../src/render/render.js';
 import { startSimulatedAgent, type SimulatedAgent } from '../../src/simulate/agent/agent.js';
 import { startRehearsalApiServer, type RehearsalApiServer } from '../../src/simulate/apiserver/server.js';
 import { startGateJobRunner, type GateJobRunner } from '../../src/simulate/jobs.js';
+import { newRepo } from '../helpers/git-repo.js';
 
 const NS = 'openstack';
 const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
@@ -29,19 +27,6 @@ function sh(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 }
 
-function newRepo(): { work: string; bare: string } {
-  const base = mkdtempSync(join(tmpdir(), 'osv-agent-e2e-'));
-  const bare = join(base, 'remote.git');
-  const work = join(base, 'work');
-  sh(base, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
-  sh(base, 'init', '--quiet', '--initial-branch=main', work);
-  writeFileSync(join(work, 'README.md'), 'gitops\n');
-  sh(work, 'add', 'README.md');
-  sh(work, 'commit', '--quiet', '-m', 'init');
-  sh(work, 'remote', 'add', 'origin', `file://${bare}`);
-  sh(work, 'push', '--quiet', 'origin', 'main');
-  return { work, bare };
-}
 
 const GROUPS = {
   osv: { group: 'core.openstack.org', version: 'v1beta1', plural: 'openstackversions' },
