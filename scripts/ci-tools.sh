@@ -8,3 +8,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-kustomize.sh
 bash scripts/build-go-tools.sh
 bash scripts/build-kube.sh
+bash scripts/build-flux.sh

@@ -91,7 +91,7 @@ export interface RehearsalCluster {
 }
 
 const AGENT_NAMESPACE = { flux: 'flux-system', argocd: 'argocd' } as const;
-const CSV_NAMESPACE = 'openstack-operators';
+export const CSV_NAMESPACE = 'openstack-operators';
 export const COMMITS_PATH = 'openstack-update';
 
 function sealedGit(cwd: string, args: string[]): void {
@@ -99,6 +99,40 @@ function sealedGit(cwd: string, args: string[]): void {
     cwd,
     env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'rehearsal', GIT_AUTHOR_EMAIL: 'rehearsal@osv-gitops.invalid', GIT_COMMITTER_NAME: 'rehearsal', GIT_COMMITTER_EMAIL: 'rehearsal@osv-gitops.invalid' },
     stdio: 'ignore',
+  });
+}
+
+/**
+ * The cluster side of a rehearsal without an agent: the pre-update objects written, and the
+ * simulated operator running. Tests that bring their own agent (the real Flux controllers) use it.
+ */
+export async function seedAndStartOperator(kubeconfigYaml: string, opts: RehearsalOptions, csvNamespace: string): Promise<SimulatedOperator> {
+  const plan = opts.update.plan;
+  const log = opts.log ?? (() => {});
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(kubeconfigYaml);
+  await applySeed(
+    kc,
+    seedObjects({
+      namespace: plan.namespace,
+      deployedVersion: plan.versions.deployed,
+      openStackVersion: opts.openStackVersion,
+      controlPlane: opts.update.controlPlane as Obj | undefined,
+      nodeSets: (opts.update.nodeSets ?? []) as Obj[],
+      csv: opts.csv,
+      csvNamespace,
+      now: new Date().toISOString(),
+    }),
+  );
+  const versionDefaults = rec(rec(opts.openStackVersion['status'])['containerImageVersionDefaults']);
+  return startSimulatedOperator({
+    kubeconfigYaml,
+    namespace: plan.namespace,
+    availableVersion: plan.versions.available,
+    defaults: { ...(versionDefaults as Record<string, Record<string, unknown>>), [plan.versions.target]: opts.targetDefaults },
+    ...(opts.durations ? { durations: opts.durations } : {}),
+    ...(opts.faults ? { faults: opts.faults } : {}),
+    log: (l) => log(`[operator] ${l}`),
   });
 }
 
@@ -111,22 +145,6 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   const kubeconfigYaml = server.kubeconfig(plan.namespace);
   const kubeconfigPath = join(base, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(kubeconfigYaml);
-
-  await applySeed(
-    kc,
-    seedObjects({
-      namespace: plan.namespace,
-      deployedVersion: plan.versions.deployed,
-      openStackVersion: opts.openStackVersion,
-      controlPlane: opts.update.controlPlane as Obj | undefined,
-      nodeSets: (opts.update.nodeSets ?? []) as Obj[],
-      csv: opts.csv,
-      csvNamespace: CSV_NAMESPACE,
-      now: new Date().toISOString(),
-    }),
-  );
 
   // the user's GitOps repository: a bare remote the agent fetches, and a work tree the tool commits in
   const bare = join(base, 'gitops.git');
@@ -143,16 +161,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`]);
   sealedGit(work, ['push', '--quiet', 'origin', branch]);
 
-  const versionDefaults = rec(rec(opts.openStackVersion['status'])['containerImageVersionDefaults']);
-  const operator = await startSimulatedOperator({
-    kubeconfigYaml,
-    namespace: plan.namespace,
-    availableVersion: plan.versions.available,
-    defaults: { ...(versionDefaults as Record<string, Record<string, unknown>>), [plan.versions.target]: opts.targetDefaults },
-    ...(opts.durations ? { durations: opts.durations } : {}),
-    ...(opts.faults ? { faults: opts.faults } : {}),
-    log: (l) => log(`[operator] ${l}`),
-  });
+  const operator = await seedAndStartOperator(kubeconfigYaml, opts, CSV_NAMESPACE);
   const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
   const dirPath = posix.join('updates', plan.versions.target, opts.engine);
   const agent = await startSimulatedAgent({
