@@ -28,50 +28,8 @@ if ! command -v go >/dev/null 2>&1; then
   exit 127
 fi
 
-pinned_version() {
-  awk -v m="$1" '($1 == "require" && $2 == m) { print $3 } ($1 == m && $2 ~ /^v/) { print $2 }' \
-    "$mod_dir/go.mod" | head -n1
-}
-
-stamp_of() {
-  local module="$1" hash
-  hash="$({
-    cat "$mod_dir/go.mod" "$mod_dir/go.sum"
-    go version
-    go env GOOS GOARCH
-  } | sha256sum | cut -d' ' -f1)"
-  echo "$module $(pinned_version "$module") $hash"
-}
-
-# Runs a command while printing "<step>: still running (Ns)" every 30 seconds.
-with_progress() {
-  local step="$1"
-  shift
-  local start ticker rc
-  start="$(date +%s)"
-  log "$step..."
-  (
-    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-    while :; do
-      sleep 30 >/dev/null 2>&1 &
-      nap=$!
-      wait "$nap"
-      log "$step: still running ($(($(date +%s) - start))s)"
-    done
-  ) &
-  ticker=$!
-  set +e
-  "$@"
-  rc=$?
-  set -e
-  kill "$ticker" 2>/dev/null || true
-  wait "$ticker" 2>/dev/null || true
-  if [[ $rc -ne 0 ]]; then
-    log "$step failed after $(($(date +%s) - start))s (exit $rc)" >&2
-    return "$rc"
-  fi
-  log "$step done in $(($(date +%s) - start))s"
-}
+# shellcheck source=lib/go-build.sh
+source "$root/scripts/lib/go-build.sh"
 
 downloaded=false
 download_modules() {
@@ -85,13 +43,13 @@ download_modules() {
 build_one() {
   local name="$1" module="$2"
   local bin="$out_dir/$name" stamp_file="$out_dir/$name.stamp" stamp tmp start
-  stamp="$(stamp_of "$module")"
+  stamp="$(stamp_of "$mod_dir" "$module")"
   if [[ "$force" == false && -x "$bin" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
-    log "$name is up to date (.cache/bin/$name, $module $(pinned_version "$module"))"
+    log "$name is up to date (.cache/bin/$name, $module $(pinned_version "$mod_dir" "$module"))"
     return
   fi
   start="$(date +%s)"
-  log "building $name from $module $(pinned_version "$module") with $(go version | cut -d' ' -f3)"
+  log "building $name from $module $(pinned_version "$mod_dir" "$module") with $(go version | cut -d' ' -f3)"
   download_modules
   tmp="$bin.tmp.$$"
   # the flags of the controllers' own release builds (static, stripped)
@@ -106,7 +64,7 @@ build_one() {
 # The CRDs shipped in each controller's module (config/crd/bases), replaced as a whole.
 copy_crds() {
   local stamp_file="$crd_dir/.stamp" stamp
-  stamp="$(stamp_of github.com/fluxcd/source-controller) $(stamp_of github.com/fluxcd/kustomize-controller)"
+  stamp="$(stamp_of "$mod_dir" github.com/fluxcd/source-controller) $(stamp_of "$mod_dir" github.com/fluxcd/kustomize-controller)"
   if [[ "$force" == false && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
     log "CRDs are up to date (.cache/flux-crds/)"
     return

@@ -25,54 +25,8 @@ if ! command -v go >/dev/null 2>&1; then
   exit 127
 fi
 
-# The version a tools module pins for its one main module, read from its go.mod require line.
-pinned_version() {
-  local mod_dir="$1" module="$2"
-  awk -v m="$module" '($1 == "require" && $2 == m) { print $3 } ($1 == m && $2 ~ /^v/) { print $2 }' \
-    "$mod_dir/go.mod" | head -n1
-}
-
-stamp_of() {
-  local mod_dir="$1" module="$2"
-  local hash
-  hash="$({
-    cat "$mod_dir/go.mod" "$mod_dir/go.sum"
-    go version
-    go env GOOS GOARCH
-  } | sha256sum | cut -d' ' -f1)"
-  echo "$module $(pinned_version "$mod_dir" "$module") $hash"
-}
-
-# Runs a command while printing "<step>: still running (Ns)" every 30 seconds.
-with_progress() {
-  local step="$1"
-  shift
-  local start ticker rc
-  start="$(date +%s)"
-  log "$step..."
-  (
-    # the sleep is ended with the ticker, so that no stray process holds our stdout open
-    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-    while :; do
-      sleep 30 >/dev/null 2>&1 &
-      nap=$!
-      wait "$nap"
-      log "$step: still running ($(($(date +%s) - start))s)"
-    done
-  ) &
-  ticker=$!
-  set +e
-  "$@"
-  rc=$?
-  set -e
-  kill "$ticker" 2>/dev/null || true
-  wait "$ticker" 2>/dev/null || true
-  if [[ $rc -ne 0 ]]; then
-    log "$step failed after $(($(date +%s) - start))s (exit $rc)" >&2
-    return "$rc"
-  fi
-  log "$step done in $(($(date +%s) - start))s"
-}
+# shellcheck source=lib/go-build.sh
+source "$root/scripts/lib/go-build.sh"
 
 build_one() {
   local name="$1" tools_dir="$2" module="$3" package="$4" ldflags="$5"
