@@ -48,7 +48,7 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
     .option('--pr-dir <dir>', 'with --branch-per-phase: write a pull-request description per branch to <dir>/<version>/<NN>-<phase>.md (keep it outside the repository)')
     .option('--json', 'print what was committed as JSON (with --branch-per-phase: the pull-request titles and bodies too)')
     .addHelpText('after', '\nExamples:\n  osv-gitops commit --example --repo ../gitops --push\n  osv-gitops commit --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --all\n' +
-        '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir /tmp/prs --push\n' +
+        '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir ../prs --push\n' +
         '  osv-gitops commit --example --repo ../gitops --version-file clusters/prod/openstackversion.yaml --deployments-dir clusters/prod/updates\n')
     .action(async (flags: CommitFlags) => {
       const upto = flags.phase !== undefined ? Number(flags.phase) : undefined;
