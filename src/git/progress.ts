@@ -20,7 +20,8 @@ export interface GitProgress {
 /** Phase commits for `target` reachable from `ref`, with their committer dates. */
 export async function readGitProgress(repo: string, target: string, ref = 'HEAD', agentRevision?: string): Promise<GitProgress> {
   const fmt = `%H%x1f%cI%x1f%(trailers:key=${TRAILER_TARGET},valueonly,separator=%x2C)%x1f%(trailers:key=${TRAILER_PHASE},valueonly,separator=%x2C)%x1f%(trailers:key=${TRAILER_SKIPPED_GATE},valueonly,separator=%x2C)%x1e`;
-  const out = (await tryGit(repo, ['log', `--format=${fmt}`, ref])) ?? '';
+  // only commits that name our target: a GitOps repository's history can be long
+  const out = (await tryGit(repo, ['log', '--fixed-strings', `--grep=${TRAILER_TARGET}: ${target}`, `--format=${fmt}`, ref])) ?? '';
   const commits: Record<string, { sha: string; date: string }> = {};
   const skipped = new Set<string>();
   for (const rec of out.split('\x1e')) {
