@@ -53,4 +53,17 @@ describe('status, advance and watch against any kubeconfig', () => {
       await cluster.stop();
     }
   }, 60_000);
+
+  it('simulate rehearses the example and prints the timeline as JSON; bad flags exit 2', async () => {
+    const res = await runCli(['simulate', '--example', '--json', '--step-ms', '40', '--engine', 'argocd'], process.cwd());
+    expect(res.exitCode, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as { end: string; commits: { phase: string }[]; timeline: { kind: string; phase: string }[]; status: { phase: string } };
+    expect(out.end).toBe('done');
+    expect(out.status.phase).toBe('complete');
+    expect(out.commits.map((c) => c.phase)).toEqual(['ovn-controlplane', 'ovn-dataplane', 'dataplane']);
+    expect(out.timeline.filter((e) => e.kind === 'gate-passed').map((e) => e.phase)).toEqual(['preflight', 'ovn-controlplane', 'ovn-dataplane', 'controlplane', 'dataplane', 'complete']);
+    const bad = await runCli(['simulate', '--example', '--engine', 'jenkins'], process.cwd());
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('error [USAGE]: --engine must be flux or argocd');
+  }, 120_000);
 });
