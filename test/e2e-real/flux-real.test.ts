@@ -6,9 +6,8 @@
  * own agent is not running. The update must complete, and a failed deployment must stop Flux's
  * chain at the phase where our own gate stops.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -25,6 +24,7 @@ import { CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsa
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/status/update-status.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
 import { describeRealCluster } from './describe-real.js';
+import { freePort, logTail, startChild, stopChild, type Child } from './processes.js';
 import { startGitHttpServer, type GitHttpServer } from './git-http.js';
 import { BIN_DIR, startRealCluster, type Availability, type RealCluster } from './harness.js';
 
@@ -49,19 +49,6 @@ function fluxAvailability(): Availability {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function sealedGit(cwd: string, args: string[]): void {
   execFileSync('git', args, {
     cwd,
@@ -70,22 +57,9 @@ function sealedGit(cwd: string, args: string[]): void {
   });
 }
 
-function logTail(file: string, lines = 25): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 // ---- the controllers as child processes -------------------------------------------------------
 
-interface Controller {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly logFile: string;
-  exited: boolean;
-}
+type Controller = Child;
 
 // killed when the test process exits, whatever the reason (also when a test times out)
 const runningControllers = new Set<Controller>();
@@ -94,26 +68,13 @@ process.on('exit', () => {
 });
 
 function startController(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Controller {
-  const fd = openSync(logFile, 'a');
-  const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], env });
-  closeSync(fd);
-  const c: Controller = { name, proc, logFile, exited: false };
-  proc.on('exit', () => {
-    c.exited = true;
-    runningControllers.delete(c);
-  });
+  const c = startChild(name, bin, args, logFile, env);
+  c.proc.on('exit', () => runningControllers.delete(c));
   runningControllers.add(c);
   return c;
 }
 
-async function stopController(c: Controller): Promise<void> {
-  if (c.exited || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => c.proc.once('exit', () => r()));
-  c.proc.kill('SIGTERM');
-  const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
+const stopController = stopChild;
 
 // ---- a record of what the API server stored, in its own order ---------------------------------
 

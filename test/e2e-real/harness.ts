@@ -8,13 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { freePort, logTail, startChild, stopChild, type Child } from './processes.js';
 
 export interface RealCluster {
   /** A kubeconfig for the cluster (server, CA, bearer token), as YAML. */
@@ -58,56 +58,7 @@ export function realClusterAvailability(): Availability {
   };
 }
 
-/** A free TCP port on 127.0.0.1 (closed again at once; the caller binds it next). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function logTail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly logFile: string;
-  exited: boolean;
-}
-
-function startChild(name: string, bin: string, args: string[], logFile: string): Child {
-  const fd = openSync(logFile, 'a');
-  const proc = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const child: Child = { name, proc, logFile, exited: false };
-  proc.on('exit', () => {
-    child.exited = true;
-  });
-  return child;
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.exited || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.proc.once('exit', () => r()));
-  child.proc.kill('SIGTERM');
-  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 // Children of clusters not stopped yet: killed when this process exits, whatever the reason.
 const running = new Set<{ children: Child[]; dir: string }>();
