@@ -10,31 +10,23 @@ import * as k8s from '@kubernetes/client-node';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'dist', p);
-const { loadUpdate } = await import(dist('src/cli/inputs.js'));
+const { rehearsalStart } = await import(dist('src/cli/simulate.js'));
 const { startRehearsalCluster } = await import(dist('src/simulate/rehearsal.js'));
 const { ClusterWatcher } = await import(dist('src/cluster/watcher.js'));
 const { KubeReader } = await import(dist('src/cluster/kube.js'));
 const { watchUpdate } = await import(dist('src/advance/watch.js'));
-const { defaultsFromEnv } = await import(dist('src/images/defaults.js'));
-const { loadCsv } = await import(dist('src/inputs/csv.js'));
-const { readObjects } = await import(dist('src/inputs/yaml.js'));
 
 process.env.GIT_CONFIG_GLOBAL = '/dev/null';
 process.env.GIT_AUTHOR_NAME = process.env.GIT_COMMITTER_NAME = 'bench';
 process.env.GIT_AUTHOR_EMAIL = process.env.GIT_COMMITTER_EMAIL = 'bench@osv-gitops.invalid';
 
 const io = { cwd: root, stdout: () => {}, stderr: () => {}, color: false };
-const ex = join(root, 'fixtures', 'example');
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const waitSeconds = Number(process.env.BENCH_WAIT_SECONDS ?? 30);
 
 function options() {
-  const update = loadUpdate({ example: true }, io);
   return {
-    update,
-    openStackVersion: readObjects(join(ex, 'openstackversion.yaml'), 'osv')[0].value,
-    csv: readObjects(join(ex, 'csv.yaml'), 'csv').find((o) => o.value.kind === 'ClusterServiceVersion').value,
-    targetDefaults: defaultsFromEnv(loadCsv(join(ex, 'csv.yaml')).imageEnv).defaults,
+    ...rehearsalStart({ example: true }, io),
     engine: 'flux',
     mode: 'commits',
     durations: { ovnControlPlane: 300, rabbitmq: 100, galera: 100, memcached: 100, keystone: 100, controlPlaneRest: 300, deploymentService: 200 },

@@ -14,22 +14,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mod_dir="$root/tools/flux"
-out_dir="$root/.cache/bin"
 crd_dir="$root/.cache/flux-crds"
-force=false
-if [[ "${1:-}" == "--force" ]]; then
-  force=true
-fi
-
-log() { echo "build-flux: $*"; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build the Flux controllers." >&2
-  exit 127
-fi
-
 # shellcheck source=lib/go-build.sh
 source "$root/scripts/lib/go-build.sh"
+go_build_init build-flux "the Flux controllers" "$@"
 
 downloaded=false
 download_modules() {

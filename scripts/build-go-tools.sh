@@ -10,18 +10,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out_dir="$root/.cache/bin"
-force=false
-if [[ "${1:-}" == "--force" ]]; then
-  force=true
-fi
-
-log() { echo "build-go-tools: $*"; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build the test helpers." >&2
-  exit 127
-fi
+# shellcheck source=lib/go-build.sh
+source "$root/scripts/lib/go-build.sh"
+go_build_init build-go-tools "the test helpers" "$@"
 
 inputs_hash() {
   local src_dir="$1"

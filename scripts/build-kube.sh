@@ -12,21 +12,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out_dir="$root/.cache/bin"
-force=false
-if [[ "${1:-}" == "--force" ]]; then
-  force=true
-fi
-
-log() { echo "build-kube: $*"; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build kube-apiserver and etcd." >&2
-  exit 127
-fi
-
 # shellcheck source=lib/go-build.sh
 source "$root/scripts/lib/go-build.sh"
+go_build_init build-kube "kube-apiserver and etcd" "$@"
 
 build_one() {
   local name="$1" tools_dir="$2" module="$3" package="$4" ldflags="$5"

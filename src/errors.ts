@@ -47,11 +47,7 @@ export type ErrorCode =
   | 'CLUSTER_CONFIG'
   | 'CLUSTER_UNAVAILABLE'
   | 'STATUS_NOT_FOUND'
-  | 'GIT_DIVERGED'
-  | 'GATE_FAILED'
-  | 'GATE_WAITING'
-  | 'WATCH_TIMEOUT'
-  | 'INTERRUPTED';
+  | 'GIT_DIVERGED';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE',
@@ -116,8 +112,6 @@ export class OsvError extends Error {
   get exitCode(): number {
     // "already at that version" is an answer, not a failure
     if (this.code === 'POLICY_NOTHING_TO_DO') return EXIT.ok;
-    // a gate still waiting is not a failure either: exit 3 tells a script to try again later
-    if (this.code === 'GATE_WAITING' || this.code === 'WATCH_TIMEOUT') return EXIT.waiting;
     return USAGE_CODES.has(this.code) ? EXIT.usage : EXIT.failure;
   }
 

@@ -1,6 +1,24 @@
-# Shared by scripts/build-kube.sh and scripts/build-flux.sh (sourced, not run). The caller defines
-# log() first. A binary is reused while its stamp matches: the pinned module version plus a hash
-# of go.mod, go.sum and the Go toolchain.
+# Shared by the scripts/build-*.sh scripts (sourced, not run). A binary is reused while its stamp
+# matches: the pinned module version (or the sources) plus a hash of go.mod, go.sum and the Go
+# toolchain.
+
+# The common start of every build script: sets out_dir and force (from --force), defines log()
+# with the script's name, and stops with a clear message when Go is missing.
+# Usage: go_build_init <name> <what it builds> "$@"
+go_build_init() {
+  local name="$1" what="$2"
+  shift 2
+  out_dir="$root/.cache/bin"
+  force=false
+  if [[ "${1:-}" == "--force" ]]; then
+    force=true
+  fi
+  eval "log() { echo \"$name: \$*\"; }"
+  if ! command -v go >/dev/null 2>&1; then
+    log "'go' is not on PATH. Install Go 1.26 or newer (https://go.dev/dl/) to build $what." >&2
+    exit 127
+  fi
+}
 
 # The version a tools module pins for a module, read from its go.mod require line.
 pinned_version() {

@@ -32,6 +32,28 @@ function entryLine(e: TimelineEntry, io: CliIo): string {
   return `${at}  ${paint(io, style, e.kind.padEnd(11))} ${e.text}${waited}\n`;
 }
 
+/**
+ * What a rehearsal starts from, read from the input flags: the plan and carried manifests, the live
+ * OpenStackVersion (its status holds the deployed images), the CSV object and the target's image
+ * defaults as the operator reads them from the CSV.
+ */
+export function rehearsalStart(flags: InputFlags, io: CliIo) {
+  const update = loadUpdate(flags, io);
+  const ex = flags.example ? exampleDir() : undefined;
+  const osvFile = flags.openstackVersion !== undefined ? resolve(io.cwd, flags.openstackVersion) : ex ? join(ex, 'openstackversion.yaml') : undefined;
+  const csvFile = flags.csv !== undefined ? resolve(io.cwd, flags.csv) : ex ? join(ex, 'csv.yaml') : undefined;
+  if (!osvFile) throw new OsvError('USAGE', 'missing --openstack-version (or --example)');
+  const openStackVersion = readObjects(osvFile, 'the OpenStackVersion').find((o) => o.value['kind'] === 'OpenStackVersion')!.value;
+  if (!(openStackVersion['status'] as Record<string, unknown> | undefined)?.['deployedVersion']) {
+    throw new OsvError('USAGE', 'simulate needs a live OpenStackVersion dump (with status): the rehearsal starts from the deployed images', { hint: 'Pass `oc get openstackversion -o yaml`.' });
+  }
+  const csv = csvFile ? readObjects(csvFile, 'the CSV').find((o) => o.value['kind'] === 'ClusterServiceVersion')?.value : undefined;
+  const recorded = (openStackVersion['status'] as { containerImageVersionDefaults?: Record<string, Record<string, string>> }).containerImageVersionDefaults ?? {};
+  const targetDefaults = csvFile ? defaultsFromEnv(loadCsv(csvFile).imageEnv).defaults : recorded[update.plan.versions.target];
+  if (!targetDefaults) throw new OsvError('POLICY_NO_DEFAULTS', `no image defaults for ${update.plan.versions.target}: pass --csv`);
+  return { update, openStackVersion, ...(csv ? { csv } : {}), targetDefaults };
+}
+
 export function registerSimulate(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command('simulate')
@@ -67,20 +89,7 @@ export function registerSimulate(program: Command, io: CliIo, setExit: (code: nu
       } catch (e) {
         throw new OsvError('USAGE', `--fail-deployment is not a regular expression: ${(e as Error).message}`);
       }
-      const update = loadUpdate(flags, io);
-      const ex = flags.example ? exampleDir() : undefined;
-      const osvFile = flags.openstackVersion !== undefined ? resolve(io.cwd, flags.openstackVersion) : ex ? join(ex, 'openstackversion.yaml') : undefined;
-      const csvFile = flags.csv !== undefined ? resolve(io.cwd, flags.csv) : ex ? join(ex, 'csv.yaml') : undefined;
-      if (!osvFile) throw new OsvError('USAGE', 'missing --openstack-version (or --example)');
-      const osv = readObjects(osvFile, 'the OpenStackVersion').find((o) => o.value['kind'] === 'OpenStackVersion')!.value;
-      if (!(osv['status'] as Record<string, unknown> | undefined)?.['deployedVersion']) {
-        throw new OsvError('USAGE', 'simulate needs a live OpenStackVersion dump (with status): the rehearsal starts from the deployed images', { hint: 'Pass `oc get openstackversion -o yaml`.' });
-      }
-      const csv = csvFile ? loadCsv(csvFile) : undefined;
-      const csvObj = csvFile ? readObjects(csvFile, 'the CSV').find((o) => o.value['kind'] === 'ClusterServiceVersion')?.value : undefined;
-      const recorded = (osv['status'] as { containerImageVersionDefaults?: Record<string, Record<string, string>> }).containerImageVersionDefaults ?? {};
-      const targetDefaults = csv ? defaultsFromEnv(csv.imageEnv).defaults : recorded[update.plan.versions.target];
-      if (!targetDefaults) throw new OsvError('POLICY_NO_DEFAULTS', `no image defaults for ${update.plan.versions.target}: pass --csv`);
+      const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(flags, io);
       const verbose = (l: string) => io.stderr(`${paint(io, 'dim', l)}\n`);
       const { rehearse } = await import('../simulate/rehearsal.js');
       const result = await rehearse({

@@ -1,7 +1,7 @@
 /** `osv-gitops watch`: advance until the update is done, a gate fails, or --timeout. */
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
-import { formatSeconds } from '../status/update-status.js';
+import { formatSeconds } from '../status/gates.js';
 import { addAdvanceOptions, advanceContext, describeStep, type AdvanceFlags } from './advance.js';
 import type { CliIo } from './io.js';
 

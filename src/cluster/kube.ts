@@ -4,7 +4,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { OsvError } from '../errors.js';
-import { collectionPath, type ResourceType } from './resources.js';
+import type { ResourceType } from './resources.js';
 
 export interface KubeFlags {
   readonly kubeconfig?: string;
@@ -171,10 +171,6 @@ export class KubeReader {
       this.backoff,
       this.onRetry,
     );
-  }
-
-  pathOf(t: ResourceType, namespace: string): string {
-    return collectionPath(t, namespace);
   }
 }
 

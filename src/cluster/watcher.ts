@@ -35,8 +35,6 @@ export class ClusterWatcher {
   private stopped = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  /** API requests made, for the "requests per minute while waiting" figure. */
-  requests = 0;
 
   constructor(
     private readonly reader: KubeReader,
@@ -106,7 +104,6 @@ export class ClusterWatcher {
   }
 
   private async relist(f: Feed): Promise<void> {
-    this.requests++;
     const r = await this.reader.list(f.type, f.namespace, f.fieldSelector ? { fieldSelector: f.fieldSelector } : {});
     if (!r) {
       f.listedAt = null;
@@ -149,7 +146,6 @@ export class ClusterWatcher {
   private async follow(f: Feed): Promise<void> {
     if (this.stopped || f.listedAt === null) return;
     const path = collectionPath(f.type, f.namespace);
-    this.requests++;
     let gone = false;
     f.abort = await this.watch.watch(
       path,

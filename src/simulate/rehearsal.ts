@@ -225,6 +225,10 @@ class Timeline {
     this.onEntry?.(e);
   }
 
+  timedOut(last: UpdateStatus | undefined): void {
+    this.push({ atMs: Date.now() - this.t0, kind: 'timeout', phase: last?.phase ?? '', text: `timed out: ${last?.reason ?? ''}` });
+  }
+
   commit(phase: string, sha: string): void {
     this.push({ atMs: Date.now() - this.t0, kind: 'commit', phase, text: `committed ${phase} ${sha.slice(0, 12)} and pushed` });
   }
@@ -289,7 +293,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
     } else {
       result = await observeAgentGated(opts, watcher, timeline);
     }
-    if (result.end === 'timeout') timeline.entries.push({ atMs: Date.now() - t0, kind: 'timeout', phase: result.last?.phase ?? '', text: `timed out: ${result.last?.reason ?? ''}` });
+    if (result.end === 'timeout') timeline.timedOut(result.last);
     return {
       end: result.end,
       exitCode: result.exitCode,

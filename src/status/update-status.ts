@@ -5,8 +5,8 @@
  */
 import { CONTROLPLANE_SUBSTEPS } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { evaluateGate, formatSeconds, type CheckResult, type GitView, type Verdict } from './gates.js';
-import { at, condition, conditionsOf, findNamed, freshness, str, type ClusterSnapshot } from './snapshot.js';
+import { evaluateGate, type CheckResult, type GitView, type Verdict } from './gates.js';
+import { at, condition, findNamed, freshness, str, type ClusterSnapshot } from './snapshot.js';
 
 export type PhaseVerdict = Verdict | 'pending';
 
@@ -185,10 +185,3 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
     unread: snapshot.unread,
   };
 }
-
-/** Conditions of the OpenStackVersion, for `status --verbose`. */
-export function versionConditions(snapshot: ClusterSnapshot, name: string) {
-  return conditionsOf(findNamed(snapshot.openStackVersions, name));
-}
-
-export { formatSeconds };

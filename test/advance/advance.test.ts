@@ -122,6 +122,15 @@ describe('advance', () => {
     expect(phaseCommits(r.work)).toEqual(['1 ovn-controlplane']);
   });
 
+  it('fails a gate still waiting after its deadline, counted from the phase commit', async () => {
+    const r = newRepo();
+    await advanceOnce(update, opts(r.work, () => before));
+    const late = clusterAt(plan, { targetApplied: false, trueConditions: [], now: '2026-11-25T09:00:00Z' });
+    const res = await advanceOnce(update, opts(r.work, () => late));
+    expect(res.outcome).toBe('failed');
+    expect(res.status.reason).toMatch(/^deadline of 30m passed \(60m since the phase started\)/);
+  });
+
   it('records a skipped gate in a commit trailer', async () => {
     const r = newRepo();
     await advanceOnce(update, opts(r.work, () => before));

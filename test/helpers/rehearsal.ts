@@ -3,12 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { loadUpdate, type InputFlags } from '../../src/cli/inputs.js';
+import type { InputFlags } from '../../src/cli/inputs.js';
+import { rehearsalStart } from '../../src/cli/simulate.js';
 import { KubeReader } from '../../src/cluster/kube.js';
 import { readClusterSnapshot } from '../../src/cluster/read.js';
-import { defaultsFromEnv } from '../../src/images/defaults.js';
-import { loadCsv } from '../../src/inputs/csv.js';
-import { readObjects } from '../../src/inputs/yaml.js';
 import type { RehearsalCluster, RehearsalOptions } from '../../src/simulate/rehearsal.js';
 import { projectRoot } from '../../src/validate/project-root.js';
 
@@ -37,15 +35,8 @@ export function caseFlags(caseName: string): InputFlags {
 }
 
 export function rehearsalInputs(caseName: string, engine: 'flux' | 'argocd', mode: 'commits' | 'directories'): RehearsalOptions {
-  const flags = caseFlags(caseName);
-  const update = loadUpdate(flags, io);
-  const osv = readObjects(flags.openstackVersion!, 'osv').find((o) => o.value['kind'] === 'OpenStackVersion')!.value;
-  const csvObj = readObjects(flags.csv!, 'csv').find((o) => o.value['kind'] === 'ClusterServiceVersion')!.value;
   return {
-    update,
-    openStackVersion: osv,
-    csv: csvObj,
-    targetDefaults: defaultsFromEnv(loadCsv(flags.csv!).imageEnv).defaults,
+    ...rehearsalStart(caseFlags(caseName), io),
     engine,
     mode,
     durations: { ovnControlPlane: 120, rabbitmq: 60, galera: 60, memcached: 60, keystone: 60, controlPlaneRest: 120, deploymentService: 60 },

@@ -30,7 +30,8 @@ export function clusterAt(
     return { kind: 'OpenStackDataPlaneDeployment', metadata: { name, generation: 1 }, status: { observedGeneration: 1, deployed: state === 'deployed', conditions: [ready, { ...ready, type: 'DeploymentReady' }] } };
   });
   return {
-    readAt: opts.now ?? new Date().toISOString(),
+    // a fixed time one minute after the commits' TEST_DATE: gate deadlines count from the commit date
+    readAt: opts.now ?? '2026-11-25T08:01:00Z',
     namespace: plan.namespace,
     source: 'test',
     openStackVersions: [osv],
