@@ -23,9 +23,18 @@ export type ErrorCode =
   | 'CUSTOM_IMAGES_INVALID'
   | 'PLAN_INVALID'
   | 'NAME_INVALID'
+  | 'VERSION_INVALID'
+  | 'IMAGE_INVALID'
+  | 'URL_INVALID'
+  | 'PHASE_INVALID'
+  | 'DATE_INVALID'
+  | 'PLAN_TAMPERED'
+  | 'OUTPUT_INVALID'
   | 'VERSION_FILE_NOT_FOUND'
   | 'VERSION_FILE_INVALID'
   | 'VERSION_FILE_MISMATCH'
+  | 'PATH_UNSAFE'
+  | 'GIT_REMOTE_INVALID'
   // policy refusals (exit 1: the inputs were read fine, the update is not allowed)
   | 'POLICY_NO_DEFAULTS'
   | 'POLICY_TARGET_NOT_AVAILABLE'
@@ -38,6 +47,10 @@ export type ErrorCode =
   | 'GIT_FAILED'
   | 'GIT_DIRTY'
   | 'GIT_PUSH_REJECTED'
+  | 'GIT_PUSH_REFUSED'
+  | 'GIT_HOOK_REJECTED'
+  | 'GIT_LOCKED'
+  | 'WRITE_FAILED'
   | 'RENDER_INVALID'
   | 'SECRET_REFUSED'
   // the rehearsal agent's kustomize-lite builder
@@ -65,9 +78,18 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CUSTOM_IMAGES_INVALID',
   'PLAN_INVALID',
   'NAME_INVALID',
+  'VERSION_INVALID',
+  'IMAGE_INVALID',
+  'URL_INVALID',
+  'PHASE_INVALID',
+  'DATE_INVALID',
+  'PLAN_TAMPERED',
+  'OUTPUT_INVALID',
   'VERSION_FILE_NOT_FOUND',
   'VERSION_FILE_INVALID',
   'VERSION_FILE_MISMATCH',
+  'PATH_UNSAFE',
+  'GIT_REMOTE_INVALID',
   'CLUSTER_CONFIG',
   'STATUS_NOT_FOUND',
 ]);

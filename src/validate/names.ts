@@ -5,6 +5,7 @@
  * - subdomain: at most 253 characters, one or more labels joined by `.` (most object names).
  */
 import { OsvError } from '../errors.js';
+import { quoteInput } from './quote.js';
 
 export const RFC1123_LABEL_MAX = 63;
 export const RFC1123_SUBDOMAIN_MAX = 253;
@@ -37,7 +38,8 @@ export function rfc1123Problems(name: string, rule: NameRule = {}): string[] {
   const allowed = form === 'label' ? /[a-z0-9-]/ : /[a-z0-9.-]/;
   const bad = [...new Set([...name].filter((c) => !allowed.test(c)))];
   if (bad.length > 0) {
-    const list = bad.map((c) => JSON.stringify(c)).join(', ');
+    // escaped, so a control byte or a homoglyph shows as \uXXXX; a few are enough to see the problem
+    const list = bad.slice(0, 10).map((c) => quoteInput(c)).join(', ') + (bad.length > 10 ? `, … (${bad.length} in all)` : '');
     const what = form === 'label' ? "lowercase letters, digits and '-'" : "lowercase letters, digits, '-' and '.'";
     problems.push(`contains ${list} (only ${what} are allowed)`);
   }
@@ -63,7 +65,7 @@ export function assertRfc1123Name(
   if (problems.length === 0) return;
   const limit = Math.min(maxLen, form === 'label' ? RFC1123_LABEL_MAX : RFC1123_SUBDOMAIN_MAX);
   const what = opts.what ?? 'name';
-  throw new OsvError('NAME_INVALID', `${what} ${JSON.stringify(name)} is not a valid RFC 1123 name: ${problems.join('; ')}`, {
+  throw new OsvError('NAME_INVALID', `${what} ${quoteInput(name)} is not a valid RFC 1123 name: ${problems.join('; ')}`, {
     hint: `Use at most ${limit} lowercase letters, digits and '-'${form === 'label' ? '' : " (and '.')"}, starting and ending with a letter or digit.`,
     details: problems,
   });
