@@ -2,6 +2,7 @@
  * Typed errors with stable codes. Library code only throws; the CLI catches once at the top,
  * prints the message (no stack for known errors) and sets the exit code by contract.
  */
+import { escapeControls } from './validate/quote.js';
 
 /** Exit codes by contract: 0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 70 internal. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, waiting: 3, internal: 70 } as const;
@@ -108,7 +109,8 @@ export function formatLocation(loc: Location): string {
   if (loc.file !== undefined) parts.push(loc.file);
   if (loc.document !== undefined && loc.document > 0) parts.push(`document ${loc.document + 1}`);
   if (loc.path !== undefined && loc.path !== '') parts.push(loc.path);
-  return parts.join(': ');
+  // paths are built from the input's own keys: never let them drive the terminal
+  return escapeControls(parts.join(': '));
 }
 
 export class OsvError extends Error {

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, isOsvError } from '../errors.js';
+import { escapeControls } from '../validate/quote.js';
 import { processIo, type CliIo } from './io.js';
 import { registerPlan } from './plan.js';
 import { registerRender } from './render.js';
@@ -28,7 +29,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     .description('Run an OpenStack-on-Kubernetes minor update through Git: plan, render and gate every phase.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({ writeOut: io.stdout, writeErr: (t) => io.stderr(t.split('\n').map(escapeControls).join('\n')) })
     .exitOverride();
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
@@ -48,7 +49,9 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     if (isOsvError(e)) {
       if (jsonRequested(argv)) io.stdout(JSON.stringify({ error: e.toJSON() }, null, 2) + '\n');
       const label = e.exitCode === EXIT.ok ? '' : `error [${e.code}]: `;
-      io.stderr(`${label}${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}${e.details.map((d) => `  - ${d}\n`).join('')}`);
+      // messages quote input values escaped already; this catches any other text taken from an input
+      const lines = [`${label}${e.message}`, ...(e.hint ? [`hint: ${e.hint}`] : []), ...e.details.map((d) => `  - ${d}`)];
+      io.stderr(lines.map(escapeControls).join('\n') + '\n');
       return e.exitCode;
     }
     const err = e instanceof Error ? e : new Error(String(e));

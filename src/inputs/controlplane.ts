@@ -15,6 +15,8 @@ export const SERVICE_ENABLED_DEFAULTS: Readonly<Record<string, boolean>> = {
   watcher: false,
 };
 
+export const CONTROLPLANE_API_VERSION = 'core.openstack.org/v1beta1';
+
 export interface ControlPlaneInput {
   readonly file: string;
   readonly name: string;
@@ -41,6 +43,7 @@ export function loadControlPlane(file: string): ControlPlaneInput {
   }
   const obj = objs[0]!;
   const cp = Field.of(obj, 'CONTROLPLANE_INVALID');
+  cp.expectApiVersion(CONTROLPLANE_API_VERSION);
   const spec = cp.get('spec');
   if (!spec.exists) spec.fail('missing spec');
   const enabled = Object.keys(SERVICE_ENABLED_DEFAULTS)
@@ -49,8 +52,8 @@ export function loadControlPlane(file: string): ControlPlaneInput {
   const st = cp.get('status');
   return {
     file,
-    name: cp.get('metadata').get('name').string('metadata.name'),
-    namespace: cp.get('metadata').get('namespace').optString(),
+    name: cp.get('metadata').get('name').name('object', 'metadata.name'),
+    namespace: cp.get('metadata').get('namespace').optName('namespace'),
     generation: cp.get('metadata').get('generation').optNumber(),
     ovnEnabled: enabled.includes('ovn'),
     enabledServices: enabled,
@@ -59,7 +62,7 @@ export function loadControlPlane(file: string): ControlPlaneInput {
     status: st.exists
       ? {
           observedGeneration: st.get('observedGeneration').optNumber(),
-          deployedVersion: st.get('deployedVersion').optString(),
+          deployedVersion: st.get('deployedVersion').optVersion(),
           conditions: parseConditions(st.get('conditions')),
         }
       : undefined,

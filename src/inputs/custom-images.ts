@@ -5,6 +5,8 @@
 import { OsvError } from '../errors.js';
 import { BACKEND_MAPS, IMAGE_FIELDS, STATUS_ONLY_FIELDS } from '../images/fields.js';
 import { sortedRecord, type ImageSet } from '../images/image-set.js';
+import { parseImageReference } from '../validate/grammar.js';
+import { escapeControls, quoteInput } from '../validate/quote.js';
 import { Field } from './field.js';
 import { isRecord, readObjects } from './yaml.js';
 
@@ -15,12 +17,7 @@ function suggest(name: string): string | undefined {
   return [...KNOWN, ...Object.keys(BACKEND_MAPS)].find((k) => k.toLowerCase() === lower);
 }
 
-// an image reference: registry/path[:tag][@sha256:digest], no spaces
-const IMAGE_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-zA-Z0-9._-]+)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-
-export function isImageReference(ref: string): boolean {
-  return ref.length <= 512 && IMAGE_REF.test(ref);
-}
+export { isImageReference } from '../validate/grammar.js';
 
 export interface ParsedImages {
   readonly images: ImageSet;
@@ -44,7 +41,7 @@ export function parseImageSet(f: Field, mode: ImageSetMode): ParsedImages {
     if (key in BACKEND_MAPS) {
       const m = value.stringMap();
       for (const [backend, ref] of Object.entries(m)) {
-        if (!isImageReference(ref)) value.get(backend).fail(`"${ref}" is not a container image reference`);
+        parseImageReference(ref, 'image', value.get(backend).location);
       }
       if ('default' in m && mode !== 'status') {
         warnings.push(
@@ -57,14 +54,12 @@ export function parseImageSet(f: Field, mode: ImageSetMode): ParsedImages {
     const acceptedHere = mode === 'status' && (key in STATUS_ONLY_FIELDS || key.endsWith('Image'));
     if (!KNOWN.has(key) && !acceptedHere) {
       const hint = suggest(key);
-      const msg = `"${key}" is not an image field of OpenStackVersion${hint ? ` (did you mean "${hint}"?)` : ''}`;
+      const msg = `${quoteInput(key)} is not an image field of OpenStackVersion${hint ? ` (did you mean "${hint}"?)` : ''}`;
       if (strict) value.fail(msg);
-      warnings.push(`${value.location.path ?? key}: ${msg}; the API server drops it`);
+      warnings.push(`${escapeControls(value.location.path ?? key)}: ${msg}; the API server drops it`);
       continue;
     }
-    const ref = value.string('an image reference');
-    if (!isImageReference(ref)) value.fail(`"${ref}" is not a container image reference`);
-    fields[key] = ref;
+    fields[key] = value.image();
   }
   return {
     images: {

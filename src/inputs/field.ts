@@ -3,6 +3,8 @@
  * error names the file, the document and the path inside it.
  */
 import { OsvError, type ErrorCode, type Location } from '../errors.js';
+import { parseImageReference, parseName, parseReleaseVersion, type NameKind } from '../validate/grammar.js';
+import { quoteInput } from '../validate/quote.js';
 import { describe, isRecord, type SourcedObject } from './yaml.js';
 
 export class Field {
@@ -49,6 +51,41 @@ export class Field {
     const s = this.optString();
     if (s === undefined || s === '') this.fail(`missing ${what}`);
     return s;
+  }
+
+  /** An operator release version (grammar.ts), or VERSION_INVALID at this location. */
+  version(what = 'a version'): string {
+    return parseReleaseVersion(this.string(what), 'release version', this.location);
+  }
+
+  optVersion(): string | undefined {
+    const s = this.optString();
+    return s === undefined ? undefined : parseReleaseVersion(s, 'release version', this.location);
+  }
+
+  /** A Kubernetes name of `kind` (grammar.ts), or NAME_INVALID at this location. */
+  name(kind: NameKind, what: string): string {
+    return parseName(this.string(what), kind, kind === 'namespace' ? 'namespace' : 'name', this.location);
+  }
+
+  optName(kind: NameKind): string | undefined {
+    const s = this.optString();
+    return s === undefined ? undefined : parseName(s, kind, kind === 'namespace' ? 'namespace' : 'name', this.location);
+  }
+
+  /** A container image reference (grammar.ts), or IMAGE_INVALID at this location. */
+  image(what = 'an image reference'): string {
+    return parseImageReference(this.string(what), 'image', this.location);
+  }
+
+  /** Refuse an object of the right kind but another API group or version (`kind` is checked by the caller). */
+  expectApiVersion(expected: string): void {
+    const got = this.get('apiVersion').optString();
+    if (got !== expected) {
+      this.get('apiVersion').fail(
+        `expected apiVersion ${expected} for kind ${String(this.get('kind').optString())}, found ${got === undefined ? 'none' : quoteInput(got)}`,
+      );
+    }
   }
 
   optNumber(): number | undefined {

@@ -33,23 +33,26 @@ export interface NodeSetInput {
   readonly manifest: Readonly<Record<string, unknown>>;
 }
 
+export const NODESET_API_VERSION = 'dataplane.openstack.org/v1beta1';
+
 export function parseNodeSet(obj: SourcedObject): NodeSetInput {
   const ns = Field.of(obj, 'NODESET_INVALID');
+  ns.expectApiVersion(NODESET_API_VERSION);
   const meta = ns.get('metadata');
   const spec = ns.get('spec');
   const services = spec.get('services').list().map((s) => s.string('service name'));
   const st = ns.get('status');
   return {
     file: obj.file,
-    name: meta.get('name').string('metadata.name'),
-    namespace: meta.get('namespace').optString(),
+    name: meta.get('name').name('nodeset', 'metadata.name'),
+    namespace: meta.get('namespace').optName('namespace'),
     generation: meta.get('generation').optNumber(),
     nodes: spec.get('nodes').entries().map(([k]) => k),
     services: services.length > 0 ? services : DEFAULT_NODESET_SERVICES,
     status: st.exists
       ? {
           observedGeneration: st.get('observedGeneration').optNumber(),
-          deployedVersion: st.get('deployedVersion').optString(),
+          deployedVersion: st.get('deployedVersion').optVersion(),
           containerImages: st.get('containerImages').stringMap(),
           conditions: parseConditions(st.get('conditions')),
         }

@@ -3,10 +3,11 @@
  * hostile input refused with a clear message (alias bombs, duplicate keys, huge files), and
  * unquoted floats such as `18.0` kept as the text the user wrote instead of the number 18.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { parseAllDocuments, type ScalarTag, type Tags } from 'yaml';
 import { OsvError } from '../errors.js';
+import { quoteInput } from '../validate/quote.js';
 
 /** Inputs larger than this are refused before reading (a real CSV is ~100 kB). */
 export const DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -33,15 +34,22 @@ const keepFloatsAsText = (tags: Tags): Tags =>
       : tag,
   );
 
-export function readTextInput(file: string, what: string): string {
+/**
+ * The size of the regular file `file`, refused before anything reads it when it is over the input
+ * limit (16 MiB, or OSV_GITOPS_MAX_INPUT_BYTES): INPUT_NOT_FOUND when it is missing or not a
+ * regular file, INPUT_TOO_LARGE when too big. Every input goes through here, YAML or not.
+ */
+export function checkInputSize(file: string, what: string): number {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new OsvError('INPUT_NOT_FOUND', `${what} is not a file`, { location: { file } });
+    if (!st.isFile()) throw new OsvError('INPUT_NOT_FOUND', `${what} is not a regular file`, { location: { file } });
     size = st.size;
   } catch (e) {
     if (e instanceof OsvError) throw e;
-    throw new OsvError('INPUT_NOT_FOUND', `cannot read ${what}: file not found`, { location: { file }, cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' || code === 'ENOTDIR' ? 'file not found' : (code ?? 'unreadable');
+    throw new OsvError('INPUT_NOT_FOUND', `cannot read ${what}: ${why}`, { location: { file }, cause: e });
   }
   const limit = maxInputBytes();
   if (size > limit) {
@@ -51,7 +59,17 @@ export function readTextInput(file: string, what: string): string {
       { location: { file }, hint: 'Pass only the objects needed, or raise OSV_GITOPS_MAX_INPUT_BYTES.' },
     );
   }
-  return readFileSync(file, 'utf8');
+  return size;
+}
+
+export function readTextInput(file: string, what: string): string {
+  checkInputSize(file, what);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OsvError('INPUT_NOT_FOUND', `cannot read ${what}: ${code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')}`, { location: { file }, cause: e });
+  }
 }
 
 /** Parse every YAML document of `text`; throws INPUT_YAML with line and column on the first error. */
@@ -124,7 +142,7 @@ export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return typeof v === 'string' ? `string ${quoteInput(v)}` : `${typeof v} ${String(v)}`;
 }
 
 /** Every `.yaml`/`.yml` file under `dir`, recursively, in a stable order (hidden folders skipped). */
@@ -132,13 +150,57 @@ export function yamlFilesIn(dir: string): string[] {
   return filesIn(dir).filter((f) => /\.ya?ml$/.test(f));
 }
 
-/** Every regular file under `dir`, recursively, sorted (hidden folders skipped). */
+/**
+ * Every regular file under `dir`, recursively, sorted (hidden folders skipped). A symbolic link is
+ * followed when its target stays inside `dir` (repositories share a nodeset between overlays that
+ * way) and refused when it leads outside: a folder given as input must not read files elsewhere,
+ * and skipping it would make its objects vanish silently. A file reached twice is listed once.
+ * Other entries (sockets, FIFOs, devices) with a YAML name are refused too, rather than skipped.
+ */
 export function filesIn(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory() && !entry.name.startsWith('.')) out.push(...filesIn(p));
-    else if (entry.isFile()) out.push(p);
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch (e) {
+    throw new OsvError('INPUT_NOT_FOUND', 'cannot read the folder: not found', { location: { file: dir }, cause: e });
   }
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const walk = (shown: string, real: string): void => {
+    if (seen.has(real)) return; // a link back to a folder already walked
+    seen.add(real);
+    for (const entry of readdirSync(real, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name.startsWith('.') && !entry.isFile()) continue;
+      const p = join(shown, entry.name);
+      let target = join(real, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          target = realpathSync(target);
+          const st = statSync(target);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch (e) {
+          throw new OsvError('INPUT_INVALID', 'is a broken symbolic link', { location: { file: p }, cause: e });
+        }
+        const rel = relative(root, target);
+        if (rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep) || rel === target) {
+          throw new OsvError('INPUT_INVALID', 'is a symbolic link to a file outside the folder given; refusing to read it', {
+            location: { file: p },
+            hint: 'Pass the file itself, or copy it into the folder.',
+          });
+        }
+      }
+      if (isDir) walk(p, target);
+      else if (isFile) {
+        if (!seen.has(target)) out.push(p);
+        seen.add(target);
+      } else if (/\.ya?ml$/.test(entry.name)) {
+        throw new OsvError('INPUT_INVALID', 'is not a regular file', { location: { file: p } });
+      }
+    }
+  };
+  walk(dir, root);
   return out;
 }

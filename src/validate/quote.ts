@@ -43,3 +43,15 @@ export function quoteInput(value: string, max: number = ECHO_MAX): string {
 export function hasNonPrintable(value: string): boolean {
   return /[^\x20-\x7e]/.test(value);
 }
+
+// C0 and C1 controls, DEL, and the bidi controls that reorder what a terminal shows
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with control characters escaped as `\uXXXX` and everything else kept (file names with
+ * accents stay readable). The last line of defence for text printed to a terminal.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
