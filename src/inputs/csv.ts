@@ -5,6 +5,7 @@
  */
 import { OsvError } from '../errors.js';
 import { isImageEnvName } from '../images/defaults.js';
+import { parseImageReference, parseReleaseVersion } from '../validate/grammar.js';
 import { Field } from './field.js';
 import { readObjects, type SourcedObject } from './yaml.js';
 
@@ -93,7 +94,8 @@ function pickCsv(objects: SourcedObject[], file: string): SourcedObject {
 export function loadCsv(file: string): CsvInput {
   const obj = pickCsv(readObjects(file, 'the CSV'), file);
   const csv = Field.of(obj, 'INPUT_INVALID');
-  const name = csv.get('metadata').get('name').string('metadata.name');
+  csv.expectApiVersion(CSV_API_VERSION);
+  const name = csv.get('metadata').get('name').name('object', 'metadata.name');
   const containers = containersOf(csv);
   if (containers.length === 0) {
     csv.get('spec').get('install').get('spec').get('deployments').fail(
@@ -111,6 +113,8 @@ export function loadCsv(file: string): CsvInput {
       hint: `Expected it on the ${INIT_DEPLOYMENT} deployment (facts §3.1); without it the operator cannot announce a version.`,
     });
   }
+  checkOperatorEnv(chosen);
+  checkSingleAnnouncer(containers.filter((c) => hasRelease(c) && rank(c) === rank(chosen)));
   const env: Record<string, string> = {};
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -159,9 +163,47 @@ export function loadCsv(file: string): CsvInput {
     deployment: chosen.deployment,
     container: chosen.container,
     rawReleaseVersion: raw,
-    releaseVersion: applyReleaseVersionScheme(raw, scheme, name),
+    releaseVersion: parseReleaseVersion(applyReleaseVersionScheme(raw, scheme, name), 'OPENSTACK_RELEASE_VERSION with its epoch suffix', { file }),
     imageEnv,
     notes,
     warnings,
   };
+}
+
+const CSV_API_VERSION = 'operators.coreos.com/v1alpha1';
+
+/**
+ * The env we read is checked where it enters: a variable we use set twice is refused (Kubernetes
+ * keeps the last one silently, and a second OPENSTACK_RELEASE_VERSION would pick the target), the
+ * release version obeys the version grammar and every image variable holds an image reference.
+ */
+function checkOperatorEnv(c: ContainerEnv): void {
+  const entries = c.where.get('env').list();
+  const seen = new Map<string, number>();
+  c.env.forEach((e, i) => {
+    const at = entries[i] ?? c.where;
+    const used = e.name === 'OPENSTACK_RELEASE_VERSION' || e.name === 'OPENSTACK_RELEASE_VERSION_SCHEME' || isImageEnvName(e.name);
+    const first = seen.get(e.name);
+    if (used && first !== undefined) {
+      throw new OsvError('CSV_CONFLICT', `${e.name} is set twice in the env of ${c.deployment}/${c.container} (env[${first}] and env[${i}])`, {
+        location: at.location,
+        hint: 'Kubernetes keeps the last one without a word; remove the duplicate so that the value is the one you meant.',
+      });
+    }
+    seen.set(e.name, i);
+    if (e.value === undefined) return;
+    // an empty one is reported as missing (CSV_NO_RELEASE_VERSION) by the caller
+    if (e.name === 'OPENSTACK_RELEASE_VERSION' && e.value.trim() !== '') parseReleaseVersion(e.value, e.name, at.get('value').location);
+    else if (isImageEnvName(e.name) && e.value !== '') parseImageReference(e.value, e.name, at.get('value').location);
+  });
+}
+
+/** Two containers of the same standing both announcing a release: which one OLM runs is not ours to guess. */
+function checkSingleAnnouncer(candidates: readonly ContainerEnv[]): void {
+  if (candidates.length < 2) return;
+  const [a, b] = candidates as [ContainerEnv, ContainerEnv];
+  throw new OsvError('CSV_CONFLICT', `both ${a.deployment}/${a.container} and ${b.deployment}/${b.container} set OPENSTACK_RELEASE_VERSION`, {
+    location: b.where.location,
+    hint: 'A CSV announces one release from one operator container; pass the CSV as OLM installed it.',
+  });
 }

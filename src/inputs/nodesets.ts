@@ -67,6 +67,7 @@ export function loadNodeSets(path: string): NodeSetInput[] {
   try {
     files = statSync(path).isDirectory() ? yamlFilesIn(path) : [path];
   } catch (e) {
+    if (e instanceof OsvError) throw e; // a link leading outside the folder, said as such
     throw new OsvError('INPUT_NOT_FOUND', 'cannot read the nodesets: not found', { location: { file: path }, cause: e });
   }
   const nodesets: NodeSetInput[] = [];

@@ -5,6 +5,7 @@
 import { OsvError } from '../errors.js';
 import type { ContainerDefaults } from '../images/defaults.js';
 import type { ImageSet } from '../images/image-set.js';
+import { parseImageReference, parseReleaseVersion } from '../validate/grammar.js';
 import { Field } from './field.js';
 import { parseImageSet } from './custom-images.js';
 import { readObjects, type SourcedObject } from './yaml.js';
@@ -60,27 +61,42 @@ export function parseConditions(f: Field): Condition[] {
   });
 }
 
+export const OPENSTACK_VERSION_API_VERSION = 'core.openstack.org/v1beta1';
+
+/** A status map keyed by version: the key obeys the version grammar (it becomes a plan target). */
+function checkedVersionKey(version: string, at: Field): string {
+  return parseReleaseVersion(version, 'release version', at.location);
+}
+
+/** An image defaults map: every non-empty value is an image reference. */
+function imageMap(f: Field): Record<string, string> {
+  const out = f.stringMap();
+  for (const [k, v] of Object.entries(out)) if (v !== '') parseImageReference(v, 'image', f.get(k).location);
+  return out;
+}
+
 export function parseOpenStackVersion(obj: SourcedObject): OpenStackVersionInput {
   const osv = Field.of(obj, 'OSV_INVALID');
+  osv.expectApiVersion(OPENSTACK_VERSION_API_VERSION);
   const meta = osv.get('metadata');
-  const name = meta.get('name').string('metadata.name');
+  const name = meta.get('name').name('object', 'metadata.name');
   const spec = osv.get('spec');
   if (!spec.exists) spec.fail('missing spec');
-  const targetVersion = spec.get('targetVersion').string('spec.targetVersion');
+  const targetVersion = spec.get('targetVersion').version('spec.targetVersion');
   const custom = parseImageSet(spec.get('customContainerImages'), 'spec');
   const warnings = [...custom.warnings];
   const st = osv.get('status');
   let status: OpenStackVersionStatus | undefined;
   if (st.exists) {
     const defaults: Record<string, ContainerDefaults> = {};
-    for (const [version, d] of st.get('containerImageVersionDefaults').entries()) defaults[version] = d.stringMap();
+    for (const [version, d] of st.get('containerImageVersionDefaults').entries()) defaults[checkedVersionKey(version, d)] = imageMap(d);
     const tracked: Record<string, ImageSet> = {};
-    for (const [version, t] of st.get('trackedCustomImages').entries()) tracked[version] = parseImageSet(t, 'spec').images;
+    for (const [version, t] of st.get('trackedCustomImages').entries()) tracked[checkedVersionKey(version, t)] = parseImageSet(t, 'spec').images;
     const ci = st.get('containerImages');
     status = {
       observedGeneration: st.get('observedGeneration').optNumber(),
-      availableVersion: st.get('availableVersion').optString(),
-      deployedVersion: st.get('deployedVersion').optString(),
+      availableVersion: st.get('availableVersion').optVersion(),
+      deployedVersion: st.get('deployedVersion').optVersion(),
       containerImages: ci.exists ? parseImageSet(ci, 'status').images : undefined,
       containerImageVersionDefaults: defaults,
       trackedCustomImages: tracked,
@@ -90,7 +106,7 @@ export function parseOpenStackVersion(obj: SourcedObject): OpenStackVersionInput
   return {
     file: obj.file,
     name,
-    namespace: meta.get('namespace').optString(),
+    namespace: meta.get('namespace').optName('namespace'),
     generation: meta.get('generation').optNumber(),
     annotations: meta.get('annotations').stringMap(),
     targetVersion,
