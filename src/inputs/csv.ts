@@ -10,6 +10,8 @@ import { Field } from './field.js';
 import { readObjects, type SourcedObject } from './yaml.js';
 
 export const INIT_DEPLOYMENT = 'openstack-operator-controller-init';
+/** The init deployment's name in FR2–FR4 bundles (renamed upstream in 889c3965). */
+export const OLD_INIT_DEPLOYMENT = 'openstack-operator-controller-operator';
 export const MANAGER_DEPLOYMENT = 'openstack-operator-controller-manager';
 const CSV_EPOCH_APPEND = 'csvEpochAppend';
 
@@ -18,8 +20,12 @@ export interface CsvInput {
   readonly name: string;
   /** `status.phase` when the CSV came from a cluster (`Succeeded`, `Installing`, …). */
   readonly phase: string | undefined;
+  /** `spec.version` (upstream bundles carry their branch's Makefile VERSION there). */
+  readonly version: string | undefined;
   readonly deployment: string;
   readonly container: string;
+  /** The env sits on the init operator, which forwards only RELATED_IMAGE_* to the manager it creates. */
+  readonly initOperator: boolean;
   /** The version as the operator computes it (with the csvEpochAppend suffix when that scheme applies). */
   readonly releaseVersion: string;
   /** `OPENSTACK_RELEASE_VERSION` as written in the CSV. */
@@ -70,6 +76,17 @@ export function applyReleaseVersionScheme(version: string, scheme: string | unde
   return m ? version + m[0] : version;
 }
 
+/**
+ * The init operator by what it does, not by its name (`-controller-init`, or `-controller-operator`
+ * in FR2–FR4 bundles): it announces the release and deploys the operators, so its env carries
+ * OPENSTACK_RELEASE_VERSION and their `*_OPERATOR_MANAGER_IMAGE_URL` images (facts §3.5, §10).
+ */
+function isInitOperator(c: ContainerEnv): boolean {
+  if (!c.env.some((e) => e.name === 'OPENSTACK_RELEASE_VERSION')) return false;
+  if (c.deployment === INIT_DEPLOYMENT || c.deployment === OLD_INIT_DEPLOYMENT) return true;
+  return c.deployment !== MANAGER_DEPLOYMENT && c.env.some((e) => e.name.startsWith('RELATED_IMAGE_') && e.name.endsWith('_OPERATOR_MANAGER_IMAGE_URL'));
+}
+
 function pickCsv(objects: SourcedObject[], file: string): SourcedObject {
   const csvs = objects.filter((o) => o.value['kind'] === 'ClusterServiceVersion');
   if (csvs.length === 0) {
@@ -105,7 +122,7 @@ export function loadCsv(file: string): CsvInput {
   }
   const hasRelease = (c: ContainerEnv) => c.env.some((e) => e.name === 'OPENSTACK_RELEASE_VERSION');
   // the init deployment is what OLM installs today; older bundles put the env on the manager directly
-  const rank = (c: ContainerEnv) => (c.deployment === INIT_DEPLOYMENT ? 0 : c.deployment === MANAGER_DEPLOYMENT ? 1 : 2);
+  const rank = (c: ContainerEnv) => (isInitOperator(c) ? 0 : c.deployment === MANAGER_DEPLOYMENT ? 1 : 2);
   const chosen = containers.filter(hasRelease).sort((a, b) => rank(a) - rank(b))[0];
   if (!chosen) {
     throw new OsvError('CSV_NO_RELEASE_VERSION', 'no container of the operator deployments sets OPENSTACK_RELEASE_VERSION', {
@@ -134,7 +151,7 @@ export function loadCsv(file: string): CsvInput {
     });
   }
   const scheme = env['OPENSTACK_RELEASE_VERSION_SCHEME'];
-  const fromInit = chosen.deployment === INIT_DEPLOYMENT;
+  const fromInit = isInitOperator(chosen);
   if (scheme === CSV_EPOCH_APPEND && fromInit) {
     warnings.push(
       'OPENSTACK_RELEASE_VERSION_SCHEME=csvEpochAppend is set on the init deployment; the upstream init operator does not forward it to the manager, so the announced version may lack the epoch suffix',
@@ -148,7 +165,7 @@ export function loadCsv(file: string): CsvInput {
     }
     if (fromInit && !k.startsWith('RELATED_IMAGE_')) {
       // facts §3.3: the init operator forwards only RELATED_IMAGE_* to the manager
-      notes.push(`${k} is on ${INIT_DEPLOYMENT}, which does not forward TEST_* variables: the operator leaves that image unset`);
+      notes.push(`${k} is on ${chosen.deployment}, which does not forward TEST_* variables: the operator leaves that image unset`);
       continue;
     }
     imageEnv[k] = v;
@@ -160,8 +177,10 @@ export function loadCsv(file: string): CsvInput {
     file,
     name,
     phase,
+    version: csv.get('spec').get('version').optString(),
     deployment: chosen.deployment,
     container: chosen.container,
+    initOperator: fromInit,
     rawReleaseVersion: raw,
     releaseVersion: parseReleaseVersion(applyReleaseVersionScheme(raw, scheme, name), 'OPENSTACK_RELEASE_VERSION with its epoch suffix', { file }),
     imageEnv,
