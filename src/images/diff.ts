@@ -22,13 +22,20 @@ export interface ImageChange {
   readonly phases: readonly RolloutPhase[];
 }
 
-/** Where a field rolls out (facts §1.4, §5, §6.4). With OVN disabled the OVN steps fold into the others. */
-export function rolloutPhases(field: string, ovnEnabled: boolean): RolloutPhase[] {
+/**
+ * Where a field rolls out (facts §1.4, §5, §6.4). With OVN disabled the OVN steps fold into the others.
+ * `inventoryImages`: deprecated fields the target release still writes into the nodeset inventory
+ * (iscsid, multipathd up to fr6; facts §10).
+ */
+export function rolloutPhases(field: string, ovnEnabled: boolean, inventoryImages: readonly string[] = []): RolloutPhase[] {
+  if (inventoryImages.includes(field)) return ['dataplane'];
   if (DEPRECATED_FIELDS.includes(field)) return [];
   const info = imageFieldInfo(field);
   const phases = new Set<RolloutPhase>();
   if (OVN_CONTROLLER_FIELDS.includes(field)) phases.add(ovnEnabled ? 'ovn-controlplane' : 'controlplane');
   else if (!info || info.controlPlane) phases.add('controlplane');
+  // the exporter also runs beside the OVN databases and northd, which move with the control plane (ovn.go)
+  if (field === 'openstackNetworkExporterImage') phases.add('controlplane');
   if (field === 'ovnControllerImage') phases.add(ovnEnabled ? 'ovn-dataplane' : 'dataplane');
   else if (field === 'ansibleeeImage') {
     // the runner image of every data-plane job, the OVN one included
@@ -58,12 +65,12 @@ function entry(service: string, field: string, from: string | undefined, to: str
 }
 
 /** Every field and backend present on either side, sorted by service, field, backend. */
-export function diffImages(current: ImageSet, target: ImageSet, ovnEnabled: boolean): ImageChange[] {
+export function diffImages(current: ImageSet, target: ImageSet, ovnEnabled: boolean, inventoryImages: readonly string[] = []): ImageChange[] {
   const out: ImageChange[] = [];
   const fields = new Set([...Object.keys(current.fields), ...Object.keys(target.fields)]);
   for (const f of fields) {
     const service = imageFieldInfo(f)?.service ?? 'other';
-    out.push(entry(service, f, current.fields[f], target.fields[f], rolloutPhases(f, ovnEnabled)));
+    out.push(entry(service, f, current.fields[f], target.fields[f], rolloutPhases(f, ovnEnabled, inventoryImages)));
   }
   for (const m of BACKEND_MAP_NAMES) {
     const keys = new Set([...Object.keys(current[m]), ...Object.keys(target[m])]);

@@ -28,6 +28,8 @@ export interface OpenStackVersionStatus {
   readonly containerImages: ImageSet | undefined;
   readonly containerImageVersionDefaults: Readonly<Record<string, ContainerDefaults>>;
   readonly trackedCustomImages: Readonly<Record<string, ImageSet>>;
+  /** `availableServiceDefaults`: per version, what the operator running it published (glanceWsgi, rabbitmqVersion, …). */
+  readonly availableServiceDefaults: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly conditions: readonly Condition[];
 }
 
@@ -92,6 +94,8 @@ export function parseOpenStackVersion(obj: SourcedObject): OpenStackVersionInput
     for (const [version, d] of st.get('containerImageVersionDefaults').entries()) defaults[checkedVersionKey(version, d)] = imageMap(d);
     const tracked: Record<string, ImageSet> = {};
     for (const [version, t] of st.get('trackedCustomImages').entries()) tracked[checkedVersionKey(version, t)] = parseImageSet(t, 'spec').images;
+    const serviceDefaults: Record<string, Record<string, string>> = {};
+    for (const [version, d] of st.get('availableServiceDefaults').entries()) serviceDefaults[version] = d.stringMap();
     const ci = st.get('containerImages');
     status = {
       observedGeneration: st.get('observedGeneration').optNumber(),
@@ -100,6 +104,7 @@ export function parseOpenStackVersion(obj: SourcedObject): OpenStackVersionInput
       containerImages: ci.exists ? parseImageSet(ci, 'status').images : undefined,
       containerImageVersionDefaults: defaults,
       trackedCustomImages: tracked,
+      availableServiceDefaults: serviceDefaults,
       conditions: parseConditions(st.get('conditions')),
     };
   }

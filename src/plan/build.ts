@@ -13,9 +13,11 @@ import type { ParsedImages } from '../inputs/custom-images.js';
 import type { NodeSetInput } from '../inputs/nodesets.js';
 import type { OpenStackVersionInput } from '../inputs/openstack-version.js';
 import { assertDeploymentName } from './names.js';
+import { operatorHold } from './operator-hold.js';
 import { buildPhases } from './phases.js';
+import { detectRelease, effectiveServiceDefaults, type DetectedRelease, type ReleaseEvidence } from './releases.js';
 import { compareReleaseVersions, majorOf } from './versions.js';
-import { PLAN_API_VERSION, type PlanOptionsRecord, type PlanWarning, type UpdatePlan } from './types.js';
+import { PLAN_API_VERSION, type PlanOptionsRecord, type PlanWarning, type ServiceDefaultChange, type UpdatePlan } from './types.js';
 
 export interface PlanInputs {
   readonly csv?: CsvInput;
@@ -54,6 +56,10 @@ function chooseTargetDefaults(inputs: PlanInputs, target: string, notes: string[
   const status = inputs.openStackVersion.status;
   const fromStatus = status?.containerImageVersionDefaults[target];
   const warnings: PlanWarning[] = [];
+  const statusSource: TargetDefaults['source'] = {
+    kind: 'openstackversion-status',
+    detail: `status.containerImageVersionDefaults["${target}"] of OpenStackVersion/${inputs.openStackVersion.name}`,
+  };
   if (inputs.csv && inputs.csv.releaseVersion === target) {
     // field names a newer operator already reports are accepted as fields
     const known = new Set(Object.values(status?.containerImageVersionDefaults ?? {}).flatMap((d) => Object.keys(d)));
@@ -62,16 +68,24 @@ function chooseTargetDefaults(inputs: PlanInputs, target: string, notes: string[
       if (w.code === 'IMAGE_ENV_IGNORED') notes.push(w.message);
       else warnings.push({ code: w.code, message: w.message });
     }
+    // the operator running this CSV already wrote its defaults with its own code (rules we may not know
+    // yet included, e.g. PR #2038's one watcher image): that entry is the truth (facts §10)
+    const published = fromStatus !== undefined && status?.availableVersion === target;
     if (fromStatus) {
       const names = [...new Set([...Object.keys(fromStatus), ...Object.keys(computed.defaults)])].sort();
       for (const f of names) {
         if (fromStatus[f] !== computed.defaults[f]) {
           warnings.push({
             code: 'DEFAULTS_MISMATCH',
-            message: `${f}: the CSV gives ${computed.defaults[f] ?? '(unset)'}, the operator reports ${fromStatus[f] ?? '(unset)'} for ${target}; using the CSV (the operator rewrites its defaults from the CSV it runs)`,
+            message: published
+              ? `${f}: the operator reports ${fromStatus[f] ?? '(unset)'} for ${target}, recomputing from the CSV gives ${computed.defaults[f] ?? '(unset)'}; using the operator's (it computed them from the CSV it runs)`
+              : `${f}: the CSV gives ${computed.defaults[f] ?? '(unset)'}, the operator reports ${fromStatus[f] ?? '(unset)'} for ${target}; using the CSV (the operator does not run it yet and rewrites its defaults once it does)`,
           });
         }
       }
+    }
+    if (published) {
+      return { defaults: fromStatus, source: { kind: statusSource.kind, csv: inputs.csv.name, detail: `${statusSource.detail}, published by the operator running ${inputs.csv.name}` }, warnings };
     }
     return {
       defaults: computed.defaults,
@@ -83,13 +97,7 @@ function chooseTargetDefaults(inputs: PlanInputs, target: string, notes: string[
       warnings,
     };
   }
-  if (fromStatus) {
-    return {
-      defaults: fromStatus,
-      source: { kind: 'openstackversion-status', detail: `status.containerImageVersionDefaults["${target}"] of OpenStackVersion/${inputs.openStackVersion.name}` },
-      warnings,
-    };
-  }
+  if (fromStatus) return { defaults: fromStatus, source: statusSource, warnings };
   return policy(
     'POLICY_NO_DEFAULTS',
     `no image defaults known for version ${target}`,
@@ -97,6 +105,54 @@ function chooseTargetDefaults(inputs: PlanInputs, target: string, notes: string[
       ? `The CSV announces ${inputs.csv.releaseVersion}, not ${target}.`
       : 'Pass --csv with the operator CSV that announces this version, or an OpenStackVersion dump whose status already lists it.',
   );
+}
+
+/** The release that will run the update: the target CSV's, or without one what the operator's status shows. */
+function releaseOf(inputs: PlanInputs, target: string): DetectedRelease {
+  const status = inputs.openStackVersion.status;
+  const published = status?.availableVersion === target ? status.availableServiceDefaults[target] : undefined;
+  const csv = inputs.csv;
+  const evidence: ReleaseEvidence = csv
+    ? {
+        versions: [csv.version, /\.v(\d[^/]*)$/.exec(csv.name)?.[1], csv.rawReleaseVersion].filter((v): v is string => v !== undefined),
+        ...(csv.initOperator ? { initDeployment: csv.deployment } : {}),
+        imageFields: new Set(Object.keys(defaultsFromEnv(csv.imageEnv).defaults)),
+        ...(published ? { publishedServiceDefaults: published } : {}),
+      }
+    : {
+        versions: [target],
+        imageFields: new Set(Object.keys(status?.containerImageVersionDefaults[target] ?? {})),
+        ...(published ? { publishedServiceDefaults: published } : {}),
+      };
+  return detectRelease(evidence);
+}
+
+/**
+ * Service defaults as the target release's control plane acts on them: before the update it reads
+ * `availableServiceDefaults[deployed]` (empty when the old operator published none), after it the
+ * target's entry, published or from the release table (facts §1.2, §10).
+ */
+function serviceDefaultChanges(osv: OpenStackVersionInput, deployed: string, target: string, release: DetectedRelease): ServiceDefaultChange[] {
+  const rules = release.rules;
+  const st = osv.status;
+  const publishedTarget = st?.availableServiceDefaults[target];
+  const to = effectiveServiceDefaults(rules, publishedTarget ?? rules.serviceDefaults);
+  const from = st ? effectiveServiceDefaults(rules, st.availableServiceDefaults[deployed] ?? {}) : undefined;
+  return Object.keys(rules.serviceDefaultUses)
+    .sort()
+    .map((field) => {
+      const use = rules.serviceDefaultUses[field]!;
+      const before = from?.[field];
+      return {
+        service: use.service,
+        field,
+        change: before === undefined ? 'unknown' : before === to[field] ? 'unchanged' : 'changed',
+        ...(before !== undefined ? { from: before } : {}),
+        to: to[field]!,
+        effect: use.effect,
+        source: publishedTarget ? 'openstackversion-status' : 'release-rules',
+      };
+    });
 }
 
 function currentImages(osv: OpenStackVersionInput, deployed: string): { images: ImageSet; from: string } {
@@ -194,6 +250,11 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
     policy('POLICY_MAJOR', `${deployed} → ${target} is a major update; only minor updates are supported`);
   }
 
+  // the rules of the operator release that runs the update (facts §10)
+  const release = releaseOf(inputs, target);
+  const rules = release.rules;
+  for (const w of release.warnings) warnings.push({ code: 'OPERATOR_RELEASE', message: w });
+
   // images
   const chosen = chooseTargetDefaults(inputs, target, notes);
   warnings.push(...chosen.warnings);
@@ -206,14 +267,17 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
   }
   const ovnEnabled = inputs.controlPlane?.ovnEnabled ?? true;
   if (!inputs.controlPlane) notes.push('No OpenStackControlPlane given: OVN is assumed enabled (the CRD default).');
-  const diff: ImageChange[] = diffImages(current.images, targetImages, ovnEnabled);
+  const diff: ImageChange[] = diffImages(current.images, targetImages, ovnEnabled, rules.inventoryImages);
   const deployedDefaults = status?.containerImageVersionDefaults[deployed];
   const oldOvn = deployedDefaults?.['ovnControllerImage'] ?? current.images.fields['ovnControllerImage'];
   const ovnImageChanged = oldOvn === undefined || oldOvn !== targetImages.fields['ovnControllerImage'];
 
-  // the webhook's custom-images rule (facts §2, §8.9)
-  const skip = opts.skipCustomImagesValidation ?? false;
-  if (hasAnyCustomImage(custom) && !skip) {
+  // the webhook's custom-images rule (facts §2, §8.9); older releases have neither it nor the annotation
+  const skip = (opts.skipCustomImagesValidation ?? false) && rules.trackedCustomImages;
+  if (opts.skipCustomImagesValidation && !rules.trackedCustomImages) {
+    warnings.push({ code: 'OPERATOR_RELEASE', message: `${rules.branch} has no custom-images validation: the skip-custom-images-validation annotation is not set, it would have no effect` });
+  }
+  if (hasAnyCustomImage(custom) && !skip && rules.trackedCustomImages) {
     const previous = status?.trackedCustomImages[osv.targetVersion] ?? osv.customImages;
     if (imageSetsEqual(previous, custom)) {
       policy(
@@ -241,6 +305,22 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
     throw new OsvError('CONTROLPLANE_INVALID', `OpenStackControlPlane "${inputs.controlPlane.name}" and OpenStackVersion "${osv.name}" must have the same name (facts §8.14)`);
   }
   const batches = sortedNodeSetBatches(inputs.nodeSets, opts.batches);
+  if (ovnEnabled && !ovnImageChanged && rules.ovnUnchangedRule && batches.length === 0) {
+    warnings.push({
+      code: 'OVN_DATAPLANE_STALL',
+      message:
+        `the OVN controller image is the same in ${deployed} and ${target} and no nodeset has nodes: ${rules.branch} sets MinorUpdateOVNDataplane=True only after it sees an OVN deployment run on a nodeset with nodes, so the update would stall at ovn-dataplane. ` +
+        'Before committing, add the nodesets with their nodes to the inputs (if they exist), or set customContainerImages.ovnControllerImage to the same image under another reference (its digest) so the operator sees a change.',
+    });
+  }
+  if (!ovnEnabled && !rules.ovnDisabledGuard) {
+    warnings.push({
+      code: 'OVN_DISABLED_STALL',
+      message: `OVN is disabled, but ${rules.branch} runs the OVN steps of the update anyway and waits for an OVN Ready condition that a disabled OVN never reports: the update would stall at MinorUpdateOVNControlplane`,
+    });
+  }
+  const hold = operatorHold({ annotations: osv.annotations, conditions: status?.conditions ?? [] });
+  if (hold) warnings.push({ code: 'OPERATOR_HOLD', message: hold.message });
   if (inputs.nodeSets.length === 0) notes.push('No nodesets: the update has no data-plane deployments.');
   for (const n of inputs.nodeSets) if (n.nodes.length === 0) notes.push(`Nodeset ${n.name} has no nodes: it is left out of the data-plane deployments.`);
   const options: PlanOptionsRecord = {
@@ -261,6 +341,8 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
     csvName: inputs.csv?.name,
     ovnEnabled,
     ovnImageChanged,
+    ovnUnchangedRule: rules.ovnUnchangedRule,
+    releaseBranch: rules.branch,
     nodeSetNames: inputs.nodeSets.map((n) => n.name),
     batches,
     options,
@@ -276,6 +358,16 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
     versions: { deployed, available, target, deployedFrom },
     imageSource: chosen.source,
     currentImagesFrom: current.from,
+    operatorRelease: {
+      release: rules.release,
+      branch: rules.branch,
+      via: release.via,
+      ovnUnchangedRule: rules.ovnUnchangedRule,
+      trackedCustomImages: rules.trackedCustomImages,
+      ovnDisabledGuard: rules.ovnDisabledGuard,
+      inventoryImages: rules.inventoryImages,
+    },
+    serviceDefaults: serviceDefaultChanges(osv, deployed, target, release),
     ovnEnabled,
     ovnImageChanged,
     customContainerImages: toSpecShape(custom),

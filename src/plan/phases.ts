@@ -12,6 +12,9 @@ export interface PhaseContext {
   readonly csvName: string | undefined;
   readonly ovnEnabled: boolean;
   readonly ovnImageChanged: boolean;
+  /** The target release waits to see an OVN deployment when the OVN image is unchanged (fr6 on, facts §10). */
+  readonly ovnUnchangedRule: boolean;
+  readonly releaseBranch: string;
   readonly nodeSetNames: readonly string[];
   /** Nodesets with nodes, in deployment batches. */
   readonly batches: readonly (readonly string[])[];
@@ -125,15 +128,27 @@ export function buildPhases(ctx: PhaseContext): PhasePlan[] {
       durationClass: 'minutes',
       notes: ['Only the OVNController CR moves now; OVN databases and northd move with the rest of the control plane (facts §5).'],
     });
-    const ovnDeployments: DeploymentPlan[] = allWithNodes.length
+    // before fr6 an unchanged OVN image needs no deployment: the nodesets already match and the condition turns True at once
+    const ovnNeeded = ctx.ovnImageChanged || ctx.ovnUnchangedRule;
+    const ovnDeployments: DeploymentPlan[] = allWithNodes.length && ovnNeeded
       ? [{ name: name('ovn'), nodeSets: allWithNodes, servicesOverride: o.ovnServices }]
       : [];
     const ovnNotes = ctx.ovnImageChanged
       ? []
-      : [
-          'The OVN controller image is the same in both versions, but the OVN deployment is kept: MinorUpdateOVNDataplane only turns True after the operator sees an OVN deployment run (facts §4.3, §8.13).',
-        ];
-    if (!allWithNodes.length) ovnNotes.push('No nodeset has nodes: there is no OVN deployment to run.');
+      : ctx.ovnUnchangedRule
+        ? [
+            'The OVN controller image is the same in both versions, but the OVN deployment is kept: MinorUpdateOVNDataplane only turns True after the operator sees an OVN deployment run (facts §4.3, §8.13).',
+          ]
+        : [
+            `The OVN controller image is the same in both versions: ${ctx.releaseBranch} sets MinorUpdateOVNDataplane=True at once, so no OVN deployment runs (facts §10).`,
+          ];
+    if (!allWithNodes.length) {
+      ovnNotes.push(
+        !ctx.ovnImageChanged && ctx.ovnUnchangedRule
+          ? 'No nodeset has nodes: there is no OVN deployment to run, and MinorUpdateOVNDataplane never turns True (see the OVN_DATAPLANE_STALL warning).'
+          : 'No nodeset has nodes: there is no OVN deployment to run.',
+      );
+    }
     phases.push({
       id: 'ovn-dataplane',
       phase: 'ovn-dataplane',

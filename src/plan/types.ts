@@ -106,6 +106,10 @@ export interface UpdatePlan {
     readonly detail: string;
   };
   readonly currentImagesFrom: string;
+  /** The operator release that runs the update (the target CSV's) and the rules of it that the plan applied. */
+  readonly operatorRelease: OperatorReleaseRecord;
+  /** Service defaults the target release's control plane acts on, deployed → target (facts §1.2, §10). */
+  readonly serviceDefaults: readonly ServiceDefaultChange[];
   readonly ovnEnabled: boolean;
   readonly ovnImageChanged: boolean;
   readonly customContainerImages: Readonly<Record<string, unknown>>;
@@ -128,4 +132,28 @@ export interface PlanOptionsRecord {
   readonly reboot: boolean;
   readonly attempt: number;
   readonly namePrefix: string;
+}
+
+export interface OperatorReleaseRecord {
+  readonly release: string;
+  readonly branch: string;
+  /** How the release was recognised (bundle version, layout, image list). */
+  readonly via: string;
+  readonly ovnUnchangedRule: boolean;
+  readonly trackedCustomImages: boolean;
+  readonly ovnDisabledGuard: boolean;
+  readonly inventoryImages: readonly string[];
+}
+
+/** One service default, as the target release's control plane reads it (the value it acts on when unset included). */
+export interface ServiceDefaultChange {
+  readonly service: string;
+  readonly field: string;
+  readonly change: 'changed' | 'unchanged' | 'unknown';
+  /** What the control plane acts on now; absent when the deployed version's defaults are unknown. */
+  readonly from?: string;
+  readonly to: string;
+  readonly effect: string;
+  /** Where the target value came from: the operator's published `availableServiceDefaults` or the release table. */
+  readonly source: 'openstackversion-status' | 'release-rules';
 }
