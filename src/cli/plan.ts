@@ -20,6 +20,7 @@ export function stableJson(value: unknown): string {
 export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): string {
   const v = plan.versions;
   let out = `${paint(io, 'bold', 'Update')} ${v.deployed} → ${v.target}  (OpenStackVersion ${plan.namespace}/${plan.openStackVersion}, plan ${plan.id})\n`;
+  if (plan.operatorRelease) out += `Operator release: ${plan.operatorRelease.branch} (${plan.operatorRelease.via})\n`;
   out += `Target images from: ${plan.imageSource.detail}\n`;
   out += `Deployed images from: ${plan.currentImagesFrom}\n`;
   out += `OVN: ${plan.ovnEnabled ? (plan.ovnImageChanged ? 'enabled, controller image changes' : 'enabled, controller image unchanged') : 'disabled'}\n\n`;
@@ -41,6 +42,15 @@ export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): stri
     ]),
     ['service', 'field', 'change', 'old → new', 'rolls out in'],
   );
+  // plans saved before service defaults were recorded have none
+  const defaults = (plan.serviceDefaults ?? []).filter((d) => allImages || d.change !== 'unchanged');
+  if (defaults.length) {
+    out += `\n${paint(io, 'bold', 'Service defaults')} (what the control plane acts on; they change in the controlplane phase)\n`;
+    out += table(
+      defaults.map((d) => [d.service, d.field, d.change, d.change === 'unchanged' ? d.to : `${d.from ?? '?'} → ${d.to}`, d.effect]),
+      ['service', 'field', 'change', 'old → new', 'effect'],
+    );
+  }
   if (plan.warnings.length) {
     out += `\n${paint(io, 'yellow', 'Warnings')}\n` + plan.warnings.map((w) => `- [${w.code}] ${w.message}\n`).join('');
   }

@@ -18,12 +18,30 @@ function template(name: string): string {
   return t;
 }
 
+/** `{{name}}` must have a value; `{{?name}}` is a section a caller may leave out (it renders empty). */
 export function fill(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+  return text.replace(/\{\{(\??)(\w+)\}\}/g, (_, optional: string, k: string) => {
     const v = values[k];
-    if (v === undefined) throw new Error(`template placeholder {{${k}}} has no value`);
-    return v;
+    if (v === undefined && optional === '') throw new Error(`template placeholder {{${k}}} has no value`);
+    return v ?? '';
   });
+}
+
+/** The service defaults that change with the version, shown where the version is set (they act in the controlplane phase). */
+export function serviceDefaultRows(plan: UpdatePlan, phase: PhasePlan): string[] {
+  if (!phase.git.setsTargetVersion) return [];
+  // plans saved before service defaults were recorded have none
+  return (plan.serviceDefaults ?? [])
+    .filter((d) => d.change === 'changed')
+    .map((d) => `- ${d.service} ${d.field}: ${d.from ?? '—'} → ${d.to} — ${d.effect}`);
+}
+
+/** The service-defaults section that follows the image table (Markdown heading for PR bodies), empty when nothing changes. */
+export function serviceDefaultsSection(plan: UpdatePlan, phase: PhasePlan, markdown = false): string {
+  const rows = serviceDefaultRows(plan, phase);
+  if (rows.length === 0) return '';
+  const heading = `Service defaults changing with the version, applied in the controlplane phase (${rows.length})`;
+  return `\n\n${markdown ? `## ${heading}` : `${heading}:`}\n${rows.join('\n')}`;
 }
 
 /** The image changes that reach running containers in this phase. */
@@ -49,6 +67,7 @@ export function commitMessage(plan: UpdatePlan, phase: PhasePlan, extraTrailers:
     gateChecks: phase.gate.checks.map((c) => `- ${checkText(c)}`).join('\n'),
     imageCount: String(rows.length),
     imageTable: rows.length ? rows.join('\n') : '- none',
+    serviceDefaults: serviceDefaultsSection(plan, phase),
   });
   // trailers: one line each, letters/digits/dashes in keys (conventions d10)
   const extra = extraTrailers.map(([k, v]) => `${k}: ${v}\n`).join('');
