@@ -33,7 +33,7 @@ function releaseEnv(release, opts = {}) {
   return defaultImages.map((e) => ({ name: e.name, value: imageFor(e.name, e.value, release, opts) }));
 }
 
-function csv(release, { env = releaseEnv(release), omitRelease = false, extraEnv = [], layout = 'init' } = {}) {
+function csv(release, { env = releaseEnv(release), omitRelease = false, extraEnv = [], layout = 'init', operatorEnv = operatorImages } = {}) {
   const base = release.replace(/-.*/, '');
   const head = [
     ...(omitRelease ? [] : [{ name: 'OPENSTACK_RELEASE_VERSION', value: release }]),
@@ -72,8 +72,10 @@ function csv(release, { env = releaseEnv(release), omitRelease = false, extraEnv
   });
   const deployments =
     layout === 'init'
-      ? [deployment('openstack-operator-controller-init', [...head, ...operatorImages, ...env, ...extraEnv])]
-      : [deployment('openstack-operator-controller-manager', [...head, ...env, ...extraEnv])];
+      ? [deployment('openstack-operator-controller-init', [...head, ...operatorEnv, ...env, ...extraEnv])]
+      : layout === 'operator'
+        ? [withRbacProxy(deployment('openstack-operator-controller-operator', [...head, ...operatorEnv, ...env, ...extraEnv]))]
+        : [deployment('openstack-operator-controller-manager', [...head, ...env, ...extraEnv])];
   return {
     apiVersion: 'operators.coreos.com/v1alpha1',
     kind: 'ClusterServiceVersion',
@@ -95,6 +97,19 @@ function csv(release, { env = releaseEnv(release), omitRelease = false, extraEnv
     },
     status: { phase: 'Succeeded', reason: 'InstallSucceeded', message: 'install strategy completed with no errors' },
   };
+}
+
+// FR2–FR4 bundles (18.0-fr4 config/operator/deployment/deployment.yaml): kube-rbac-proxy first, the operator second
+function withRbacProxy(dep) {
+  const proxy = {
+    args: ['--secure-listen-address=0.0.0.0:8443', '--upstream=http://127.0.0.1:8080/', '--logtostderr=true', '--v=0'],
+    image: 'quay.io/openstack-k8s-operators/kube-rbac-proxy:v0.16.0',
+    name: 'kube-rbac-proxy',
+    ports: [{ containerPort: 8443, name: 'https', protocol: 'TCP' }],
+    resources: { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '5m', memory: '64Mi' } },
+  };
+  const containers = [proxy, ...dep.spec.template.spec.containers];
+  return { ...dep, spec: { ...dep.spec, template: { ...dep.spec.template, spec: { ...dep.spec.template.spec, containers } } } };
 }
 
 // what the operator computes from an env list (the same rule as src/images, kept tiny here on purpose:
@@ -204,7 +219,8 @@ function nodeSet(name, hosts) {
 
 const NODESETS = [nodeSet('compute-a', ['compute-a-0', 'compute-a-1', 'compute-a-2']), nodeSet('compute-b', ['compute-b-0', 'compute-b-1'])];
 
-function writeCase(name, files, caseSpec) {
+// `why`: comment lines written above case.yaml (what the case checks, and where in the operator's code)
+function writeCase(name, files, caseSpec, why = []) {
   const dir = join(root, 'fixtures', name);
   for (const f of Object.keys(files)) rmSync(join(dir, f), { force: true, recursive: true });
   for (const [f, content] of Object.entries(files)) {
@@ -212,7 +228,7 @@ function writeCase(name, files, caseSpec) {
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, typeof content === 'string' ? content : y(content));
   }
-  if (caseSpec) writeFileSync(join(dir, 'case.yaml'), y(caseSpec));
+  if (caseSpec) writeFileSync(join(dir, 'case.yaml'), why.map((l) => `# ${l}`.trimEnd() + '\n').join('') + y(caseSpec));
 }
 
 const nodesetFiles = Object.fromEntries(NODESETS.map((n) => [`nodesets/${n.metadata.name}.yaml`, n]));
@@ -307,7 +323,7 @@ writeCase('osv-only', { 'openstackversion.yaml': openStackVersion(), 'controlpla
 {
   const env = releaseEnv(NEW).map((e) => (e.name === 'RELATED_IMAGE_NOVA_API_IMAGE_URL_DEFAULT' ? { ...e, value: 'quay.io/podified-antelope-centos9/openstack-nova-api@sha256:' + digest('rebuilt') } : e));
   writeCase('csv-status-mismatch', { ...std, 'csv.yaml': csv(NEW, { env }) }, {
-    description: 'The CSV and the operator status disagree on one image: said field by field.',
+    description: 'The CSV and the images the operator published for it disagree on one image: the operator wins, the field is named.',
     args: stdArgs,
     expect: { exitCode: 0, warningCodes: ['DEFAULTS_MISMATCH'] },
   });
@@ -351,5 +367,194 @@ writeCase('unknown-custom-field', { ...std, 'custom-images.yaml': { cinderApiIma
   args: [...stdArgs, '--custom-images', 'custom-images.yaml'],
   expect: { exitCode: 2, errorCode: 'CUSTOM_IMAGES_INVALID' },
 });
+
+// ---------------------------------------------------------------------------------------------
+// release-branch cases (issue 10): the image lists of each branch, see reference-data/openstack-operator-releases/SOURCE.md
+{
+  const rel = (branch, p) => parse(readFileSync(join(root, 'reference-data/openstack-operator-releases', branch, p), 'utf8'));
+  const branchEnv = (branch) => envOf(rel(branch, 'default_images.yaml'));
+  const branchOperatorEnv = (branch) => envOf(rel(branch, 'manager_operator_images.yaml'));
+  // the branch's list with per-version digests; KEEP and (optionally) the OVN controller keep theirs
+  const envFor = (branch, version, opts) => branchEnv(branch).map((e) => ({ name: e.name, value: imageFor(e.name, e.value, version, opts) }));
+  const byName = (env, n) => env.find((e) => e.name === n)?.value;
+
+  // GetContainerImages from fr4 on (version.go): the exporter is custom openstackNetworkExporterImage, else the
+  // deprecated custom edpm field, else the default; the deprecated field itself is never set in status
+  const imagesFr4On = (defaults, custom = {}) => {
+    const out = containerImagesOf(defaults, custom);
+    delete out.edpmOpenstackNetworkExporterImage;
+    const exporter = custom.openstackNetworkExporterImage ?? custom.edpmOpenstackNetworkExporterImage ?? defaults.openstackNetworkExporterImage;
+    if (exporter === undefined) delete out.openstackNetworkExporterImage;
+    else out.openstackNetworkExporterImage = exporter;
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  };
+
+  // the OpenStackVersion as the operator of the *target* release writes it once it runs (availableVersion = target)
+  const releaseOsv = ({ deployed, target, envs, serviceDefaults, custom, tracked = true }) => {
+    const o = openStackVersion({ deployed, available: target, versions: envs, custom, tracked });
+    o.status.availableServiceDefaults = serviceDefaults;
+    o.status.serviceDefaults = serviceDefaults[deployed] ?? {};
+    o.status.containerImages = imagesFr4On(o.status.containerImageVersionDefaults[deployed], custom);
+    // trackedCustomImages exists from fr4 on: the target operator writes it for spec.targetVersion
+    o.status.trackedCustomImages = { [deployed]: custom ?? {} };
+    return o;
+  };
+
+  // FR3 → FR4: the FR2–FR4 layout; the OVN controller image is the same in both
+  {
+    const FR3 = '0.3.0-1760000000';
+    const FR4 = '0.4.0-1768000000';
+    const env3 = envFor('18.0-fr3', FR3, { keepOvn: true });
+    const env4 = envFor('18.0-fr4', FR4, { keepOvn: true });
+    writeCase(
+      'fr3-to-fr4-controller-operator',
+      {
+        ...std,
+        'csv.yaml': csv(FR4, { env: env4, layout: 'operator', operatorEnv: branchOperatorEnv('18.0-fr4') }),
+        'openstackversion.yaml': releaseOsv({ deployed: FR3, target: FR4, envs: { [FR3]: env3, [FR4]: env4 }, serviceDefaults: { [FR3]: { glanceWsgi: 'true' }, [FR4]: { glanceWsgi: 'true' } } }),
+      },
+      {
+        description: 'FR3 → FR4 on the FR2–FR4 bundle layout (init operator openstack-operator-controller-operator, kube-rbac-proxy first); the OVN image is unchanged, so FR4 needs no OVN deployment.',
+        args: stdArgs,
+        expect: { exitCode: 0 },
+      },
+      [
+        'Checked against openstack-operator 18.0-fr4 (5dc7d821) and 18.0-fr3 (fafab786):',
+        '- CSV: config/operator/deployment/deployment.yaml: Deployment openstack-operator-controller-operator, containers',
+        '  [kube-rbac-proxy, operator]; Makefile `bundle` patches containers/1/env/0 to OPENSTACK_RELEASE_VERSION=$(VERSION)-<epoch>,',
+        '  VERSION ?= 0.4.0; default_images.yaml and manager_operator_images.yaml are patched onto that container.',
+        '- controllers/operator/openstack_controller.go SetupEnv: only RELATED_IMAGE_* reach the manager (TEST_* stay unset);',
+        '  *_OPERATOR_MANAGER_IMAGE_URL go to the operator-image map.',
+        '- pkg/openstack/version.go InitializeOpenStackVersionImageDefaults: same field rule as main; GetContainerImages with',
+        '  getOpenstackNetworkExporterImg: the FR3 defaults have no openstackNetworkExporterImage (fr3 lists only the EDPM_ one),',
+        '  so the FR4 operator shows none for 0.3.0 and it is added; edpmOpenstackNetworkExporterImage is never set in status.',
+        '- fr3 default_images.yaml lacks CLOUDKITTY_*, WATCHER_* and OPENSTACK_NETWORK_EXPORTER: those fields are added.',
+        '- controllers/core/openstackversion_controller.go Reconcile: no unchanged-OVN-image sub-rule before fr6 (66f54ea0);',
+        '  pkg/openstack/dataplane.go DataplaneNodesetsOVNControllerImagesMatch already holds, so MinorUpdateOVNDataplane turns',
+        '  True at once: no OVN deployment. trackedCustomImages is written from fr4 on (same file).',
+        '- pkg/openstack/version.go InitializeOpenStackVersionServiceDefaults: {glanceWsgi: "true"} in fr3 and fr4.',
+        '- pkg/dataplane/inventory.go: edpm_iscsid_image and edpm_multipathd_image still go to the inventory (data-plane rollout).',
+      ],
+    );
+  }
+
+  // FR5 → FR6: vendor cinder/manila backends, a glance hotfix and both exporter fields; RabbitMQ 3.9 → 4.2
+  {
+    const FR5 = '0.5.0-1767875480';
+    const FR6 = '0.6.0-1782000000';
+    const env5 = envFor('18.0-fr5', FR5);
+    const env6 = envFor('18.0-fr6', FR6);
+    const img = (repo, tag) => `${repo}@sha256:${digest(`${repo}|${tag}`)}`;
+    const customFor = (tag) => ({
+      cinderVolumeImages: { pure: img('quay.io/purestorage/openstack-cinder-volume-pure', tag) },
+      manilaShareImages: { netapp: img('registry.example.com/netapp/openstack-manila-share-netapp', tag) },
+      glanceAPIImage: img('registry.example.com/hotfix/openstack-glance-api', tag),
+      edpmOpenstackNetworkExporterImage: img('registry.example.com/hotfix/openstack-network-exporter-edpm', tag),
+      openstackNetworkExporterImage: img('registry.example.com/hotfix/openstack-network-exporter', tag),
+    });
+    const fr6Defaults = { glanceLocationAPI: 'false', glanceWsgi: 'true', manilaSharev1: 'true', rabbitmqVersion: '4.2' };
+    writeCase(
+      'fr5-to-fr6-backends-hotfix',
+      {
+        ...std,
+        'csv.yaml': csv(FR6, { env: env6, operatorEnv: branchOperatorEnv('18.0-fr6') }),
+        'controlplane.yaml': controlPlane({ cinderVolumes: { ceph: { replicas: 1 }, pure: { replicas: 1 } }, manilaShares: { netapp: { replicas: 1 } } }),
+        'openstackversion.yaml': releaseOsv({
+          deployed: FR5,
+          target: FR6,
+          envs: { [FR5]: env5, [FR6]: env6 },
+          serviceDefaults: { [FR5]: { glanceWsgi: 'true' }, [FR6]: fr6Defaults },
+          custom: customFor('fr5'),
+        }),
+        'custom-images.yaml': customFor('fr6'),
+      },
+      {
+        description: 'FR5 → FR6 with vendor cinder/manila backends, a glance hotfix and both network-exporter fields; FR6 moves RabbitMQ from 3.9 to 4.2 and turns Manila sharev1 on.',
+        args: [...stdArgs, '--custom-images', 'custom-images.yaml'],
+        expect: { exitCode: 0 },
+      },
+      [
+        'Checked against openstack-operator 18.0-fr6 (394c46c1) and 18.0-fr5 (c891dd4b):',
+        '- CSV: init deployment openstack-operator-controller-init (renamed in 889c3965), Makefile VERSION ?= 0.6.0.',
+        '- internal/openstack/version.go getOpenstackNetworkExporterImg: a custom openstackNetworkExporterImage wins over the',
+        '  deprecated custom edpmOpenstackNetworkExporterImage; GetContainerImages keeps the spec backend maps and forces',
+        '  their "default" key from the defaults.',
+        '- internal/openstack/ovn.go: the exporter image also goes to OVNDBCluster and OVNNorthd (controlplane phase).',
+        '- internal/openstack/version.go InitializeOpenStackVersionServiceDefaults: fr6 publishes glanceWsgi "true",',
+        '  glanceLocationAPI "false", manilaSharev1 "true", rabbitmqVersion "4.2"; fr5 only glanceWsgi "true".',
+        '- internal/openstack/rabbitmq.go reconcileRabbitMQ: spec.targetVersion = serviceDefaults.rabbitmqVersion, else "3.9";',
+        '  internal/openstack/manila.go: the sharev1 annotation is "true" only for manilaSharev1 "true" (3.9 → 4.2, false → true).',
+        '- internal/webhook/core/v1beta1/openstackversion_webhook.go: custom images must change with the version (new ones given).',
+        '- internal/dataplane/inventory.go: iscsid and multipathd images still in the inventory; the OVN image changes, so',
+        '  the OVN deployment runs.',
+      ],
+    );
+    if (byName(env6, 'RELATED_IMAGE_EDPM_MULTIPATHD_IMAGE_URL_DEFAULT') === undefined) throw new Error('fr6 lists multipathd');
+  }
+
+  // FR6 with the OVN image unchanged and no nodeset with nodes: the update would stall at ovn-dataplane
+  {
+    const FR5 = '0.5.0-1767875480';
+    const FR6 = '0.6.0-1782000000';
+    const env5 = envFor('18.0-fr5', FR5, { keepOvn: true });
+    const env6 = envFor('18.0-fr6', FR6, { keepOvn: true });
+    const empty = nodeSet('compute-a', []);
+    writeCase(
+      'fr6-ovn-unchanged-no-nodes',
+      {
+        'csv.yaml': csv(FR6, { env: env6, operatorEnv: branchOperatorEnv('18.0-fr6') }),
+        'controlplane.yaml': controlPlane(),
+        'nodesets/compute-a.yaml': empty,
+        'openstackversion.yaml': releaseOsv({
+          deployed: FR5,
+          target: FR6,
+          envs: { [FR5]: env5, [FR6]: env6 },
+          serviceDefaults: { [FR5]: { glanceWsgi: 'true' }, [FR6]: { glanceLocationAPI: 'false', glanceWsgi: 'true', manilaSharev1: 'true', rabbitmqVersion: '4.2' } },
+        }),
+      },
+      {
+        description: 'FR6, OVN enabled, the OVN image unchanged and no nodeset with nodes: MinorUpdateOVNDataplane would never turn True; the plan warns before anything is committed.',
+        args: stdArgs,
+        expect: { exitCode: 0, warningCodes: ['OVN_DATAPLANE_STALL'] },
+      },
+      [
+        'Checked against openstack-operator 18.0-fr6 (394c46c1): internal/controller/core/openstackversion_controller.go Reconcile,',
+        'the unchanged-OVN-image sub-rule (66f54ea0): MinorUpdateOVNDataplane turns True only after a reconcile saw',
+        'IsDataplaneDeploymentRunningForServiceType(..., "ovn") (internal/openstack/dataplane.go), which only counts deployments',
+        'on nodesets with nodes. With none, it stays False/Init for ever.',
+      ],
+    );
+  }
+
+  // a main build (VERSION 19.0.0) after an earlier main build, OVN disabled
+  {
+    const OLD_MAIN = '19.0.0-1784000000';
+    const NEW_MAIN = '19.0.0-1784551341';
+    const envOld = releaseEnv(OLD_MAIN);
+    const envNew = releaseEnv(NEW_MAIN);
+    const sd = { glanceLocationAPI: 'false', glanceWsgi: 'true', manilaSharev1: 'true', rabbitmqVersion: '4.2' };
+    writeCase(
+      'main-ovn-disabled',
+      {
+        ...std,
+        'csv.yaml': csv(NEW_MAIN, { env: envNew }),
+        'controlplane.yaml': controlPlane({ ovn: false }),
+        'openstackversion.yaml': releaseOsv({ deployed: OLD_MAIN, target: NEW_MAIN, envs: { [OLD_MAIN]: envOld, [NEW_MAIN]: envNew }, serviceDefaults: { [OLD_MAIN]: sd, [NEW_MAIN]: sd } }),
+      },
+      {
+        description: 'A main build (19.0.0) after an earlier one, with OVN disabled: main rules, the OVN phases fold into the control plane, no iscsid/multipathd rollout.',
+        args: stdArgs,
+        expect: { exitCode: 0 },
+      },
+      [
+        'Checked against openstack-operator main (84322c77): Makefile VERSION ?= 19.0.0, OPENSTACK_RELEASE_VERSION = $(VERSION)-<epoch>,',
+        'so two main builds differ by their epoch only (a minor update). internal/controller/core/openstackversion_controller.go',
+        'Reconcile: both OVN steps are guarded by controlPlane.Spec.Ovn.Enabled and turn True at once. internal/dataplane/inventory.go',
+        'no longer writes edpm_iscsid_image / edpm_multipathd_image (deprecated: they run on the host). Images from',
+        'reference-data/openstack-operator/default_images.yaml (main).',
+      ],
+    );
+  }
+}
 
 console.log('fixtures written');

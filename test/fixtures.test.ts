@@ -20,7 +20,9 @@ interface CaseSpec {
 describe('fixture cases (plan)', () => {
   it('has the cases the issue asks for', () => {
     for (const c of ['example', 'custom-backends', 'glance-hotfix', 'ovn-disabled', 'ovn-image-unchanged', 'rollback-refused', 'major-refused',
-      'target-not-available', 'unknown-env-warned', 'csv-no-release-version', 'malformed-yaml', 'alias-bomb', 'duplicate-keys', 'unquoted-version']) {
+      'target-not-available', 'unknown-env-warned', 'csv-no-release-version', 'malformed-yaml', 'alias-bomb', 'duplicate-keys', 'unquoted-version',
+      // issue 10: the release branches
+      'fr3-to-fr4-controller-operator', 'fr5-to-fr6-backends-hotfix', 'fr6-ovn-unchanged-no-nodes', 'main-ovn-disabled']) {
       expect(cases).toContain(c);
     }
   });
