@@ -2,7 +2,6 @@
  * The input flags shared by `plan`, `render` and `commit`, and turning them into a plan (or
  * reading a saved one with `--plan`).
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
@@ -12,7 +11,11 @@ import { loadCustomImages } from '../inputs/custom-images.js';
 import { loadNodeSets, type NodeSetInput } from '../inputs/nodesets.js';
 import { loadOpenStackVersion } from '../inputs/openstack-version.js';
 import { buildPlan, type PlanOptions } from '../plan/build.js';
-import { PLAN_API_VERSION, type UpdatePlan } from '../plan/types.js';
+import { parseSavedPlan } from '../plan/saved.js';
+import type { UpdatePlan } from '../plan/types.js';
+import { readTextInput } from '../inputs/yaml.js';
+import { parseAttempt, parseName, parseNamespace, parseReleaseVersion } from '../validate/grammar.js';
+import { quoteInput } from '../validate/quote.js';
 import { projectRoot } from '../validate/project-root.js';
 import type { CliIo } from './io.js';
 
@@ -62,38 +65,36 @@ export function exampleDir(): string {
   return join(projectRoot(), 'fixtures', 'example');
 }
 
-function planOptions(f: InputFlags): PlanOptions {
+/** The flags that shape the plan, each checked against its grammar before anything is read. */
+export function planOptions(f: InputFlags): PlanOptions {
   const service = f.dataplaneService ?? 'update';
   if (service !== 'update' && service !== 'update-services') {
-    throw new OsvError('USAGE', `--dataplane-service must be update or update-services, not "${service}"`);
+    throw new OsvError('USAGE', `--dataplane-service must be update or update-services, not ${quoteInput(service)}`);
   }
-  const attempt = Number(f.attempt ?? '1');
-  if (!Number.isInteger(attempt) || attempt < 1 || attempt > 99) throw new OsvError('USAGE', `--attempt must be a whole number from 1 to 99`);
+  const attempt = parseAttempt(f.attempt ?? '1');
   return {
-    ...(f.target !== undefined ? { target: f.target } : {}),
-    ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
+    ...(f.target !== undefined ? { target: parseReleaseVersion(f.target, '--target') } : {}),
+    ...(f.namespace !== undefined ? { namespace: parseNamespace(f.namespace, '--namespace') } : {}),
     dataplaneService: service,
     updateSystem: f.updateSystem ?? false,
     reboot: f.reboot ?? false,
-    ...(f.batch ? { batches: f.batch.map((b) => b.split(',').map((s) => s.trim()).filter(Boolean)) } : {}),
+    ...(f.batch ? { batches: f.batch.map((b) => b.split(',').map((s) => s.trim()).filter(Boolean).map((n) => parseName(n, 'nodeset', '--batch nodeset'))) } : {}),
     skipCustomImagesValidation: f.skipCustomImagesValidation ?? false,
     attempt,
-    namePrefix: f.namePrefix ?? 'edpm',
+    namePrefix: parseName(f.namePrefix ?? 'edpm', 'namePrefix', '--name-prefix'),
   };
 }
 
+/** A plan saved with `plan --output`: size-limited, valid JSON, the right structure, an untouched id. */
 export function readSavedPlan(file: string): UpdatePlan {
+  const text = readTextInput(file, 'the plan');
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (e) {
-    throw new OsvError('PLAN_INVALID', `cannot read the plan: ${e instanceof Error ? e.message : String(e)}`, { location: { file } });
+    throw new OsvError('PLAN_INVALID', `cannot read the plan: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { location: { file } });
   }
-  const p = data as Partial<UpdatePlan>;
-  if (p?.apiVersion !== PLAN_API_VERSION || p.kind !== 'UpdatePlan' || !Array.isArray(p.phases)) {
-    throw new OsvError('PLAN_INVALID', `not an osv-gitops plan (expected apiVersion ${PLAN_API_VERSION}, kind UpdatePlan)`, { location: { file } });
-  }
-  return p as UpdatePlan;
+  return parseSavedPlan(data, file);
 }
 
 /** Resolve a path flag against the working directory. */
@@ -110,19 +111,22 @@ export interface LoadedUpdate {
 
 /** The plan and the manifests to carry: from the input flags, or a saved plan plus the manifests. */
 export function loadUpdate(f: InputFlags, io: CliIo): LoadedUpdate {
+  // flags first: a bad --target or --namespace is refused before any file is read
+  const options = f.plan === undefined ? planOptions(f) : undefined;
   const ex = f.example ? exampleDir() : undefined;
   const pick = (flag: string | undefined, exampleFile: string) => (flag !== undefined ? at(io, flag) : ex ? join(ex, exampleFile) : undefined);
   const cpFile = pick(f.controlplane, 'controlplane.yaml');
   const nsPath = pick(f.nodesets, 'nodesets');
   const controlPlane = cpFile ? loadControlPlane(cpFile) : undefined;
   const nodeSets = nsPath ? loadNodeSets(nsPath) : [];
-  const plan = f.plan !== undefined ? readSavedPlan(at(io, f.plan)) : planFromFlags(f, io, { controlPlane, nodeSets });
+  const plan = options === undefined ? readSavedPlan(at(io, f.plan ?? '')) : planFromFlags(f, io, options, { controlPlane, nodeSets });
   return { plan, ...(controlPlane ? { controlPlane: controlPlane.manifest } : {}), nodeSets: nodeSets.map((n) => n.manifest) };
 }
 
 function planFromFlags(
   f: InputFlags,
   io: CliIo,
+  options: PlanOptions,
   loaded: { controlPlane: ControlPlaneInput | undefined; nodeSets: NodeSetInput[] },
 ): UpdatePlan {
   const ex = f.example ? exampleDir() : undefined;
@@ -141,6 +145,6 @@ function planFromFlags(
       ...(customFile ? { customImages: loadCustomImages(customFile) } : {}),
       nodeSets: loaded.nodeSets,
     },
-    planOptions(f),
+    options,
   );
 }

@@ -1,9 +1,11 @@
 /** `osv-gitops plan`: from the inputs to a verified update plan, as a table or as JSON. */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shortChange, shortImage } from '../images/diff.js';
+import { OsvError } from '../errors.js';
 import type { UpdatePlan } from '../plan/types.js';
+import { quoteInput } from '../validate/quote.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
 import { paint, table, type CliIo } from './io.js';
 
@@ -81,7 +83,7 @@ export function registerPlan(program: Command, io: CliIo, setExit: (code: number
     .action((flags: PlanFlags) => {
       const { plan } = loadUpdate(flags, io);
       if (flags.output !== undefined) {
-        writeFileSync(resolve(io.cwd, flags.output), stableJson(plan));
+        writePlanFile(resolve(io.cwd, flags.output), stableJson(plan), flags.output);
         io.stderr(`plan ${plan.id} written to ${flags.output}\n`);
       }
       if (flags.json) io.stdout(stableJson(plan));
@@ -89,4 +91,38 @@ export function registerPlan(program: Command, io: CliIo, setExit: (code: number
       else io.stderr(formatPlan(plan, io, flags.allImages));
       setExit(0);
     });
+}
+
+const WRITE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the filesystem is read-only',
+  ENOSPC: 'no space left on the device',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * `--output`: written whole or not at all (a temporary file renamed over the target), and a
+ * failure is a typed error naming the path, not a stack trace.
+ */
+function writePlanFile(file: string, content: string, shown: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.osv-gitops-${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, content, { flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created there
+    }
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw new OsvError('OUTPUT_INVALID', `cannot write the plan to ${quoteInput(shown)}: ${WRITE_ERRORS[code] ?? (code || 'write failed')}`, {
+      hint: 'Pass --output a file in an existing folder you can write to.',
+      cause: e,
+    });
+  }
 }

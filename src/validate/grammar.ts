@@ -76,7 +76,9 @@ export function parseReleaseVersion(value: string, what = 'release version', loc
  *   it in file names;
  * - `deployment`: our OpenStackDataPlaneDeployment names, a label of at most 53 (facts §6.1);
  * - `namePrefix`: the head of those names (`--name-prefix`), a label of at most 32 so that the
- *   version and phase still fit.
+ *   version and phase still fit;
+ * - `service`: an OpenStackDataPlaneService in `servicesOverride`; the operator names its Jobs
+ *   `<service>-<deployment>-<nodeset>`, so at most 63.
  */
 export const NAME_RULES = {
   object: { form: 'subdomain', maxLen: RFC1123_SUBDOMAIN_MAX },
@@ -84,6 +86,7 @@ export const NAME_RULES = {
   nodeset: { form: 'subdomain', maxLen: 63 },
   deployment: { form: 'label', maxLen: 53 },
   namePrefix: { form: 'label', maxLen: 32 },
+  service: { form: 'subdomain', maxLen: 63 },
 } as const;
 
 export type NameKind = keyof typeof NAME_RULES;
