@@ -2,10 +2,12 @@
  * One read of everything the gates look at, from a live cluster or from `oc get -o yaml` dumps.
  * Both give the same `ClusterSnapshot`, so `status --from-files` answers exactly as `status` would.
  */
+import { relative } from 'node:path';
 import { OsvError } from '../errors.js';
 import { filesIn, isRecord, readObjects } from '../inputs/yaml.js';
+import { dedupeObjects, type DumpEntry } from '../status/dump.js';
 import type { AgentEngine, ClusterSnapshot, KubeObject } from '../status/snapshot.js';
-import { at, str } from '../status/snapshot.js';
+import { at, isoTime, str } from '../status/snapshot.js';
 import type { KubeReader } from './kube.js';
 import {
   ARGOCD_APPLICATION,
@@ -90,8 +92,10 @@ export async function readClusterSnapshot(reader: KubeReader, target: SnapshotTa
 /**
  * The same snapshot from dumps: every file under `dir` (any name), single objects, `List`s or
  * multi-document files. Files that are not YAML objects (logs in a must-gather) are skipped.
- * The snapshot time is the newest `lastTransitionTime` seen unless `readAt` is given, so deadlines
- * are judged as of the dump, not as of today.
+ * The same object found twice (two copies, a rendered manifest next to the dump) counts once;
+ * copies that disagree are refused with the files named (`dedupeObjects`).
+ * The snapshot time is the newest valid `lastTransitionTime` seen unless `readAt` is given, so
+ * deadlines are judged as of the dump, not as of today.
  */
 export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: string): ClusterSnapshot & { skippedFiles: string[] } {
   let files: string[];
@@ -100,15 +104,39 @@ export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: 
   } catch (e) {
     throw new OsvError('INPUT_NOT_FOUND', `cannot read the dump folder ${dir}`, { cause: e });
   }
-  const objects: KubeObject[] = [];
+  const read: DumpEntry[] = [];
   const skippedFiles: string[] = [];
   for (const f of files) {
     try {
-      for (const o of readObjects(f, 'a status dump')) if (isRecord(o.value) && typeof o.value['kind'] === 'string') objects.push(o.value);
+      for (const o of readObjects(f, 'a status dump')) {
+        if (!isRecord(o.value) || typeof o.value['kind'] !== 'string') continue;
+        const where = [relative(dir, f) || f, o.document > 0 ? `document ${o.document + 1}` : '', o.path].filter(Boolean).join(': ');
+        read.push({ object: o.value, from: where });
+      }
     } catch (e) {
       if (e instanceof OsvError && e.code === 'INPUT_TOO_LARGE') throw e;
       skippedFiles.push(f);
     }
+  }
+  const wanted = [OPENSTACK_VERSION, OPENSTACK_CONTROLPLANE, DATAPLANE_NODESET, DATAPLANE_DEPLOYMENT, CLUSTER_SERVICE_VERSION, ...(target.agent && target.agent !== 'none' ? [AGENT_TYPES[target.agent.engine]] : [])];
+  const isWanted = (o: KubeObject) => wanted.some((t) => o['kind'] === t.kind && str(o['apiVersion'])?.startsWith(`${t.group}/`));
+  const deduped = dedupeObjects(
+    read.filter((e) => isWanted(e.object)),
+    target.namespace,
+  );
+  if (deduped.conflicts.length) {
+    throw new OsvError('INPUT_INVALID', `${dir} holds different copies of the same object: ${deduped.conflicts.map((c) => c.object).join(', ')}`, {
+      details: deduped.conflicts.flatMap((c) => [`${c.object}:`, ...c.copies.map((f) => `  ${f}`)]),
+      hint: 'Point --from-files at one dump (not two dumps taken at different times, nor a dump and a folder of edited manifests).',
+    });
+  }
+  const objects = [...deduped.objects];
+  const onlyManifests = deduped.ignored.filter((i) => i.object.startsWith(`${OPENSTACK_VERSION.kind} `));
+  if (onlyManifests.length && !objects.some((o) => o['kind'] === OPENSTACK_VERSION.kind)) {
+    throw new OsvError('INPUT_INVALID', `${dir} holds no OpenStackVersion read from a cluster, only rendered manifests of it (no status)`, {
+      details: onlyManifests.flatMap((c) => [`${c.object}:`, ...c.copies.map((f) => `  ${f}`)]),
+      hint: 'Point --from-files at a dump of the cluster (oc get -o yaml, a must-gather), not at rendered phase folders.',
+    });
   }
   const ofKind = (t: ResourceType, ns: string | undefined) =>
     objects.filter((o) => o['kind'] === t.kind && str(o['apiVersion'])?.startsWith(`${t.group}/`) && (ns === undefined || (str(at(o, 'metadata.namespace')) ?? ns) === ns));
@@ -125,13 +153,14 @@ export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: 
     const obj = ofKind(AGENT_TYPES[a.engine], a.namespace).find((o) => str(at(o, 'metadata.name')) === a.name);
     agent = { ...a, object: obj };
   }
+  // only well-formed times count: one "not-a-date" must neither crash nor become the newest
   const times = objects.flatMap((o) => {
     const cs = at(o, 'status.conditions');
-    return Array.isArray(cs) ? cs.map((c) => str(at(c, 'lastTransitionTime')) ?? '').filter(Boolean) : [];
+    return Array.isArray(cs) ? cs.map((c) => isoTime(at(c, 'lastTransitionTime'))).filter((t): t is string => t !== undefined) : [];
   });
   const newest = times.sort().at(-1);
   return {
-    readAt: readAt ?? (newest ? new Date(Date.parse(newest)).toISOString() : new Date(0).toISOString()),
+    readAt: readAt ?? newest ?? new Date(0).toISOString(),
     namespace: target.namespace,
     source: `files ${dir}`,
     openStackVersions: ofKind(OPENSTACK_VERSION, target.namespace),
@@ -143,5 +172,6 @@ export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: 
     ...(target.agent === 'none' ? { agentNone: true } : {}),
     unread,
     skippedFiles,
+    ...(deduped.dropped.length ? { duplicates: [...deduped.dropped] } : {}),
   };
 }

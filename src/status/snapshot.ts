@@ -36,6 +36,8 @@ export interface ClusterSnapshot {
   readonly agentNone?: boolean;
   /** Kinds that could not be read at all, with why (e.g. "CRD not installed"). */
   readonly unread: readonly string[];
+  /** Objects a dump held more than once, counted once (e.g. `OpenStackVersion openstack/openstack: 2 copies`). */
+  readonly duplicates?: readonly string[];
 }
 
 // ---- small readers over untyped objects ------------------------------------------------------
@@ -129,4 +131,17 @@ export function freshness(obj: unknown): { fresh: boolean; generation?: number; 
 export function staleText(kind: string, obj: unknown): string {
   const f = freshness(obj);
   return `${kind} generation is ${f.generation ?? '?'}, but latest observed generation is ${f.observed ?? 'none'}`;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A Kubernetes timestamp as ISO 8601 UTC, or undefined when it is missing or not a timestamp.
+ * `Date.parse` alone accepts too much (`"1"`) and gives NaN on the rest, which would either crash
+ * `toISOString` or silently turn a deadline off: a bad time is unknown, never a number.
+ */
+export function isoTime(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !RFC3339.test(v)) return undefined;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
