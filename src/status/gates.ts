@@ -9,9 +9,11 @@
 import { checkText } from '../plan/phases.js';
 import type { GateCheck, ObjectRef, PhasePlan } from '../plan/types.js';
 import { agentLabel, agentRevision } from './agent.js';
-import { at, condition, findNamed, freshness, nameOf, staleText, str, type ClusterSnapshot, type KubeObject } from './snapshot.js';
+import { deploymentNodeSets, deploymentServices, resolveDeployment, terminalFailure } from './deployments.js';
+import { at, condition, conditionsOf, findNamed, freshness, nameOf, rec, staleText, str, type ClusterSnapshot, type KubeObject } from './snapshot.js';
 
-export type CheckState = 'pass' | 'wait' | 'fail' | 'unchecked';
+/** `not-applicable`: the check has nothing to judge here (no agent and no repository: the cluster is the applied state). */
+export type CheckState = 'pass' | 'wait' | 'fail' | 'unchecked' | 'not-applicable';
 
 export interface CheckResult {
   readonly check: GateCheck;
@@ -47,6 +49,8 @@ export interface GateContext {
   readonly git: GitView;
   readonly target: string;
   readonly phase: PhasePlan;
+  /** When the target was set (ISO), if known: deployments found by content must be newer. */
+  readonly since?: string | undefined;
 }
 
 const result = (check: GateCheck, state: CheckState, detail: string): CheckResult => ({ check, text: checkText(check), state, detail });
@@ -86,13 +90,8 @@ function versionTrust(obj: KubeObject, target: string): string | undefined {
 }
 
 function isTerminalFailure(d: KubeObject): string | undefined {
-  for (const type of ['DeploymentReady', 'Ready']) {
-    const c = condition(d, type);
-    if (c && c.status === 'False' && (c.severity === 'Error' || c.reason === 'BackoffLimitExceeded' || c.reason === 'Error')) {
-      return conditionText(c, type);
-    }
-  }
-  return undefined;
+  const c = terminalFailure(d);
+  return c ? conditionText(c, c.type) : undefined;
 }
 
 /** A check over nodesets: each must exist, be observed at its latest generation and satisfy `judge` (undefined = fine). */
@@ -109,6 +108,53 @@ function overNodeSets(check: GateCheck, names: readonly string[], s: ClusterSnap
     if (problem) waits.push(problem);
   }
   return result(check, waits.length ? 'wait' : 'pass', waits.length ? waits.join('; ') : passed);
+}
+
+/** Upstream PR #1913: the operator itself holds the update at a stage (reason `Gated`), which is not an error. */
+const GATED = 'Gated';
+export const UPDATE_TARGET_STAGE = 'core.openstack.org/update-target-stage';
+
+function heldText(osv: KubeObject, c: { type: string; message?: string }): string {
+  // the annotation key holds dots, so it is read from the map, not through a dotted path
+  const stage = str(rec(at(osv, 'metadata.annotations'))?.[UPDATE_TARGET_STAGE]);
+  return `held by the operator at stage ${stage ?? 'unknown'} (${c.type} reason Gated${c.message ? `: ${c.message}` : ''}); it goes on when ${UPDATE_TARGET_STAGE} allows the next stage`;
+}
+
+/**
+ * A planned deployment, found by its name, or (no repository: the update may have been driven by
+ * hand) by what it does. Any stand-in that failed stops the phase with its name.
+ */
+function deploymentReady(check: Extract<GateCheck, { kind: 'deployment-ready' }>, ctx: GateContext): CheckResult {
+  const s = ctx.snapshot;
+  if (s.unread.includes('OpenStackDataPlaneDeployment')) return result(check, 'unchecked', 'OpenStackDataPlaneDeployment not read');
+  const planned = ctx.phase.git.deployments.find((d) => d.name === check.name) ?? { name: check.name, nodeSets: [], servicesOverride: [] };
+  const commit = ctx.git.commits[ctx.phase.id];
+  // with a repository we know our own names; by content only when the cluster stands in for Git
+  const byContent = commit === undefined || commit.sha.startsWith('cluster:');
+  const found = resolveDeployment(s, planned, ctx.phase.phase, ctx.target, { byContent, since: ctx.since });
+  if (!found.standIns.length) {
+    const by = byContent ? ` and no deployment that does this phase's work on ${planned.nodeSets.join(', ') || 'its nodesets'}` : '';
+    return result(check, 'wait', `OpenStackDataPlaneDeployment/${check.name} not found in ${s.source}${by} (not applied yet)`);
+  }
+  const label = (d: { name: string; byContent: boolean; object: KubeObject }) =>
+    d.byContent ? `${d.name} (found by content: services [${deploymentServices(d.object, s).join(', ')}], nodesets ${(deploymentNodeSets(d.object) ?? []).join(', ')})` : d.name;
+  const failed = found.standIns.filter((d) => isTerminalFailure(d.object));
+  if (failed.length) return result(check, 'fail', failed.map((d) => `${label(d)} failed: ${isTerminalFailure(d.object)!}`).join('; '));
+  const waits: string[] = [];
+  for (const d of found.standIns) {
+    if (!freshness(d.object).fresh) {
+      waits.push(`${label(d)}: ${staleText('OpenStackDataPlaneDeployment', d.object)}`);
+      continue;
+    }
+    const ready = condition(d.object, 'Ready');
+    if (at(d.object, 'status.deployed') === true && ready?.status === 'True') continue;
+    const dr = condition(d.object, 'DeploymentReady');
+    waits.push(`${label(d)}: ${conditionText(dr ?? ready, dr ? 'DeploymentReady' : 'Ready')}`);
+  }
+  if (found.uncovered.length) waits.push(`no deployment found for nodesets ${found.uncovered.join(', ')}`);
+  if (waits.length) return result(check, 'wait', waits.join('; '));
+  const ready = found.standIns.map((d) => `${label(d)}: deployed, ${conditionText(condition(d.object, 'Ready'), 'Ready')}`);
+  return result(check, 'pass', ready.join('; '));
 }
 
 function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
@@ -144,7 +190,14 @@ function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
       const c = condition(obj, check.type);
       const text = conditionText(c, check.type);
       if (c?.status === check.status) return result(check, 'pass', text);
-      if (c?.status === 'False' && (c.reason === 'Error' || c.severity === 'Error')) return result(check, 'fail', text);
+      if (c?.status === 'False' && c.reason !== GATED && (c.reason === 'Error' || c.severity === 'Error')) return result(check, 'fail', text);
+      // the hold sits on the next stage's condition, which may not be the one this gate reads
+      const held = c?.reason === GATED ? c : check.object.kind === 'OpenStackVersion' ? conditionsOf(obj).find((x) => x.reason === GATED && x.status !== 'True') : undefined;
+      if (held) return result(check, 'wait', heldText(obj, held));
+      // the operator drops the MinorUpdate* conditions once deployedVersion reaches the target (facts §4.2)
+      if (!c && check.object.kind === 'OpenStackVersion' && check.type.startsWith('MinorUpdate') && str(at(obj, 'status.deployedVersion')) === ctx.target) {
+        return result(check, 'pass', `${check.type} dropped: the update finished (status.deployedVersion is ${ctx.target})`);
+      }
       return result(check, 'wait', text);
     }
     case 'nodesets-ready':
@@ -159,16 +212,8 @@ function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
       }
       return result(check, open.length ? 'wait' : 'pass', open.length ? `running: ${open.map(nameOf).join(', ')}` : `${s.deployments.length} deployments, none running`);
     }
-    case 'deployment-ready': {
-      const { obj, missing, why } = lookup(s, { kind: 'OpenStackDataPlaneDeployment', name: check.name });
-      if (!obj) return result(check, missing!, missing === 'wait' ? `${why} (not applied yet)` : why);
-      const failure = isTerminalFailure(obj);
-      if (failure) return result(check, 'fail', failure);
-      if (!freshness(obj).fresh) return result(check, 'wait', staleText('OpenStackDataPlaneDeployment', obj));
-      const ready = condition(obj, 'Ready');
-      if (at(obj, 'status.deployed') === true && ready?.status === 'True') return result(check, 'pass', `deployed, ${conditionText(ready, 'Ready')}`);
-      return result(check, 'wait', conditionText(condition(obj, 'DeploymentReady') ?? ready, condition(obj, 'DeploymentReady') ? 'DeploymentReady' : 'Ready'));
-    }
+    case 'deployment-ready':
+      return deploymentReady(check, ctx);
     case 'nodeset-deployed-version':
       return overNodeSets(
         check,
@@ -184,6 +229,9 @@ function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
       const commit = ctx.git.commits[ctx.phase.id];
       if (!commit) return result(check, 'wait', `phase ${ctx.phase.id} is not committed`);
       if (s.agentNone) return result(check, 'pass', 'no agent to check (--agent none); the other checks prove what was applied');
+      if (!s.agent && commit.sha.startsWith('cluster:')) {
+        return result(check, 'not-applicable', 'no repository and no agent: the cluster objects are the applied state');
+      }
       if (!s.agent) return result(check, 'unchecked', 'no agent object named (--agent); cannot tell whether our commit is applied');
       const label = agentLabel(s.agent);
       if (!s.agent.object) return result(check, 'unchecked', `${label} not found`);
@@ -203,6 +251,7 @@ export function evaluateGate(ctx: GateContext, deadlineFrom?: string): GateVerdi
   const checks = ctx.phase.gate.checks.map((c) => evaluateCheck(c, ctx));
   const failed = checks.find((c) => c.state === 'fail');
   if (failed) return { verdict: 'failed', reason: `${failed.text}: ${failed.detail}`, checks };
+  // a not-applicable check holds nothing; the gate still needs every other check to pass
   const open = checks.find((c) => c.state === 'wait' || c.state === 'unchecked');
   if (!open) return { verdict: 'passed', reason: ctx.phase.gate.summary, checks };
   const reason = `${open.state === 'unchecked' ? 'not checked: ' : 'waiting for '}${open.text}: ${open.detail}`;

@@ -5,8 +5,9 @@
  */
 import { CONTROLPLANE_SUBSTEPS } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
+import { deploymentState, resolveDeployment, updateStart } from './deployments.js';
 import { evaluateGate, type CheckResult, type GitView, type Verdict } from './gates.js';
-import { at, condition, findNamed, freshness, str, type ClusterSnapshot } from './snapshot.js';
+import { at, condition, findNamed, freshness, isoTime, str, type ClusterSnapshot, type KubeObject } from './snapshot.js';
 
 export type PhaseVerdict = Verdict | 'pending';
 
@@ -50,10 +51,13 @@ export interface UpdateStatus {
   readonly gates: readonly PhaseStatus[];
   readonly controlPlaneSteps: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
   readonly nodeSets: readonly { readonly name: string; readonly deployedVersion: string; readonly ready: string; readonly observed: boolean }[];
-  readonly deployments: readonly { readonly name: string; readonly phase: string; readonly state: string; readonly message: string }[];
+  /** Each planned deployment, or the live ones standing for it (`plannedName` set when found by content). */
+  readonly deployments: readonly { readonly name: string; readonly phase: string; readonly state: string; readonly message: string; readonly plannedName?: string }[];
   readonly progressFrom: 'git' | 'cluster';
   readonly skippedGates: readonly string[];
   readonly unread: readonly string[];
+  /** Things the reader should know that are not a verdict (a plan id that differs from the trailers', ...). */
+  readonly warnings: readonly string[];
 }
 
 export interface StatusOptions {
@@ -61,21 +65,26 @@ export interface StatusOptions {
   readonly skipGates?: readonly string[];
   /** Gates skipped in earlier runs (commit trailers), shown as such. */
   readonly skippedBefore?: readonly string[];
+  readonly warnings?: readonly string[];
 }
 
 /**
  * Without a repository, what the cluster shows stands in for the phase commits: the live
- * `spec.targetVersion` for the phase that sets it, the deployments for the phases that create them.
+ * `spec.targetVersion` for the phase that sets it, the deployments (ours by name, or any that do
+ * the phase's work, found by content) for the phases that create them. Nothing counts before the
+ * OpenStackVersion carries the target: an unread or unchanged one is no evidence of anything.
  */
 export function clusterEvidence(plan: UpdatePlan, snapshot: ClusterSnapshot): GitView {
   const commits: Record<string, { sha: string; date: string }> = {};
+  const target = plan.versions.target;
   const osv = findNamed(snapshot.openStackVersions, plan.openStackVersion);
+  if (!osv || str(at(osv, 'spec.targetVersion')) !== target) return { commits, ancestry: {} };
+  const since = updateStart(osv, target, undefined);
   for (const p of plan.phases) {
     if (!p.git.changes) continue;
-    const targetSet = !p.git.setsTargetVersion || str(at(osv, 'spec.targetVersion')) === plan.versions.target;
-    const made = p.git.deployments.map((d) => findNamed(snapshot.deployments, d.name));
-    if (targetSet && made.every(Boolean)) {
-      const dates = made.map((d) => str(at(d, 'metadata.creationTimestamp')) ?? '').filter(Boolean).sort();
+    const made = p.git.deployments.map((d) => resolveDeployment(snapshot, d, p.phase, target, { byContent: true, since }));
+    if (made.every((m) => m.standIns.length > 0)) {
+      const dates = made.flatMap((m) => m.standIns.map((d) => isoTime(at(d.object, 'metadata.creationTimestamp')) ?? '')).filter(Boolean).sort();
       commits[p.id] = { sha: `cluster:${p.id}`, date: dates[0] ?? '' };
     }
   }
@@ -100,6 +109,12 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
   const committedIndexes = plan.phases.filter((p) => git.commits[p.id]).map((p) => p.index);
   const lastCommitted = committedIndexes.length ? Math.max(...committedIndexes) : -1;
   const now = Date.parse(snapshot.readAt);
+  const fromCluster = progressFrom === 'cluster';
+  const liveOsv = findNamed(snapshot.openStackVersions, plan.openStackVersion);
+  const targetPhase = plan.phases.find((p) => p.git.setsTargetVersion);
+  const targetCommit = targetPhase ? git.commits[targetPhase.id] : undefined;
+  const since = updateStart(liveOsv, target, targetCommit && !targetCommit.sha.startsWith('cluster:') ? targetCommit.date : undefined);
+  const farthest = plan.phases[lastCommitted]?.id;
 
   for (const phase of plan.phases) {
     const commit = git.commits[phase.id];
@@ -110,6 +125,21 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
       gates.push({ ...base, verdict: 'pending', reason: `after ${current.phase.id}` });
       continue;
     }
+    if (phase.index < lastCommitted && fromCluster && phase.phase !== 'preflight') {
+      // a later phase's deployments exist, but only the operator's own conditions say it got past
+      // this one: a failed gate or an OpenStackVersion condition not True yet keeps the update here
+      // (a deployment run too early proves nothing); a deployment deleted after success does not
+      const v = evaluateGate({ snapshot, git, target, phase, since }, startedAt);
+      const operatorNotDone = v.checks.some((c) => c.check.kind === 'condition' && c.check.object.kind === 'OpenStackVersion' && c.state !== 'pass');
+      if (v.verdict === 'failed' || operatorNotDone) {
+        gates.push({ ...base, ...timing, verdict: v.verdict, reason: v.reason, checks: v.checks });
+        current = { phase, verdict: v.verdict, reason: v.reason };
+        next = v.verdict === 'failed' ? { action: 'stop' } : { action: 'wait' };
+        continue;
+      }
+      gates.push({ ...base, ...timing, verdict: 'passed', reason: v.verdict === 'passed' ? v.reason : `the cluster shows ${farthest} under way; this gate now reads: ${v.reason}`, checks: v.checks });
+      continue;
+    }
     if (phase.index < lastCommitted) {
       // the tool commits a phase only once the gates before it passed (or were skipped, recorded in a trailer)
       const wasSkipped = opts.skippedBefore?.includes(phase.id) ?? false;
@@ -117,12 +147,12 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
       continue;
     }
     if (phase.git.changes && !commit) {
-      gates.push({ ...base, verdict: 'pending', reason: 'ready: the gates before it passed; advance commits it' });
-      current = { phase, verdict: 'waiting', reason: `phase ${phase.id} is ready to be committed` };
+      gates.push({ ...base, verdict: 'pending', reason: fromCluster ? `ready: the gates before it passed; nothing in ${snapshot.source} does this phase yet` : 'ready: the gates before it passed; advance commits it' });
+      current = { phase, verdict: 'waiting', reason: fromCluster ? `phase ${phase.id} is ready to start (${phase.git.summary})` : `phase ${phase.id} is ready to be committed` };
       next = { action: 'commit', phase: phase.id, index: phase.index };
       continue;
     }
-    const v = evaluateGate({ snapshot, git, target, phase }, startedAt);
+    const v = evaluateGate({ snapshot, git, target, phase, since }, startedAt);
     if (v.verdict !== 'passed' && opts.skipGates?.includes(phase.id)) {
       skipped.push(phase.id);
       gates.push({ ...base, ...timing, verdict: 'passed', reason: `skipped by --skip-gate (was ${v.verdict}: ${v.reason})`, checks: v.checks, skipped: true });
@@ -135,7 +165,7 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
     }
   }
 
-  const osv = findNamed(snapshot.openStackVersions, plan.openStackVersion);
+  const osv = liveOsv;
   const trusted = osv !== undefined && str(at(osv, 'spec.targetVersion')) === target && freshness(osv).fresh;
   const stepTypes = ['MinorUpdateOVNControlplane', 'MinorUpdateOVNDataplane', ...CONTROLPLANE_SUBSTEPS, 'MinorUpdateControlplane', 'MinorUpdateDataplane', 'Ready'];
   const controlPlaneSteps = trusted
@@ -144,14 +174,14 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
         return { type, status: c?.status ?? 'missing', ...(c?.reason ? { reason: c.reason } : {}), ...(c?.message ? { message: c.message } : {}) };
       })
     : [];
-  const ourDeployments = plan.phases.flatMap((p) => p.git.deployments.map((d) => ({ d, phase: p.id })));
-  const deployments = ourDeployments.map(({ d, phase }) => {
-    const live = findNamed(snapshot.deployments, d.name);
-    if (!live) return { name: d.name, phase, state: 'not created', message: '' };
-    const ready = condition(live, 'DeploymentReady') ?? condition(live, 'Ready');
-    const state = at(live, 'status.deployed') === true ? 'deployed' : ready?.status === 'False' && ready.severity === 'Error' ? 'failed' : 'running';
-    return { name: d.name, phase, state, message: ready?.message ?? '' };
-  });
+  const deployments = plan.phases.flatMap((p) =>
+    p.git.deployments.flatMap((d) => {
+      const c = git.commits[p.id];
+      const found = resolveDeployment(snapshot, d, p.phase, target, { byContent: c === undefined || c.sha.startsWith('cluster:'), since });
+      if (!found.standIns.length) return [{ name: d.name, phase: p.id, state: 'not created', message: '' }];
+      return found.standIns.map((live) => ({ name: live.name, phase: p.id, state: deploymentState(live.object), message: deploymentMessage(live.object), ...(live.byContent ? { plannedName: d.name } : {}) }));
+    }),
+  );
   const nodeSets = plan.nodeSets.map((n) => {
     const live = findNamed(snapshot.nodeSets, n.name);
     return {
@@ -183,5 +213,10 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
     progressFrom,
     skippedGates: skipped,
     unread: snapshot.unread,
+    warnings: [...(opts.warnings ?? [])],
   };
+}
+
+function deploymentMessage(d: KubeObject): string {
+  return (condition(d, 'DeploymentReady') ?? condition(d, 'Ready'))?.message ?? '';
 }
