@@ -3,8 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isOsvError } from '../errors.js';
 import { readGitProgress } from '../git/progress.js';
+import { phaseCommits, type PhaseCommit } from '../git/trailers.js';
+import { compareReleaseVersions } from '../plan/versions.js';
 import { agentRevision } from '../status/agent.js';
 import { formatSeconds } from '../status/gates.js';
+import { at, str, type ClusterSnapshot } from '../status/snapshot.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../status/update-status.js';
 import { addInputOptions, loadUpdate } from './inputs.js';
 import { paint, table, type CliIo } from './io.js';
@@ -35,9 +38,10 @@ export function formatStatus(s: UpdateStatus, io: CliIo): string {
   }
   if (s.deployments.length) {
     out += `\n${paint(io, 'bold', 'Deployments')}\n`;
-    out += table(s.deployments.map((d) => [d.name, d.phase, d.state, d.message]), ['deployment', 'phase', 'state', 'message']);
+    out += table(s.deployments.map((d) => [d.plannedName ? `${d.name} (found by content)` : d.name, d.phase, d.state, d.message]), ['deployment', 'phase', 'state', 'message']);
   }
   if (s.unread.length) out += `\nnot read (reported as not checked): ${s.unread.join(', ')}\n`;
+  for (const w of s.warnings) out += `warning: ${w}\n`;
   return out;
 }
 
@@ -62,29 +66,55 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .action(async (flags: StatusFlags) => {
       const source = await snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
       const snapshot = await source.read();
+      const repo = flags.repo !== undefined ? resolve(io.cwd, flags.repo) : undefined;
+      const trailers = repo !== undefined ? await phaseCommits(repo, flags.branch ?? 'HEAD') : [];
+      const chosen = flags.plan === undefined ? targetFromGit(flags.target, trailers, snapshot) : { target: flags.target, warnings: [] };
+      const warnings = [...chosen.warnings, ...(snapshot.duplicates ?? []).map((d) => `counted once: ${d}`)];
+      const planFlags: StatusFlags = chosen.target !== undefined ? { ...flags, target: chosen.target } : flags;
       let update;
       try {
-        update = hasPlanInputs(flags) ? loadUpdate(flags, io) : planFromSnapshot(snapshot, flags, io);
+        update = hasPlanInputs(planFlags) ? loadUpdate(planFlags, io) : planFromSnapshot(snapshot, planFlags, io);
       } catch (e) {
         if (isOsvError(e) && e.code === 'POLICY_NOTHING_TO_DO') {
           // the live objects say the update is done: deployedVersion already equals the target
           const msg = e.message;
-          if (flags.json) io.stdout(stableJson({ apiVersion: 'osv-gitops.io/v1alpha1', kind: 'UpdateStatus', target: flags.target ?? null, phase: 'complete', verdict: 'passed', reason: msg, gates: [] }));
-          else io.stdout(`complete: ${msg}\n`);
+          if (flags.json) io.stdout(stableJson({ apiVersion: 'osv-gitops.io/v1alpha1', kind: 'UpdateStatus', target: chosen.target ?? null, phase: 'complete', verdict: 'passed', reason: msg, gates: [], warnings }));
+          else io.stdout(`complete: ${msg}\n${warnings.map((w) => `warning: ${w}\n`).join('')}`);
           return;
         }
         throw e;
       }
       const plan = update.plan;
+      const recorded = trailers.find((c) => c.target === plan.versions.target && c.plan !== '');
+      if (recorded && recorded.plan !== plan.id) {
+        warnings.push(`the phase commits for ${plan.versions.target} name plan ${recorded.plan} (commit ${recorded.sha.slice(0, 12)}), but the plan rebuilt here is ${plan.id}: its inputs differ from the committed plan's, so phases or deployment names may differ`);
+      }
       let status: UpdateStatus;
-      if (flags.repo !== undefined) {
+      if (repo !== undefined) {
         const agentSha = snapshot.agent ? agentRevision(snapshot.agent)?.sha : undefined;
-        const progress = await readGitProgress(resolve(io.cwd, flags.repo), plan.versions.target, flags.branch ?? 'HEAD', agentSha);
-        status = updateStatus(plan, snapshot, progress.view, 'git', { skippedBefore: progress.skippedGates });
+        const progress = await readGitProgress(repo, plan.versions.target, flags.branch ?? 'HEAD', agentSha);
+        status = updateStatus(plan, snapshot, progress.view, 'git', { skippedBefore: progress.skippedGates, warnings });
       } else {
-        status = updateStatus(plan, snapshot, clusterEvidence(plan, snapshot), 'cluster');
+        status = updateStatus(plan, snapshot, clusterEvidence(plan, snapshot), 'cluster', { warnings });
       }
       io.stdout(flags.json ? stableJson(status) : formatStatus(status, io));
       if (flags.exitCode) setExit(status.verdict === 'passed' ? 0 : status.verdict === 'failed' ? 1 : 3);
     });
+}
+
+/**
+ * The update to report on when `--target` is not given: the one the phase commits name (newest
+ * first), because Git holds the intent while the cluster may not have caught up (a dump still at
+ * the old version would otherwise read as "already deployed"). A live target newer than Git's
+ * means the repository's update is an older one and someone moved on: the live one is shown.
+ */
+export function targetFromGit(flagTarget: string | undefined, trailers: readonly PhaseCommit[], snapshot: ClusterSnapshot): { target: string | undefined; warnings: string[] } {
+  if (flagTarget !== undefined) return { target: flagTarget, warnings: [] };
+  const fromGit = trailers[0]?.target;
+  if (fromGit === undefined) return { target: undefined, warnings: [] };
+  const live = snapshot.openStackVersions.length === 1 ? str(at(snapshot.openStackVersions[0], 'spec.targetVersion')) : undefined;
+  if (live !== undefined && live !== fromGit && (compareReleaseVersions(live, fromGit) ?? 0) > 0) {
+    return { target: undefined, warnings: [`the newest phase commits are for ${fromGit}, older than the live spec.targetVersion ${live}: showing ${live}`] };
+  }
+  return { target: fromGit, warnings: [] };
 }
