@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
+import { assertFolderOrMissing } from '../fs/contained.js';
 import { commitBranchPerPhase } from '../git/branch-per-phase.js';
 import { commitPhases } from '../git/commit-phases.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
@@ -22,6 +23,8 @@ interface CommitFlags extends InputFlags {
   readonly deploymentsDir?: string;
   readonly branchPerPhase?: boolean;
   readonly prDir?: string;
+  /** commander's negation of --no-verify */
+  readonly verify?: boolean;
 }
 
 export function registerCommit(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -46,6 +49,7 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
     .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
     .option('--branch-per-phase', 'one branch per phase, osv-update/<version>/<phase>, each on the previous one, for pull requests (--branch is their base)')
     .option('--pr-dir <dir>', 'with --branch-per-phase: write a pull-request description per branch to <dir>/<version>/<NN>-<phase>.md (keep it outside the repository)')
+    .option('--no-verify', "skip your repository's pre-commit and commit-msg hooks (they run by default, on exactly what osv-gitops commits)")
     .option('--json', 'print what was committed as JSON (with --branch-per-phase: the pull-request titles and bodies too)')
     .addHelpText('after', '\nExamples:\n  osv-gitops commit --example --repo ../gitops --push\n  osv-gitops commit --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --all\n' +
         '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir ../prs --push\n' +
@@ -64,10 +68,13 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
         ...(upto !== undefined ? { uptoPhase: upto } : {}),
         ...(flags.all ? { all: true } : {}),
         ...(flags.date ? { date: flags.date } : {}),
+        verify: flags.verify !== false,
         ...(flags.versionFile !== undefined ? { versionFile: { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } } : {}),
         ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
       };
+      if (flags.verify === false) io.stderr('warning: --no-verify: your pre-commit and commit-msg hooks are skipped for these commits\n');
       if (flags.branchPerPhase) {
+        if (flags.prDir !== undefined) assertFolderOrMissing(resolve(io.cwd, flags.prDir), '--pr-dir');
         const result = await commitBranchPerPhase(update, { ...common, ...(flags.prDir !== undefined ? { prDir: resolve(io.cwd, flags.prDir) } : {}) });
         if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, mode: 'branch-per-phase', ...result }, null, 2) + '\n');
         else {
@@ -84,7 +91,9 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
       const result = await commitPhases(update, common);
       if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, ...result }, null, 2) + '\n');
       else {
-        for (const c of result.committed) io.stdout(`committed ${c.phase} ${c.sha.slice(0, 12)}\n`);
+        if (result.recovered) io.stdout(`caught up ${flags.path ?? 'openstack-update'} with ${result.branch}: an earlier run was stopped before it finished\n`);
+        for (const c of result.committed) io.stdout(`committed ${c.phase} ${c.sha.slice(0, 12)}${result.checkedOut ? '' : ` on ${result.branch} (not checked out)`}\n`);
+        if (result.hooksRun.length) io.stdout(`your ${result.hooksRun.join(' and ')} hook${result.hooksRun.length > 1 ? 's' : ''} passed\n`);
         if (!result.committed.length) io.stdout(`nothing to commit: ${result.alreadyCommitted.length ? `phases ${result.alreadyCommitted.join(', ')} already committed` : 'no phase changes Git'}\n`);
         if (result.pushed) io.stdout(`pushed ${result.branch}\n`);
       }

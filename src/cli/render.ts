@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
+import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { writeFiles } from '../git/write-tree.js';
 import { renderDirectories, type Engine } from '../render/render.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
@@ -75,7 +76,8 @@ export function registerRender(program: Command, io: CliIo, setExit: (code: numb
         },
         ...(flags.gateImage ? { gateImage: flags.gateImage } : {}),
       });
-      writeFiles(out, files, [posix.join('updates', update.plan.versions.target)]);
+      // the output folder may be new; what we replace inside it is only updates/<version>/
+      writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
       if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path) }, null, 2) + '\n');
       else io.stdout(`${files.length} files written under ${posix.join(flags.out ?? '.', 'updates', update.plan.versions.target)} (engine ${engine}, plan ${update.plan.id})\n`);
       setExit(0);

@@ -7,17 +7,18 @@
  * The branches are written with `git fast-import`, never through the work tree: the user's checkout,
  * index and current branch stay as they are, and one process writes every phase.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OsvError } from '../errors.js';
+import { safeRelativePath, writeOwnFileUnder } from '../fs/contained.js';
 import { checkText } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { commitMessage, fill, phaseImageRows } from '../render/commit-message.js';
-import { phaseDirName, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
+import { phaseDirName, type Engine, type RenderInputs } from '../render/render.js';
 import { projectRoot } from '../validate/project-root.js';
-import { layoutFor, type CommitOptions, type PhaseLayout } from './commit-phases.js';
-import { git, tryGit } from './git.js';
+import { checkOurPaths, layoutFor, openRepo, type CommitOptions, type PhaseLayout } from './commit-phases.js';
+import { tryGit } from './git.js';
+import { applyFiles, assertRemote, buildCommits, identity, moveRefs, objectFormat, push, runVetoHooks, sameState, treeState, vetoHooks, type CommitToBuild, type RefMove, type TreeState } from './land.js';
 import { phaseCommits } from './trailers.js';
 
 export interface BranchPerPhaseOptions {
@@ -37,6 +38,8 @@ export interface BranchPerPhaseOptions {
   readonly versionFile?: CommitOptions['versionFile'];
   /** Write the pull-request descriptions as `<prDir>/<version>/<NN>-<phase>.md`. */
   readonly prDir?: string;
+  /** Run the repository's pre-commit and commit-msg hooks on our commits. @default true */
+  readonly verify?: boolean;
 }
 
 export interface PhaseBranch {
@@ -67,86 +70,6 @@ export interface BranchPerPhaseResult {
 /** `osv-update/<version>/<phase-id>`. */
 export function phaseBranchName(target: string, phaseId: string): string {
   return `osv-update/${target}/${phaseId}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// the tree we build on, as far as our paths go: path -> "mode sha"
-
-type TreeState = Map<string, string>;
-
-async function treeState(repo: string, commit: string, paths: readonly string[]): Promise<TreeState> {
-  const out = await git(repo, ['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths]);
-  const state: TreeState = new Map();
-  for (const rec of out.split('\0')) {
-    const m = /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s.exec(rec);
-    if (m) state.set(m[3]!, `${m[1]} ${m[2]}`);
-  }
-  return state;
-}
-
-function blobId(content: string, format: string): string {
-  const body = Buffer.from(content, 'utf8');
-  return createHash(format === 'sha256' ? 'sha256' : 'sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
-}
-
-function applyPhase(before: TreeState, layout: PhaseLayout, files: readonly RenderedFile[], format: string): TreeState {
-  const after: TreeState = new Map([...before].filter(([p]) => !layout.ownedDirs.some((d) => p === d || p.startsWith(`${d}/`))));
-  for (const f of files) after.set(f.path, `100644 ${blobId(f.content, format)}`);
-  return after;
-}
-
-function sameTree(a: TreeState, b: TreeState): boolean {
-  return a.size === b.size && [...a].every(([p, v]) => b.get(p) === v);
-}
-
-// ---------------------------------------------------------------------------------------------
-// fast-import
-
-/** `git commit` tidies a message given with --file; do the same, so both modes make the same commit. */
-function cleanMessage(message: string): string {
-  return `${message
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim()}\n`;
-}
-
-function quotePath(p: string): string {
-  if ([...p].some((c) => c < ' ' || c === '"' || c === '\\')) throw new OsvError('USAGE', `cannot write the path ${JSON.stringify(p)}`);
-  return `"${p}"`;
-}
-
-function data(text: string): string {
-  return `data ${Buffer.byteLength(text, 'utf8')}\n${text}\n`;
-}
-
-interface PlannedCommit {
-  readonly phase: PhasePlan;
-  readonly branch: string;
-  readonly mark: number;
-  /** A commit id, or `:<mark>` of a commit earlier in the same stream. */
-  readonly from: string;
-  readonly message: string;
-  readonly files: readonly RenderedFile[];
-}
-
-function fastImportStream(commits: readonly PlannedCommit[], ownedDirs: readonly string[], ident: { author: string; committer: string }): string {
-  return commits
-    .map((c) =>
-      [
-        `commit refs/heads/${c.branch}\n`,
-        `mark :${c.mark}\n`,
-        `author ${ident.author}\n`,
-        `committer ${ident.committer}\n`,
-        data(c.message),
-        `from ${c.from}\n`,
-        ...ownedDirs.map((d) => `D ${quotePath(d)}\n`),
-        ...c.files.map((f) => `M 100644 inline ${quotePath(f.path)}\n${data(f.content)}`),
-        '\n',
-      ].join(''),
-    )
-    .join('');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,26 +113,24 @@ function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { p
 // ---------------------------------------------------------------------------------------------
 
 export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPerPhaseOptions): Promise<BranchPerPhaseResult> {
-  const { repo } = opts;
   const plan = inputs.plan;
   const target = plan.versions.target;
-  const path = posix.normalize(opts.path ?? 'openstack-update');
-  if (path.startsWith('..') || posix.isAbsolute(path)) throw new OsvError('USAGE', `--path must be inside the repository, not "${path}"`);
-  if ((await tryGit(repo, ['rev-parse', '--git-dir'])) === undefined) throw new OsvError('GIT_FAILED', `${repo} is not a Git repository`);
-  const current = (await tryGit(repo, ['symbolic-ref', '--short', 'HEAD']))?.trim() ?? '';
-  const base = opts.branch ?? current;
-  if (base === '') throw new OsvError('GIT_FAILED', 'HEAD is detached; pass --branch with the base branch of the pull requests');
-  const baseTip = (await tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${base}^{commit}`]))?.trim();
+  const path = safeRelativePath('--path', opts.path ?? 'openstack-update');
+  const at = await openRepo(opts.repo, opts.branch);
+  const { top, current, branch: base } = at;
+  const baseTip = at.tip;
   if (!baseTip) throw new OsvError('GIT_FAILED', `the base branch ${base} has no commit`, { hint: 'Commit something on it first, or pass --branch with an existing branch.' });
+  if (opts.push) await assertRemote(top, opts.push.remote);
+  const hooks = opts.verify === false ? [] : await vetoHooks(top);
 
   const ours = (commits: Awaited<ReturnType<typeof phaseCommits>>) => new Set(commits.filter((c) => c.target === target).map((c) => c.phase));
-  const merged = ours(await phaseCommits(repo, `refs/heads/${base}`));
+  const merged = ours(await phaseCommits(top, `refs/heads/${base}`));
   const gitPhases = plan.phases.filter((p) => p.git.changes);
   const branches = await Promise.all(
     gitPhases.map(async (p) => {
       const branch = phaseBranchName(target, p.id);
-      const tip = (await tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]))?.trim();
-      const done = merged.has(p.id) || (tip !== undefined && ours(await phaseCommits(repo, `refs/heads/${branch}`)).has(p.id));
+      const tip = (await tryGit(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]))?.trim() || undefined;
+      const done = merged.has(p.id) || (tip !== undefined && ours(await phaseCommits(top, `refs/heads/${branch}`)).has(p.id));
       return { phase: p, branch, tip, done, merged: merged.has(p.id) };
     }),
   );
@@ -219,12 +140,11 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   if (checkedOut) throw new OsvError('GIT_FAILED', `${checkedOut.branch} is checked out; switch to another branch first`);
 
   // walk the chain: each new commit goes on the previous phase (its branch, or the base once merged)
-  const format = (await tryGit(repo, ['rev-parse', '--show-object-format']))?.trim() || 'sha1';
+  const format = await objectFormat(top);
   let layout: PhaseLayout | undefined;
   let parent = baseTip;
   let state: TreeState | undefined;
-  let mark = 0;
-  const planned: PlannedCommit[] = [];
+  const planned: (CommitToBuild & { phase: PhasePlan; branch: string; old: string | undefined })[] = [];
   for (const b of branches) {
     if (b.merged) {
       parent = baseTip;
@@ -238,27 +158,29 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
     }
     if (!selected.has(b)) break; // later phases need this one first
     const from = b.tip ?? parent;
-    // a --version-file is read where the chain starts; once edited it stays the same for every phase
-    layout ??= await layoutFor(inputs, { repo, engine: opts.engine, ...(opts.versionFile ? { versionFile: opts.versionFile } : {}) }, path, from.startsWith(':') ? baseTip : from);
-    if (b.tip !== undefined || state === undefined) state = await treeState(repo, from, layout.paths);
+    if (layout === undefined) {
+      // a --version-file is read where the chain starts; once edited it stays the same for every phase
+      layout = await layoutFor(inputs, { repo: top, engine: opts.engine, ...(opts.versionFile ? { versionFile: opts.versionFile } : {}) }, path, from.startsWith(':') ? baseTip : from);
+      await checkOurPaths({ ...at, branch: '' }, layout.paths); // containment only: the checkout is never touched
+    }
+    if (b.tip !== undefined || state === undefined) state = await treeState(top, from, layout.paths);
     const files = layout.files(b.phase);
-    const after = applyPhase(state, layout, files, format);
-    if (sameTree(state, after)) continue; // the tree already holds this phase
-    mark += 1;
-    planned.push({ phase: b.phase, branch: b.branch, mark, from, message: cleanMessage(commitMessage(plan, b.phase, opts.extraTrailers)), files });
+    const after = applyFiles(state, layout.ownedDirs, files, format);
+    if (sameState(state, after)) continue; // the tree already holds this phase
+    const mark = planned.length + 1;
+    planned.push({ phase: b.phase, branch: b.branch, old: b.tip, mark, from, message: commitMessage(plan, b.phase, opts.extraTrailers), clear: layout.ownedDirs, files });
     parent = `:${mark}`;
     state = after;
   }
 
   const committed: { phase: string; branch: string; sha: string }[] = [];
+  const moves: RefMove[] = [];
   if (planned.length) {
-    const dateOpt = opts.date ? { date: opts.date } : {};
-    const ident = {
-      author: (await git(repo, ['var', 'GIT_AUTHOR_IDENT'], dateOpt)).trim(),
-      committer: (await git(repo, ['var', 'GIT_COMMITTER_IDENT'], dateOpt)).trim(),
-    };
-    await git(repo, ['fast-import', '--quiet'], { input: fastImportStream(planned, layout!.ownedDirs, ident) });
-    for (const c of planned) committed.push({ phase: c.phase.id, branch: c.branch, sha: (await git(repo, ['rev-parse', `refs/heads/${c.branch}`])).trim() });
+    const ids = await buildCommits(top, planned, await identity(top, opts.date));
+    await runVetoHooks(top, hooks, ids.get(planned.length)!, planned.map((c) => ({ label: `phase ${c.phase.id}`, message: c.message })));
+    for (const c of planned) moves.push({ ref: `refs/heads/${c.branch}`, old: c.old, next: ids.get(c.mark)! });
+    await moveRefs(top, moves, `osv-gitops: ${planned.map((c) => c.branch).join(', ')}`);
+    for (const c of planned) committed.push({ phase: c.phase.id, branch: c.branch, sha: ids.get(c.mark)! });
   }
 
   // the open pull requests, in merge order
@@ -275,27 +197,20 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
     const file = opts.prDir !== undefined ? join(opts.prDir, target, `${phaseDirName(o.phase)}.md`) : undefined;
     return { phase: o.phase.id, index: o.phase.index, branch: o.branch, prBase, sha: o.sha, title, body, ...(file ? { file } : {}) };
   });
-  for (const r of result) {
-    if (r.file === undefined) continue;
-    mkdirSync(join(r.file, '..'), { recursive: true });
-    writeFileSync(r.file, `${r.title}\n\n${r.body}`);
-  }
-
+  // anything failing from here on takes our new branches back, so an error leaves the refs as they were
+  const takeBack = () => (moves.length ? moveRefs(top, moves.map((m) => ({ ref: m.ref, old: m.next, next: m.old })), 'osv-gitops: taken back after an error') : Promise.resolve());
   const pushed: string[] = [];
-  if (opts.push && result.length) {
-    try {
-      await git(repo, ['push', '--quiet', opts.push.remote, ...result.map((r) => `refs/heads/${r.branch}:refs/heads/${r.branch}`)]);
-      pushed.push(...result.map((r) => r.branch));
-    } catch (e) {
-      const msg = e instanceof OsvError ? e.details.join('\n') : String(e);
-      if (/rejected|non-fast-forward|fetch first/i.test(msg)) {
-        throw new OsvError('GIT_PUSH_REJECTED', `push to ${opts.push.remote} was rejected: a phase branch moved on the remote`, {
-          hint: 'Fetch, rebase the phase branches, then run commit again (it will not duplicate phases).',
-          cause: e,
-        });
-      }
-      throw e;
+  try {
+    if (opts.prDir !== undefined) {
+      for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseDirName(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
     }
+    if (opts.push && result.length) {
+      await push(top, opts.push.remote, result.map((r) => `refs/heads/${r.branch}:refs/heads/${r.branch}`), `the phase branches`);
+      pushed.push(...result.map((r) => r.branch));
+    }
+  } catch (e) {
+    await takeBack();
+    throw e;
   }
   return { base, committed, alreadyCommitted: branches.filter((b) => b.done).map((b) => b.phase.id), branches: result, pushed };
 }

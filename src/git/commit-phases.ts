@@ -1,16 +1,38 @@
 /**
  * Commits mode: one commit per phase that changes Git, each holding the whole desired state of
  * that phase under one folder of the repository. Re-running never makes a second commit.
+ *
+ * The commits are built from our files alone and land with one compare-and-swap of the branch
+ * (src/git/land.ts): the user's index, staged files and other paths are never part of them, and a
+ * kill at any moment leaves the old branch or the new one.
  */
-import { posix } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { OsvError } from '../errors.js';
+import { containedPath, safeRelativePath } from '../fs/contained.js';
 import { commitMessage } from '../render/commit-message.js';
 import { kustomizeFolder, phaseGateCondition, phaseObjects, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
 import type { PhasePlan } from '../plan/types.js';
 import { git, tryGit } from './git.js';
-import { phaseCommits } from './trailers.js';
+import {
+  applyFiles,
+  assertRemote,
+  buildCommits,
+  identity,
+  moveRefs,
+  objectFormat,
+  pathState,
+  presentPaths,
+  push,
+  runVetoHooks,
+  sameState,
+  syncPaths,
+  treeState,
+  vetoHooks,
+  type CommitToBuild,
+  type TreeState,
+} from './land.js';
+import { phaseCommits, TRAILER_PHASE } from './trailers.js';
 import { versionFileLayout } from './version-file.js';
-import { writeFiles } from './write-tree.js';
 
 export interface CommitOptions {
   readonly repo: string;
@@ -27,11 +49,13 @@ export interface CommitOptions {
   readonly extraTrailers?: readonly (readonly [string, string])[];
   /** Edit the user's own OpenStackVersion file in place; deployments go to `deploymentsDir` (default `path`). */
   readonly versionFile?: { readonly path: string; readonly deploymentsDir?: string };
+  /** Run the repository's pre-commit and commit-msg hooks on our commits. @default true */
+  readonly verify?: boolean;
 }
 
 /** What the phases write into the repository. */
 export interface PhaseLayout {
-  /** Files and folders the phases write: checked for uncommitted edits, then staged. */
+  /** Files and folders the phases write: checked for uncommitted edits. */
   readonly paths: readonly string[];
   /** Folders osv-gitops owns: emptied before each phase is written. */
   readonly ownedDirs: readonly string[];
@@ -43,6 +67,12 @@ export interface CommitResult {
   readonly alreadyCommitted: string[];
   readonly pushed: boolean;
   readonly branch: string;
+  /** False when the branch is not the one checked out (only the ref moved). */
+  readonly checkedOut: boolean;
+  /** The hooks that judged the commits (empty when none exist or `verify` is false). */
+  readonly hooksRun: string[];
+  /** A run killed after its commit had left our paths behind the branch; this run caught them up. */
+  readonly recovered: boolean;
 }
 
 export function phaseFiles(inputs: RenderInputs, phase: PhasePlan, engine: Engine, path: string) {
@@ -55,59 +85,124 @@ export function folderLayout(inputs: RenderInputs, engine: Engine, path: string)
   return { paths: [path], ownedDirs: [path], files: (p) => phaseFiles(inputs, p, engine, path) };
 }
 
-/** The layout the options ask for; `ref` is where a version file is read (undefined: the work tree). */
+/** The layout the options ask for; a version file is read at commit `ref` (never the work tree). */
 export async function layoutFor(inputs: RenderInputs, opts: Pick<CommitOptions, 'repo' | 'engine' | 'versionFile'>, path: string, ref: string | undefined): Promise<PhaseLayout> {
   if (!opts.versionFile) return folderLayout(inputs, opts.engine, path);
   return versionFileLayout(inputs, opts.engine, { path: opts.versionFile.path, deploymentsDir: opts.versionFile.deploymentsDir ?? path }, { repo: opts.repo, ref });
 }
 
-export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): Promise<CommitResult> {
-  const { repo } = opts;
-  const plan = inputs.plan;
-  const path = posix.normalize(opts.path ?? 'openstack-update');
-  if (path.startsWith('..') || posix.isAbsolute(path)) throw new OsvError('USAGE', `--path must be inside the repository, not "${path}"`);
-  if ((await tryGit(repo, ['rev-parse', '--git-dir'])) === undefined) {
-    throw new OsvError('GIT_FAILED', `${repo} is not a Git repository`);
-  }
-  const current = (await tryGit(repo, ['symbolic-ref', '--short', 'HEAD']))?.trim() ?? '';
-  const branch = opts.branch ?? current;
-  if (branch === '') throw new OsvError('GIT_FAILED', 'HEAD is detached; pass --branch');
-  const exists = branch === current || (await tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])) !== undefined;
-  // a --version-file is read and edited before anything changes, so a bad file writes nothing
-  const layout = await layoutFor(inputs, opts, path, branch !== current && exists ? `refs/heads/${branch}` : undefined);
-  if (branch !== current) {
-    await git(repo, exists ? ['checkout', '--quiet', branch] : ['checkout', '--quiet', '-b', branch]);
-  }
-  const dirty = (await git(repo, ['status', '--porcelain', '--', ...layout.paths])).trim();
-  if (dirty) throw new OsvError('GIT_DIRTY', `uncommitted changes under ${layout.paths.join(', ')}; commit or discard them first`, { details: dirty.split('\n') });
+// ---------------------------------------------------------------------------------------------
+// the repository and the branch, read once
 
-  const done = new Set((await phaseCommits(repo)).filter((c) => c.target === plan.versions.target).map((c) => c.phase));
+export interface RepoAt {
+  /** The work tree's top folder (real path): every path we take is relative to it. */
+  readonly top: string;
+  /** The branch checked out, '' when HEAD is detached. */
+  readonly current: string;
+  readonly branch: string;
+  /** The branch's commit; undefined when it does not exist yet (or has no commit). */
+  readonly tip: string | undefined;
+  /** Where a new branch starts: HEAD's commit. */
+  readonly start: string | undefined;
+}
+
+export async function openRepo(repo: string, wantedBranch: string | undefined): Promise<RepoAt> {
+  const topOut = await tryGit(repo, ['rev-parse', '--show-toplevel']);
+  if (topOut === undefined || topOut.trim() === '') throw new OsvError('GIT_FAILED', `${repo} is not the work tree of a Git repository`, { hint: '--repo takes a clone with a work tree (not a bare repository).' });
+  const top = realpathSync(topOut.trim());
+  const current = (await tryGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD']))?.trim() ?? '';
+  const branch = wantedBranch ?? current;
+  if (branch === '') throw new OsvError('GIT_FAILED', 'HEAD is detached; pass --branch');
+  if ((await tryGit(top, ['check-ref-format', '--branch', branch])) === undefined || branch.startsWith('-')) {
+    throw new OsvError('USAGE', `${JSON.stringify(branch.slice(0, 100))} is not a valid branch name`);
+  }
+  const tip = (await tryGit(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]))?.trim() || undefined;
+  const start = tip ?? ((await tryGit(top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim() || undefined);
+  return { top, current, branch, tip, start };
+}
+
+/**
+ * The commits a killed run may have left our paths at: walking back from the tip over our own
+ * phase commits, each one's parent. Empty when the tip is not ours.
+ */
+async function earlierStates(top: string, tip: string | undefined): Promise<string[]> {
+  if (tip === undefined) return [];
+  const out = await git(top, ['log', '--first-parent', '-n', '16', `--format=%H%x1f%(trailers:key=${TRAILER_PHASE},valueonly)%x1e`, tip]);
+  const recs = out.split('\x1e').map((r) => r.trim().split('\x1f')).filter((r) => r[0]);
+  const earlier: string[] = [];
+  for (let i = 0; i < recs.length && recs[i]![1]; i++) if (recs[i + 1]) earlier.push(recs[i + 1]![0]!);
+  return earlier;
+}
+
+/** Check our paths before anything changes: refuse edits of the user's, catch up after a killed run. */
+export async function checkOurPaths(at: RepoAt, paths: readonly string[]): Promise<'clean' | 'lagging'> {
+  for (const p of paths) containedPath(at.top, p, 'a path osv-gitops writes');
+  if (at.branch !== at.current) return 'clean'; // only the ref moves: the work tree is not involved
+  const state = await pathState(at.top, at.top, paths, at.tip, await earlierStates(at.top, at.tip));
+  if (state.condition === 'dirty') {
+    throw new OsvError('GIT_DIRTY', `uncommitted changes under ${paths.join(', ')}; commit or discard them first`, { details: state.details.slice(0, 50) });
+  }
+  return state.condition;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): Promise<CommitResult> {
+  const plan = inputs.plan;
+  const path = safeRelativePath('--path', opts.path ?? 'openstack-update');
+  const at = await openRepo(opts.repo, opts.branch);
+  const { top, branch, tip } = at;
+  if (opts.push) await assertRemote(top, opts.push.remote);
+  // a --version-file is read and edited before anything changes, so a bad file writes nothing
+  const layout = await layoutFor(inputs, { ...opts, repo: top }, path, at.start);
+  const condition = await checkOurPaths(at, layout.paths);
+  const hooks = opts.verify === false ? [] : await vetoHooks(top);
+
+  const done = new Set((await phaseCommits(top, at.start ?? 'HEAD')).filter((c) => c.target === plan.versions.target).map((c) => c.phase));
   const gitPhases = plan.phases.filter((p) => p.git.changes);
   const pending = gitPhases.filter((p) => !done.has(p.id));
   const selected = opts.all ? pending : opts.uptoPhase !== undefined ? pending.filter((p) => p.index <= opts.uptoPhase!) : pending.slice(0, 1);
-  // render everything first: an error must leave the repository untouched
-  const rendered = selected.map((p) => ({ phase: p, files: layout.files(p), message: commitMessage(plan, p, opts.extraTrailers) }));
-  const committed: { phase: string; sha: string }[] = [];
-  for (const r of rendered) {
-    writeFiles(repo, r.files, layout.ownedDirs);
-    await git(repo, ['add', '--all', '--', ...layout.paths]);
-    const staged = (await git(repo, ['diff', '--cached', '--name-only', '--', ...layout.paths])).trim();
-    if (!staged) continue; // the tree already holds this phase
-    await git(repo, ['commit', '--quiet', '--no-verify', '--file=-'], { input: r.message, ...(opts.date ? { date: opts.date } : {}) });
-    committed.push({ phase: r.phase.id, sha: (await git(repo, ['rev-parse', 'HEAD'])).trim() });
+
+  // render everything first, in memory: an error must leave the repository untouched
+  const format = await objectFormat(top);
+  let state: TreeState = await treeState(top, at.start, layout.paths);
+  const planned: (CommitToBuild & { phase: PhasePlan })[] = [];
+  for (const phase of selected) {
+    const files = layout.files(phase);
+    const after = applyFiles(state, layout.ownedDirs, files, format);
+    if (sameState(state, after)) continue; // the tree already holds this phase
+    const mark = planned.length + 1;
+    planned.push({ phase, mark, from: mark === 1 ? at.start : `:${mark - 1}`, message: commitMessage(plan, phase, opts.extraTrailers), clear: layout.ownedDirs, files });
+    state = after;
   }
+
+  const committed: { phase: string; sha: string }[] = [];
+  let newTip = at.start;
+  if (planned.length) {
+    const ids = await buildCommits(top, planned, await identity(top, opts.date));
+    newTip = ids.get(planned.length)!;
+    await runVetoHooks(top, hooks, newTip, planned.map((c) => ({ label: `phase ${c.phase.id}`, message: c.message })));
+    await moveRefs(top, [{ ref: `refs/heads/${branch}`, old: tip, next: newTip }], `osv-gitops: ${planned.map((c) => c.phase.id).join(', ')}`);
+    for (const c of planned) committed.push({ phase: c.phase.id, sha: ids.get(c.mark)! });
+  }
+  const checkedOut = branch === at.current;
+  if (checkedOut && newTip !== undefined && (planned.length || condition === 'lagging')) {
+    await syncPaths(top, newTip, layout.paths, await presentPaths(top, top, layout.paths, [newTip]));
+  }
+
   let pushed = false;
-  if (opts.push) {
+  if (opts.push && newTip !== undefined) {
     try {
-      await git(repo, ['push', '--quiet', opts.push.remote, `HEAD:refs/heads/${branch}`]);
+      await push(top, opts.push.remote, [`${newTip}:refs/heads/${branch}`], branch);
       pushed = true;
     } catch (e) {
-      const msg = e instanceof OsvError ? e.details.join('\n') : String(e);
-      if (/rejected|non-fast-forward|fetch first/i.test(msg)) {
-        throw new OsvError('GIT_PUSH_REJECTED', `push to ${opts.push.remote} was rejected: the remote moved`, { hint: 'Fetch and rebase, then run commit again (it will not duplicate phases).', cause: e });
+      // the push failed: take our commits back, so the error leaves the branch as it was
+      if (planned.length) {
+        await moveRefs(top, [{ ref: `refs/heads/${branch}`, old: newTip, next: tip }], 'osv-gitops: push failed, commits taken back');
+        if (checkedOut && tip !== undefined) await syncPaths(top, tip, layout.paths, await presentPaths(top, top, layout.paths, [tip, newTip]));
       }
       throw e;
     }
   }
-  return { committed, alreadyCommitted: gitPhases.filter((p) => done.has(p.id)).map((p) => p.id), pushed, branch };
+  return { committed, alreadyCommitted: gitPhases.filter((p) => done.has(p.id)).map((p) => p.id), pushed, branch, checkedOut, hooksRun: planned.length ? hooks : [], recovered: condition === 'lagging' };
 }

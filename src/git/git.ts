@@ -11,6 +11,8 @@ export interface GitOptions {
   /** ISO date for author and committer, for reproducible commits. */
   readonly date?: string;
   readonly input?: string;
+  /** Extra environment, e.g. a private GIT_INDEX_FILE. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 function sealedEnv(opts: GitOptions): NodeJS.ProcessEnv {
@@ -19,6 +21,8 @@ function sealedEnv(opts: GitOptions): NodeJS.ProcessEnv {
   env['GIT_CONFIG_NOSYSTEM'] = '1';
   env['GIT_TERMINAL_PROMPT'] = '0';
   env['LC_ALL'] = 'C';
+  // paths we pass are file names, never patterns (`*`, `:(top)` and friends are taken literally)
+  env['GIT_LITERAL_PATHSPECS'] = '1';
   if (opts.date) {
     env['GIT_AUTHOR_DATE'] = opts.date;
     env['GIT_COMMITTER_DATE'] = opts.date;
@@ -27,17 +31,27 @@ function sealedEnv(opts: GitOptions): NodeJS.ProcessEnv {
   for (const k of ['GIT_CONFIG_GLOBAL', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_ALLOW_PROTOCOL']) {
     if (process.env[k] !== undefined) env[k] = process.env[k];
   }
-  return env;
+  return { ...env, ...opts.env };
 }
 
 export function git(repo: string, args: readonly string[], opts: GitOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile('git', ['-C', repo, ...args], { env: sealedEnv(opts), maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !stderr) {
+          reject(new OsvError('GIT_FAILED', 'git was not found on PATH', { hint: 'Install Git 2.36 or newer.', cause: err }));
+          return;
+        }
         const text = (stderr || err.message).trim();
+        if (/index\.lock': File exists|\.lock': File exists/.test(text)) {
+          reject(new OsvError('GIT_LOCKED', `git ${args[0] ?? ''}: another Git process holds a lock in ${repo}`, { hint: 'Wait for it to finish; if none is running, remove the .lock file Git names.', details: text.split('\n'), cause: err }));
+          return;
+        }
         reject(new OsvError('GIT_FAILED', `git ${args[0] ?? ''} failed: ${text.split('\n').slice(-3).join(' | ')}`, { cause: err, details: text.split('\n') }));
       } else resolve(stdout);
     });
+    // git may exit before reading all its input (a refused fast-import): its exit status tells why
+    child.stdin?.on('error', () => {});
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }

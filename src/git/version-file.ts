@@ -6,11 +6,10 @@
  * splices source ranges of the parsed document (libraries.md §5) rather than re-printing it, and is
  * checked by parsing the result again. Data-plane deployments go to a folder of their own.
  */
-import { readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { OsvError } from '../errors.js';
+import { safeRelativePath } from '../fs/contained.js';
 import { SKIP_CUSTOM_IMAGES_ANNOTATION } from '../inputs/openstack-version.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { kustomizeFolder, phaseObjects, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
@@ -32,13 +31,9 @@ interface Edit {
   readonly text: string;
 }
 
-/** A repository-relative path, normalised; refuses paths that leave the repository. */
+/** A repository-relative path, normalised; refuses paths that leave the repository or touch `.git`. */
 export function repoRelative(flag: string, value: string): string {
-  const p = posix.normalize(value.replace(/\\/g, '/')).replace(/\/+$/, '');
-  if (p === '' || p === '.' || p.startsWith('../') || p === '..' || posix.isAbsolute(p)) {
-    throw new OsvError('USAGE', `${flag} must be a path inside the repository, not "${value}"`);
-  }
-  return p;
+  return safeRelativePath(flag, value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,20 +387,25 @@ export function editVersionFile(source: string, plan: UpdatePlan, file = 'the ve
   return out;
 }
 
-/** The text of `path` at `ref`, or in the work tree when `ref` is undefined; VERSION_FILE_NOT_FOUND when absent. */
+/** Largest version file we edit (a real one is a few kB; a huge one is a mistake or an attack). */
+const MAX_VERSION_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The text of `path` at commit `ref`; never the work tree (what we edit is what is committed, and a
+ * symlink there could point anywhere). VERSION_FILE_NOT_FOUND when absent, PATH_UNSAFE for a link.
+ */
 export async function readVersionFile(repo: string, path: string, ref: string | undefined): Promise<string> {
-  if (ref === undefined) {
-    try {
-      return readFileSync(join(repo, path), 'utf8');
-    } catch {
-      throw new OsvError('VERSION_FILE_NOT_FOUND', `${path} does not exist in the repository`, { hint: '--version-file is a path relative to the repository root.' });
-    }
+  const where = ref === undefined ? 'the repository (it has no commit yet)' : ref.replace(/^refs\/heads\//, '');
+  const entry = ref === undefined ? '' : (await git(repo, ['ls-tree', '-z', '--full-tree', ref, '--', path])).split('\0')[0] ?? '';
+  const m = /^(\d+) (\w+) ([0-9a-f]+)\t/.exec(entry);
+  if (!m) throw new OsvError('VERSION_FILE_NOT_FOUND', `${path} is not committed in ${where}`, { hint: '--version-file is a path relative to the repository root, committed on the branch.' });
+  if (m[1] === '120000') throw new OsvError('PATH_UNSAFE', `--version-file ${path} is a symbolic link; osv-gitops edits only regular files`, { hint: 'Point --version-file at the file itself.' });
+  if (m[2] !== 'blob') throw new OsvError('VERSION_FILE_INVALID', `${path} is a ${m[2]}, not a file`);
+  const size = Number((await git(repo, ['cat-file', '-s', m[3]!])).trim());
+  if (size > MAX_VERSION_FILE_BYTES) {
+    throw new OsvError('INPUT_TOO_LARGE', `--version-file ${path} is ${(size / 1048576).toFixed(1)} MiB, over the 1 MiB limit for an OpenStackVersion`, { location: { file: path } });
   }
-  try {
-    return await git(repo, ['show', `${ref}:${path}`]);
-  } catch {
-    throw new OsvError('VERSION_FILE_NOT_FOUND', `${path} does not exist at ${ref.replace(/^refs\/heads\//, '')}`, { hint: '--version-file is a path relative to the repository root, committed on the branch.' });
-  }
+  return git(repo, ['cat-file', 'blob', m[3]!]);
 }
 
 /** The data-plane deployments of every phase up to `phase`, as their own kustomize folder. */

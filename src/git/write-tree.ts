@@ -1,18 +1,18 @@
 /**
- * Writing rendered files: everything is rendered and checked in memory first, then written, so a
- * failure never leaves half a tree. The folders we own are cleared of stale files we wrote before.
+ * Writing rendered files into a folder: every path goes through the containment checks of
+ * src/fs/contained.ts; each owned folder is replaced whole (built beside, swapped in), so a failure
+ * never leaves half a tree.
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { replaceOwnedFolder, safeRelativePath, writeContainedFiles } from '../fs/contained.js';
 import type { RenderedFile } from '../render/render.js';
 
 export function writeFiles(root: string, files: readonly RenderedFile[], ownedDirs: readonly string[] = []): void {
-  for (const d of ownedDirs) rmSync(join(root, d), { recursive: true, force: true });
-  for (const f of files) {
-    const p = join(root, f.path);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, f.content);
-  }
+  const owned = ownedDirs.map((d) => safeRelativePath('an owned folder', d));
+  const inside = (f: RenderedFile, d: string) => f.path.startsWith(`${d}/`);
+  for (const d of owned) replaceOwnedFolder(root, d, files.filter((f) => inside(f, d)));
+  writeContainedFiles(root, files.filter((f) => !owned.some((d) => inside(f, d))));
 }
 
 export function listFiles(dir: string, base = ''): string[] {

@@ -4,6 +4,7 @@
  * phase (DESIGN.md, "Two delivery modes"), so an agent that prunes can apply any phase alone.
  */
 import { App, type Chart } from 'cdk8s';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { ArgoApplicationsChart, ArgoHealthConfigChart } from '../../charts/argocd-chart.js';
 import { CarriedObjectsChart } from '../../charts/carried-objects-chart.js';
@@ -69,9 +70,16 @@ function synthObjects(build: (app: App) => Chart[]): Record<string, unknown>[] {
   return build(app).flatMap((c) => c.toJson() as Record<string, unknown>[]);
 }
 
+/** Longest file name we derive from an object (filesystems stop at 255 bytes). */
+const MAX_FILE_NAME = 120;
+
+/** `<kind>-<name>.yaml`; a long name (Kubernetes allows 253 characters) keeps its head and a hash of the whole. */
 function fileName(obj: Record<string, unknown>): string {
   const meta = obj['metadata'] as { name?: string } | undefined;
-  return `${String(obj['kind']).toLowerCase()}-${meta?.name ?? 'unnamed'}.yaml`;
+  const base = `${String(obj['kind']).toLowerCase()}-${meta?.name ?? 'unnamed'}`;
+  if (base.length + 5 <= MAX_FILE_NAME) return `${base}.yaml`;
+  const hash = createHash('sha256').update(base).digest('hex').slice(0, 12);
+  return `${base.slice(0, MAX_FILE_NAME - 5 - 13)}-${hash}.yaml`;
 }
 
 interface PhaseSetOptions {

@@ -32,7 +32,11 @@ export function newRepo(opts: { push?: boolean } = {}): TestRepo {
   sh(base, 'init', '--quiet', '--initial-branch=main', work);
   writeFileSync(join(work, 'README.md'), 'gitops\n');
   sh(work, 'add', 'README.md');
-  sh(work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'init', '--date', TEST_DATE);
+  // both dates fixed: two repositories made a second apart must start from the same commit
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'init', '--date', TEST_DATE], {
+    cwd: work,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_COMMITTER_DATE: TEST_DATE },
+  });
   sh(work, 'remote', 'add', 'origin', `file://${bare}`);
   if (opts.push !== false) sh(work, 'push', '--quiet', 'origin', 'main');
   return { base, work, bare };

@@ -42,8 +42,9 @@ describe('commit', () => {
     expect(sh(a.work, 'log', '--format=%s').trim().split('\n')).toHaveLength(4);
   });
 
-  it('reports a push the remote rejected, without losing the local commit', async () => {
+  it('reports a push the remote rejected and leaves the branch, index and work tree as they were', async () => {
     const { work, bare } = newRepo();
+    sh(work, 'push', '--quiet', 'origin', 'main');
     // someone else moves the remote first
     const other = join(mkdtempSync(join(tmpdir(), 'osv-other-')), 'w');
     sh(tmpdir(), 'clone', '--quiet', `file://${bare}`, other);
@@ -54,7 +55,14 @@ describe('commit', () => {
     const res = await runCli(['commit', '--example', '--repo', work, '--date', DATE, '--push'], work);
     expect(res.exitCode).toBe(1);
     expect(res.stderr).toContain('GIT_PUSH_REJECTED');
-    expect(sh(work, 'log', '-1', '--format=%s')).toContain('ovn-controlplane');
+    expect(res.stderr).toContain('the remote moved');
+    expect(sh(work, 'log', '-1', '--format=%s')).toBe('init\n');
+    expect(sh(work, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    // once the user has pulled, the same command lands the phase
+    sh(work, 'pull', '--quiet', '--ff-only', 'origin', 'main');
+    const again = await runCli(['commit', '--example', '--repo', work, '--date', DATE, '--push'], work);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(sh(bare, 'log', '-1', '--format=%s', 'main')).toContain('ovn-controlplane');
   });
 
   it('refuses a dirty owned folder and writes nothing', async () => {
