@@ -13,7 +13,7 @@ import { OsvError } from '../errors.js';
 import { safeRelativePath, writeOwnFileUnder } from '../fs/contained.js';
 import { checkText } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { commitMessage, fill, phaseImageRows } from '../render/commit-message.js';
+import { commitMessage, fill, phaseImageRows, serviceDefaultsSection } from '../render/commit-message.js';
 import { phaseDirName, type Engine, type RenderInputs } from '../render/render.js';
 import { projectRoot } from '../validate/project-root.js';
 import { checkOurPaths, layoutFor, openRepo, type CommitOptions, type PhaseLayout } from './commit-phases.js';
@@ -98,6 +98,7 @@ function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { p
     planId: plan.id,
     imageCount: String(rows.length),
     imageTable: rows.length ? rows.join('\n') : '- none',
+    serviceDefaults: serviceDefaultsSection(plan, phase, true),
     gateSummary: phase.gate.summary,
     gateChecks: phase.gate.checks.map((c) => `- ${checkText(c)}`).join('\n'),
     quietPhases: quiet.length ? `\nThen, in phases that change nothing in Git:\n${quiet.map((p) => `- ${p.id}: ${p.gate.summary}`).join('\n')}\n` : '',

@@ -178,6 +178,11 @@ export async function identity(repo: string, date: string | undefined): Promise<
   return { author: author.trim(), committer: committer.trim() };
 }
 
+/** Forget the private ref of a batch that will not land (its objects are pruned by Git in time). */
+export async function dropStaging(repo: string): Promise<void> {
+  await tryGit(repo, ['update-ref', '-d', STAGING_REF]);
+}
+
 /** Build `commits` (objects only: no branch moves) in one fast-import; returns each mark's commit id. */
 export async function buildCommits(repo: string, commits: readonly CommitToBuild[], ident: { author: string; committer: string }): Promise<Map<number, string>> {
   const stream =
@@ -235,6 +240,7 @@ export async function runVetoHooks(repo: string, hooks: readonly string[], tree:
       try {
         await git(repo, ['hook', 'run', '--ignore-missing', hook, ...(args.length ? ['--', ...args] : [])], { env });
       } catch (e) {
+        await dropStaging(repo);
         const words = e instanceof OsvError ? e.details : [String(e)];
         throw new OsvError('GIT_HOOK_REJECTED', `your ${hook} hook refused ${what}; nothing was committed`, {
           hint: 'Fix what the hook reports, or run again with --no-verify to skip your hooks (osv-gitops then says so).',
@@ -274,6 +280,7 @@ export async function moveRefs(repo: string, moves: readonly RefMove[], reason: 
   try {
     await git(repo, ['update-ref', '-m', reason, '--stdin'], { input: lines.join('\n') });
   } catch (e) {
+    await dropStaging(repo);
     throw new OsvError('GIT_DIVERGED', `${moves.map((m) => m.ref.replace(/^refs\/heads\//, '')).join(', ')} moved while osv-gitops was working; nothing was changed`, {
       hint: 'Run again: it reads the branch afresh.',
       ...(e instanceof OsvError ? { details: e.details } : {}),
