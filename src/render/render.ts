@@ -132,7 +132,8 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
     }
     return charts;
   });
-  assertNoSecrets(objects);
+  // named by the file each object gets inside its phase folder (kustomizeFolder)
+  assertNoSecrets(objects, { files: objects.map((o) => posix.join(phaseDirName(phase), fileName(o))) });
   return objects;
 }
 
@@ -146,6 +147,8 @@ export function kustomizeFolder(dir: string, objects: readonly Record<string, un
     names.push(name);
     files.push({ path: posix.join(dir, name), content: toYaml(o) });
   }
+  // every folder we write, the agents' wiring included (a repoURL with a password)
+  assertNoSecrets(objects, { files: names.map((n) => posix.join(dir, n)) });
   files.push({
     path: posix.join(dir, 'kustomization.yaml'),
     content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),

@@ -16,6 +16,7 @@
  * `secretRef`, `passwordSelectors: {service: NovaPassword}`), empty values and templated values
  * (`{{ lookup(...) }}`, `${VAR}`), which are resolved elsewhere at run time.
  */
+import { parseAllDocuments } from 'yaml';
 import { OsvError } from '../errors.js';
 import { pointerSegment } from './prune.js';
 
@@ -27,51 +28,112 @@ export interface SecretFinding {
   /** JSON pointer inside the object ('' for the whole object). */
   readonly path: string;
   readonly reason: string;
+  /** The file the object is written to, when the caller said. */
+  readonly file?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Keys (lowercased, non-alphanumerics removed) that end like this name credential values. */
-const CREDENTIAL_SUFFIXES = [
-  'password',
-  'passwd',
-  'passphrase',
-  'token',
-  'apikey',
-  'privatekey',
-  'secretkey',
-  'accesskey',
-  'clientsecret',
-  'credentials',
-  'credential',
-] as const;
-
-/** A key under one of these holds selectors or references, not values. */
-const REFERENCE_SUFFIXES = ['selector', 'selectors', 'ref', 'secretname', 'secret', 'file', 'path', 'url'] as const;
-
-function normaliseKey(k: string): string {
-  return k.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** The words of a key: `ansibleSSHPrivateKeySecret` → ansible ssh private key secret; `db_password` → db password. */
+export function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
 }
 
-/** A key that names a reference (`secretRef`, `passwordSelectors`, `ansibleSSHPrivateKeySecret`). */
+/** Trailing words that qualify the credential without changing what it is (`adminPasswordValue`). */
+const QUALIFIERS = new Set(['value', 'string', 'plain', 'plaintext', 'raw', 'literal', 'data', 'b64', 'base64', 'encoded']);
+
+/**
+ * A key ending in one of these names where the value is kept or how it behaves, not the value:
+ * `secretName`, `passwordSelectors`, `tokenFile`, `keyId`, `tokenExpiration`, `passwordType`.
+ * The first group also covers everything under the key (a `secretKeyRef: {name, key}`).
+ */
+const REFERENCE_LAST = new Set(['name', 'names', 'ref', 'refs', 'reference', 'references', 'selector', 'selectors', 'file', 'files', 'path', 'paths', 'url', 'urls', 'uri', 'dir', 'directory']);
+const DESCRIPTOR_LAST = new Set([
+  'id', 'ids', 'type', 'types', 'kind', 'length', 'size', 'ttl', 'expiration', 'expiry', 'expire', 'expires', 'lifetime', 'duration', 'validity',
+  'timeout', 'time', 'seconds', 'enabled', 'enable', 'disabled', 'required', 'count', 'format', 'algorithm', 'algo', 'version', 'rotation',
+  'policy', 'mode', 'source', 'field', 'fields', 'template', 'class', 'prefix', 'suffix', 'location', 'env', 'provider', 'store', 'backend',
+  'header', 'method', 'endpoint', 'namespace', 'label', 'labels', 'annotation', 'annotations', 'volume', 'mount', 'hash', 'length', 'roles',
+  'role', 'bind', 'cache', 'caching', 'secrets', 'keys', 'tokens', 'ring', 'usage', 'strategy', 'interval', 'period',
+]);
+
+/** Words before `key` that make it public or a name of something: `ssh_public_key`, `authorized_key`. */
+const PUBLIC_KEY_WORDS = new Set(['public', 'pub', 'authorized', 'known', 'host', 'partition', 'sort', 'primary', 'foreign', 'cache', 'routing', 'hash', 'label', 'node', 'topology', 'match', 'lookup', 'map', 'dict', 'index', 'object', 'tls', 'ssl', 'ca', 'cert']);
+
+/** The significant last word of a key and the words up to it. */
+function lastWord(key: string): { words: string[]; last: string; glued: string } | undefined {
+  const words = keyWords(key);
+  let i = words.length - 1;
+  while (i > 0 && QUALIFIERS.has(words[i] ?? '')) i--;
+  const last = words[i];
+  if (last === undefined) return undefined;
+  const kept = words.slice(0, i + 1);
+  return { words: kept, last, glued: kept.join('') };
+}
+
+/** A key that names a reference (`secretRef`, `passwordSelectors`, `secret`, `ansibleSSHPrivateKeySecret`): nothing under it is a value. */
 function isReferenceKey(key: string): boolean {
-  const n = normaliseKey(key);
-  if (n.endsWith('clientsecret')) return false;
-  return REFERENCE_SUFFIXES.some((s) => n.endsWith(s));
+  const w = lastWord(key);
+  if (!w) return false;
+  if (w.last === 'secret') return !isSharedSecretKey(w.words);
+  return REFERENCE_LAST.has(w.last);
 }
 
-/** A key whose value would be a credential (`password`, `adminToken`, `clientSecret`, ...). */
+/** `clientSecret`, `sharedSecret`: a secret value, unlike `secret: osp-secret` (the name of a Secret). */
+function isSharedSecretKey(words: readonly string[]): boolean {
+  const before = words[words.length - 2];
+  return before === 'client' || before === 'shared' || before === 'app' || before === 'consumer' || before === 'webhook' || before === 'hmac';
+}
+
+/**
+ * A key whose value would be a credential, judged by its last word (after `Value`-like
+ * qualifiers): `password`, `adminPassword`, `ansible_become_pass`, `ansible_ssh_pass`, `pwd`,
+ * `bearerToken`, `apiKey`, `AWS_SECRET_KEY`, `ssh_private_key`, `memcache_secret_key`,
+ * `clientSecret`, `credentials`. The last word, not any word: OpenStack options such as
+ * `enforce_token_bind`, `service_token_roles` or `keystone_*` hold no credential.
+ */
 export function isCredentialKey(key: string): boolean {
-  const n = normaliseKey(key);
-  return CREDENTIAL_SUFFIXES.some((s) => n.endsWith(s)) && !isReferenceKey(key);
+  const w = lastWord(key);
+  if (!w) return false;
+  const { words, last, glued } = w;
+  if (REFERENCE_LAST.has(last) || DESCRIPTOR_LAST.has(last)) return false;
+  if (/(?:password|passwd|passphrase|credentials?)$/.test(last)) return true;
+  if (last === 'pass' || last === 'pwd' || /^(?:ssh|sudo|become|login|root|admin|db|user)pass$/.test(last)) return true;
+  if (last.endsWith('token')) return true;
+  if (last === 'secret') return isSharedSecretKey(words);
+  if (/(?:apikey|privatekey|secretkey|accesskey|privkey|clientsecret)$/.test(glued)) return true;
+  if (last === 'key' && words.length >= 2) return !words.slice(0, -1).some((x) => PUBLIC_KEY_WORDS.has(x));
+  return false;
 }
 
-/** A value that is filled in later (Ansible/Jinja, shell, Helm) rather than a literal secret. */
+/** `secret: osp-secret`: a key that holds the name of a Secret; its value must look like one. */
+function isSecretNameKey(key: string): boolean {
+  const w = lastWord(key);
+  return w !== undefined && w.last === 'secret' && !isSharedSecretKey(w.words);
+}
+
+const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A value that is filled in later (Ansible/Jinja, shell, Helm), masked, or a file path, rather than a literal secret. */
 function isPlaceholder(value: string): boolean {
   const v = value.trim();
-  return v === '' || /^\{\{.*\}\}$/s.test(v) || /^\$\{[^}]*\}$/.test(v) || /^\$\([^)]*\)$/.test(v) || /^<[^<>]*>$/.test(v);
+  return (
+    v === '' ||
+    /^\{\{.*\}\}$/s.test(v) ||
+    /^\$\{[^}]*\}$/.test(v) ||
+    /^\$\([^)]*\)$/.test(v) ||
+    /^<[^<>]*>$/.test(v) ||
+    /^\*+$/.test(v) ||
+    // a path to where the secret is kept (`/run/secrets/db`, `~/.ssh/id_rsa`), or a key file name
+    /^(?:\/|~\/)[^\s]*$/.test(v) ||
+    /^[\w.-]+\.(?:key|pem|crt|pub)$/.test(v)
+  );
 }
 
 const VALUE_PATTERNS: readonly { readonly re: RegExp; readonly what: string }[] = [
@@ -83,18 +145,40 @@ const VALUE_PATTERNS: readonly { readonly re: RegExp; readonly what: string }[] 
   { re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/, what: 'an AWS access key id' },
 ];
 
-// `password = x`, `admin_password: x`, `export OS_TOKEN=x` inside an embedded file
-const EMBEDDED_ASSIGNMENT_RE =
-  /^[ \t]*(?:export[ \t]+)?([A-Za-z0-9_.-]*(?:password|passwd|passphrase|token|api_?key|secret_?key|access_?key|client_?secret))[ \t]*[=:][ \t]*(\S.*?)[ \t]*$/gim;
+// scheme://user:password@host — oslo `connection`/`transport_url`, Git remotes, proxies
+const URL_USERINFO_RE = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:/?#@'"]*):([^\s/?#@'"]+)@(?=[^\s/?#@'"])/g;
+
+/** The URL schemes of the first URL in `text` that carries a literal password; undefined when none. */
+function urlWithPassword(text: string): boolean {
+  for (const m of text.matchAll(URL_USERINFO_RE)) {
+    if (!isPlaceholder(m[2] ?? '')) return true;
+  }
+  return false;
+}
+
+// `password = x`, `admin_password: x`, `export OS_TOKEN=x`, `ansible_become_pass=x` inside an embedded file
+const EMBEDDED_ASSIGNMENT_RE = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*(\S.*?)[ \t]*$/gm;
 
 function embeddedCredentials(text: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(EMBEDDED_ASSIGNMENT_RE)) {
     const name = m[1] ?? '';
     const value = (m[2] ?? '').replace(/^["']|["']$/g, '');
-    if (!isPlaceholder(value)) found.push(name);
+    if (isCredentialKey(name) && !isPlaceholder(value)) found.push(name);
   }
   return found;
+}
+
+/** A string field that holds a whole file: `customServiceConfig`, `defaultConfigOverwrite` entries, `nova.conf`. */
+function holdsFile(key: string, parentKey: string | undefined): boolean {
+  const n = normaliseKey(key);
+  if (/(?:config|conf|cfg|ini|overwrite|script)$/.test(n)) return true;
+  if (/\.(?:conf|cfg|ini|env|sh|ya?ml|json|properties|toml|txt)$/i.test(key)) return true;
+  return parentKey !== undefined && /(?:overwrite|configs|files)$/.test(normaliseKey(parentKey));
+}
+
+function normaliseKey(k: string): string {
+  return k.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
 function refOf(obj: Record<string, unknown>, index: number): string {
@@ -111,23 +195,98 @@ function isConfigMap(obj: Record<string, unknown>): boolean {
   return obj['kind'] === 'ConfigMap' && (obj['apiVersion'] === 'v1' || obj['apiVersion'] === undefined);
 }
 
+/** `{name: s, key: k}` (a SecretKeySelector): a reference even under a key named `password`. */
+function isKeySelector(v: Record<string, unknown>): boolean {
+  const keys = Object.keys(v);
+  return typeof v['name'] === 'string' && typeof v['key'] === 'string' && keys.every((k) => k === 'name' || k === 'key' || k === 'optional');
+}
+
+type Report = (path: string, reason: string) => void;
+
+/** Longest string we try to read as embedded JSON or YAML (annotations stop at 256 KiB). */
+const EMBEDDED_MAX = 512 * 1024;
+/** Embedded documents inside embedded documents: enough for last-applied-configuration. */
+const EMBED_DEPTH_MAX = 3;
+
+/** JSON (anywhere) or YAML (`yamlToo`: annotations) inside a string, as data; undefined when it is neither. */
+function embeddedDocument(text: string, yamlToo: boolean): unknown {
+  if (text.length > EMBEDDED_MAX) return undefined;
+  const t = text.trim();
+  if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      // not JSON: maybe YAML flow style below
+    }
+  }
+  if (!yamlToo || !/[:\n]/.test(t)) return undefined;
+  try {
+    const docs = parseAllDocuments(t, { uniqueKeys: false });
+    const list = Array.isArray(docs) ? docs : [];
+    const values = list.filter((d) => d.errors.length === 0).map((d) => d.toJS({ maxAliasCount: 10 }) as unknown);
+    const objects = values.filter((v) => isObject(v) || Array.isArray(v));
+    return objects.length === 0 ? undefined : objects.length === 1 ? objects[0] : objects;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Secret material inside a document embedded in a string: reported at the string, with the inner path. */
+function scanEmbedded(doc: unknown, path: string, depth: number, report: Report): void {
+  const inner: Report = (p, reason) => report(path, `embeds a document that ${p === '' ? '' : `at ${p} `}${reason.replace(/^is /, 'is ')}`);
+  const visit = (v: unknown, p: string): void => {
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => visit(item, `${p}/${i}`));
+      return;
+    }
+    if (!isObject(v)) return;
+    if (isCoreSecret(v)) {
+      inner(p, 'is a Secret');
+      return;
+    }
+    scan(v, p, false, undefined, depth + 1, inner);
+    if (isObject(v['metadata']) && isObject(v['metadata']['annotations'])) {
+      scan(v['metadata']['annotations'], `${p}/metadata/annotations`, false, 'annotations', depth + 1, inner, true);
+    }
+  };
+  visit(doc, '');
+}
+
+function scanString(value: string, path: string, key: string | undefined, parentKey: string | undefined, depth: number, report: Report, yamlToo: boolean): void {
+  for (const p of VALUE_PATTERNS) {
+    if (p.re.test(value)) {
+      report(path, `holds ${p.what}`);
+      return;
+    }
+  }
+  if (urlWithPassword(value)) {
+    report(path, 'holds a URL with a password (scheme://user:password@host)');
+    return;
+  }
+  if (key !== undefined && holdsFile(key, parentKey)) {
+    for (const name of embeddedCredentials(value)) report(path, `sets ${name} to a literal value`);
+  }
+  if (depth < EMBED_DEPTH_MAX) {
+    const doc = embeddedDocument(value, yamlToo);
+    if (doc !== undefined) scanEmbedded(doc, path, depth, report);
+  }
+}
+
 function scan(
   value: unknown,
   path: string,
   underReference: boolean,
-  report: (path: string, reason: string) => void,
+  parentKey: string | undefined,
+  depth: number,
+  report: Report,
+  yamlToo = false,
 ): void {
-  if (typeof value === 'string') {
-    for (const p of VALUE_PATTERNS) {
-      if (p.re.test(value)) {
-        report(path, `holds ${p.what}`);
-        return;
-      }
-    }
-    return;
-  }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => scan(item, `${path}/${i}`, underReference, report));
+    value.forEach((item, i) => {
+      const p = `${path}/${i}`;
+      if (typeof item === 'string') scanString(item, p, parentKey, undefined, depth, report, yamlToo);
+      else scan(item, p, underReference, parentKey, depth, report, yamlToo);
+    });
     return;
   }
   if (!isObject(value)) return;
@@ -137,28 +296,46 @@ function scan(
   if (typeof pairName === 'string' && typeof pairValue === 'string' && isCredentialKey(pairName) && !isPlaceholder(pairValue)) {
     report(`${path}/value`, `sets ${pairName} to a literal value`);
   }
+  const selector = isKeySelector(value);
   for (const [k, v] of Object.entries(value)) {
     const p = `${path}/${pointerSegment(k)}`;
-    const ref = underReference || isReferenceKey(k);
-    if (!ref && typeof v === 'string' && isCredentialKey(k) && !isPlaceholder(v)) {
-      report(p, `field ${k} holds a literal value`);
+    const ref = underReference || selector || isReferenceKey(k);
+    if (typeof v === 'string') {
+      // what the value is says more than what its key is called
+      const pattern = VALUE_PATTERNS.find((x) => x.re.test(v));
+      if (pattern) {
+        report(p, `holds ${pattern.what}`);
+        continue;
+      }
+      if (!ref && isCredentialKey(k) && !isPlaceholder(v)) {
+        report(p, `field ${k} holds a literal value`);
+        continue;
+      }
+      if (!underReference && !selector && isSecretNameKey(k) && !isPlaceholder(v) && !K8S_NAME_RE.test(v)) {
+        report(p, `field ${k} should name a Secret, but holds a value that is not a Secret name`);
+        continue;
+      }
+      scanString(v, p, k, parentKey, depth, report, yamlToo);
       continue;
     }
-    if (typeof v === 'string' && normaliseKey(k).endsWith('config')) {
-      for (const name of embeddedCredentials(v)) report(p, `sets ${name} to a literal value`);
-    }
-    scan(v, p, ref, report);
+    scan(v, p, ref, k, depth, report, yamlToo);
   }
 }
 
+export interface SecretScanOptions {
+  /** The file each object will be written to (same order as the objects), named in the findings. */
+  readonly files?: readonly (string | undefined)[];
+}
+
 /** Every object (or part of one) that carries secret material; empty when none does. */
-export function findSecrets(objs: readonly unknown[]): SecretFinding[] {
+export function findSecrets(objs: readonly unknown[], opts: SecretScanOptions = {}): SecretFinding[] {
   const findings: SecretFinding[] = [];
   objs.forEach((obj, index) => {
     if (!isObject(obj)) return;
     const ref = refOf(obj, index);
-    const report = (path: string, reason: string): void => {
-      findings.push({ index, ref, path, reason });
+    const file = opts.files?.[index];
+    const report: Report = (path, reason) => {
+      findings.push({ index, ref, path, reason, ...(file !== undefined ? { file } : {}) });
     };
     if (isCoreSecret(obj)) {
       report('', 'is a Secret: keep it out of Git (use a sealed or external secret, or create it by hand)');
@@ -177,10 +354,10 @@ export function findSecrets(objs: readonly unknown[]): SecretFinding[] {
         }
       }
     }
-    scan(body, '', false, report);
-    // annotations are free text too (last-applied-configuration can carry a whole Secret)
+    scan(body, '', false, undefined, 0, report);
+    // annotations are free text too: last-applied-configuration can carry a whole Secret, as JSON or YAML
     if (isObject(_metadata) && isObject(_metadata['annotations'])) {
-      scan(_metadata['annotations'], '/metadata/annotations', false, report);
+      scan(_metadata['annotations'], '/metadata/annotations', false, 'annotations', 0, report, true);
     }
   });
   // a ConfigMap value can be reported by the key rule and by the value scan: keep the first
@@ -193,13 +370,49 @@ export function findSecrets(objs: readonly unknown[]): SecretFinding[] {
   });
 }
 
-/** Throw `SECRET_REFUSED` listing every finding, unless there is none. */
-export function assertNoSecrets(objs: readonly unknown[]): void {
-  const findings = findSecrets(objs);
-  if (findings.length === 0) return;
-  const details = findings.map((f) => `${f.ref}${f.path === '' ? '' : ` ${f.path}`}: ${f.reason}`);
-  throw new OsvError('SECRET_REFUSED', `refusing to write secret material to Git (${findings.length} finding${findings.length === 1 ? '' : 's'})`, {
-    details,
+/** One line per finding: the file when known, the object, the JSON pointer and why; never the value. */
+export function describeFinding(f: SecretFinding): string {
+  return `${f.file !== undefined ? `${f.file}: ` : ''}${f.ref}${f.path === '' ? '' : ` ${f.path}`}: ${f.reason}`;
+}
+
+function refuse(findings: readonly SecretFinding[]): never {
+  const files = [...new Set(findings.map((f) => f.file).filter((f): f is string => f !== undefined))];
+  const where = files.length === 1 ? ` in ${files[0]}` : files.length > 1 ? ` in ${files.length} files` : '';
+  throw new OsvError('SECRET_REFUSED', `refusing to write secret material to Git (${findings.length} finding${findings.length === 1 ? '' : 's'}${where})`, {
+    details: findings.map(describeFinding),
     hint: 'Reference a Secret that exists in the cluster instead of putting its value in a manifest.',
   });
+}
+
+/** Throw `SECRET_REFUSED` listing every finding, unless there is none. */
+export function assertNoSecrets(objs: readonly unknown[], opts: SecretScanOptions = {}): void {
+  const findings = findSecrets(objs, opts);
+  if (findings.length > 0) refuse(findings);
+}
+
+/**
+ * The last gate before files reach Git: every YAML document of every file is scanned as an
+ * object, and any other file (a commit message, a pull-request description) as text (private
+ * keys, tokens, URLs with passwords). Throws `SECRET_REFUSED` naming the file and the path.
+ */
+export function assertNoSecretsInFiles(files: readonly { readonly path: string; readonly content: string }[]): void {
+  const findings: SecretFinding[] = [];
+  for (const f of files) {
+    if (/\.ya?ml$/i.test(f.path)) {
+      let docs: unknown[];
+      try {
+        docs = parseAllDocuments(f.content)
+          .filter((d) => d.errors.length === 0)
+          .map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+      } catch {
+        docs = [];
+      }
+      const objs = docs.flatMap((d) => (isObject(d) && Array.isArray(d['items']) && typeof d['kind'] === 'string' && d['kind'].endsWith('List') ? (d['items'] as unknown[]) : [d]));
+      findings.push(...findSecrets(objs, { files: objs.map(() => f.path) }));
+      if (docs.length > 0) continue;
+    }
+    const report: Report = (path, reason) => findings.push({ index: 0, ref: 'text', path, reason, file: f.path });
+    scanString(f.content, '', undefined, undefined, EMBED_DEPTH_MAX, report, false);
+  }
+  if (findings.length > 0) refuse(findings);
 }
