@@ -290,7 +290,41 @@ export function checkPlanStructure(data: unknown, file: string): UpdatePlan {
     w.get('message').string();
   }
   p.get('notes').strings();
+  // recorded by newer plans; older ones lack them
+  if (p.has('operatorRelease')) {
+    const r = p.get('operatorRelease');
+    for (const k of Object.keys(r.object())) {
+      const v = r.get(k);
+      if (Array.isArray(v.value)) v.strings();
+      else if (typeof v.value !== 'boolean') v.string();
+    }
+  }
+  if (p.has('serviceDefaults')) {
+    for (const d of p.get('serviceDefaults').list()) {
+      d.get('service').matching(FIELD_RE, 'a service name');
+      d.get('field').matching(FIELD_RE, 'a field name');
+      d.get('change').oneOf(['changed', 'unchanged', 'unknown']);
+      if (d.has('from')) d.get('from').string();
+      d.get('to').string();
+      d.get('effect').string();
+      d.get('source').string();
+    }
+  }
   return data as UpdatePlan;
+}
+
+/** Deepest nesting `plan` writes is 7; a document nested far deeper is not a plan (and would exhaust the stack). */
+const PLAN_DEPTH_MAX = 16;
+
+function tooDeep(data: unknown): boolean {
+  const stack: [unknown, number][] = [[data, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > PLAN_DEPTH_MAX) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The id the plan would have if nothing in it had been changed. */
@@ -302,6 +336,7 @@ export function recomputePlanId(plan: Readonly<Record<string, unknown>>): string
 
 /** A saved plan: structure first (PLAN_INVALID), then the id against the content (PLAN_TAMPERED). */
 export function parseSavedPlan(data: unknown, file: string): UpdatePlan {
+  if (tooDeep(data)) new At(data, '', file).fail(`is nested deeper than ${PLAN_DEPTH_MAX} levels`);
   const plan = checkPlanStructure(data, file);
   const expected = recomputePlanId(plan as unknown as Record<string, unknown>);
   if (plan.id !== expected) {

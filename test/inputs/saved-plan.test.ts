@@ -93,6 +93,8 @@ describe('saved plans', () => {
       ['options.attempt', (p) => ((p['options'] as Record<string, unknown>)['attempt'] = -1)],
       ['gate.checks', (p) => (((phases(p)[1]!['gate'] as Record<string, unknown>)['checks'] as unknown[]).push({ kind: 'run-shell', cmd: 'id' }))],
       ['phases', (p) => (p['phases'] = 'all')],
+      ['serviceDefaults', (p) => (p['serviceDefaults'] = [{ service: 'glance', field: '$(id)', change: 'changed', to: 'x', effect: 'e', source: 's' }])],
+      ['operatorRelease', (p) => (p['operatorRelease'] = { release: { nested: true } })],
     ];
     for (const [where, craft] of crafts) {
       const p = copy();
@@ -108,6 +110,10 @@ describe('saved plans', () => {
     for (const bad of ['{', 'null', '[]', '"plan"', JSON.stringify({ apiVersion: 'osv-gitops.io/v1alpha1', kind: 'UpdatePlan' })]) {
       expect(refusal(bad).code, bad).toBe('PLAN_INVALID');
     }
+    const text = JSON.stringify(copy());
+    const nested = refusal(`${text.slice(0, -1)},"extra":${'['.repeat(5000)}"x"${']'.repeat(5000)}}`);
+    expect(nested.code).toBe('PLAN_INVALID');
+    expect(nested.message).toContain('nested deeper than');
     const big = save('');
     truncateSync(big, 60 * 1024 * 1024);
     expect(() => readSavedPlan(big)).toThrow(expect.objectContaining({ code: 'INPUT_TOO_LARGE' }));
