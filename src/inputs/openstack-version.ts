@@ -95,7 +95,7 @@ export function parseOpenStackVersion(obj: SourcedObject): OpenStackVersionInput
     const tracked: Record<string, ImageSet> = {};
     for (const [version, t] of st.get('trackedCustomImages').entries()) tracked[checkedVersionKey(version, t)] = parseImageSet(t, 'spec').images;
     const serviceDefaults: Record<string, Record<string, string>> = {};
-    for (const [version, d] of st.get('availableServiceDefaults').entries()) serviceDefaults[version] = d.stringMap();
+    for (const [version, d] of st.get('availableServiceDefaults').entries()) serviceDefaults[checkedVersionKey(version, d)] = d.stringMap();
     const ci = st.get('containerImages');
     status = {
       observedGeneration: st.get('observedGeneration').optNumber(),

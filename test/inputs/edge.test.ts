@@ -105,6 +105,7 @@ describe('the OpenStackVersion at the edge', () => {
     ['a bad availableVersion', 'availableVersion: 18.0.4-1764633600', "availableVersion: '18.0.4 '", 'VERSION_INVALID'],
     ['a bad deployedVersion', 'deployedVersion: 18.0.3-1761036417', 'deployedVersion: a/b', 'VERSION_INVALID'],
     ['a bad containerImageVersionDefaults key', '  containerImageVersionDefaults:\n    18.0.3-1761036417:', '  containerImageVersionDefaults:\n    ../18.0.3:', 'VERSION_INVALID'],
+    ['a bad availableServiceDefaults key', '  availableServiceDefaults:\n    18.0.3-1761036417:', "  availableServiceDefaults:\n    '18.0.3 ':", 'VERSION_INVALID'],
     ['a bad default image', '    18.0.3-1761036417:\n      agentImage: quay.io/', '    18.0.3-1761036417:\n      agentImage: x;rm -rf /;quay.io/', 'IMAGE_INVALID'],
     ['another apiVersion', 'apiVersion: core.openstack.org/v1beta1\nkind: OpenStackVersion', 'apiVersion: core.openstack.org/v1\nkind: OpenStackVersion', 'OSV_INVALID'],
   ];
