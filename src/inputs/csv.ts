@@ -6,6 +6,7 @@
 import { OsvError } from '../errors.js';
 import { isImageEnvName } from '../images/defaults.js';
 import { parseImageReference, parseReleaseVersion } from '../validate/grammar.js';
+import { quoteInput } from '../validate/quote.js';
 import { Field } from './field.js';
 import { readObjects, type SourcedObject } from './yaml.js';
 
@@ -201,6 +202,8 @@ function checkOperatorEnv(c: ContainerEnv): void {
   const seen = new Map<string, number>();
   c.env.forEach((e, i) => {
     const at = entries[i] ?? c.where;
+    // Kubernetes' own rule for env names; they reach notes and warnings as text
+    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(e.name)) at.get('name').fail(`${quoteInput(e.name)} is not an environment variable name`);
     const used = e.name === 'OPENSTACK_RELEASE_VERSION' || e.name === 'OPENSTACK_RELEASE_VERSION_SCHEME' || isImageEnvName(e.name);
     const first = seen.get(e.name);
     if (used && first !== undefined) {

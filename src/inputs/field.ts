@@ -113,6 +113,9 @@ export class Field {
   entries(): [string, Field][] {
     if (!this.exists) return [];
     if (!isRecord(this.value)) this.fail(`expected a mapping, found ${describe(this.value)}`);
+    // the keys we read become names, fields and message text: printable ASCII, no blanks
+    const odd = Object.keys(this.value).find((k) => k === '' || /[^\x21-\x7e]/.test(k));
+    if (odd !== undefined) this.fail(`key ${quoteInput(odd)} is not printable ASCII without blanks`);
     return Object.keys(this.value)
       .sort()
       .map((k) => [k, this.child(k, (this.value as Record<string, unknown>)[k])]);

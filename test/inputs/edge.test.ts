@@ -86,6 +86,12 @@ describe('the CSV at the edge', () => {
     }
   });
 
+  it('refuses an env name that is not one, without echoing its control bytes', () => {
+    const e = refusal(() => loadCsv(file(replaceOnce(CSV, '- name: ENABLE_WEBHOOKS', '- name: "ENABLE\\e[2J_WEBHOOKS"'))));
+    expect(e.code).toBe('INPUT_INVALID');
+    expect(e.message).toContain('"ENABLE\\u001b[2J_WEBHOOKS" is not an environment variable name');
+  });
+
   it('refuses a CSV of another API group, and a bad CSV name', () => {
     expect(refusal(() => loadCsv(file(replaceOnce(CSV, 'apiVersion: operators.coreos.com/v1alpha1', 'apiVersion: evil.example.com/v1')))).code).toBe('INPUT_INVALID');
     expect(refusal(() => loadCsv(file(replaceOnce(CSV, 'name: openstack-operator.v18.0.4', 'name: ../../x')))).code).toBe('NAME_INVALID');
@@ -105,7 +111,7 @@ describe('the OpenStackVersion at the edge', () => {
     ['a bad availableVersion', 'availableVersion: 18.0.4-1764633600', "availableVersion: '18.0.4 '", 'VERSION_INVALID'],
     ['a bad deployedVersion', 'deployedVersion: 18.0.3-1761036417', 'deployedVersion: a/b', 'VERSION_INVALID'],
     ['a bad containerImageVersionDefaults key', '  containerImageVersionDefaults:\n    18.0.3-1761036417:', '  containerImageVersionDefaults:\n    ../18.0.3:', 'VERSION_INVALID'],
-    ['a bad availableServiceDefaults key', '  availableServiceDefaults:\n    18.0.3-1761036417:', "  availableServiceDefaults:\n    '18.0.3 ':", 'VERSION_INVALID'],
+    ['a bad availableServiceDefaults key', '  availableServiceDefaults:\n    18.0.3-1761036417:', "  availableServiceDefaults:\n    ../18.0.3:", 'VERSION_INVALID'],
     ['a bad default image', '    18.0.3-1761036417:\n      agentImage: quay.io/', '    18.0.3-1761036417:\n      agentImage: x;rm -rf /;quay.io/', 'IMAGE_INVALID'],
     ['another apiVersion', 'apiVersion: core.openstack.org/v1beta1\nkind: OpenStackVersion', 'apiVersion: core.openstack.org/v1\nkind: OpenStackVersion', 'OSV_INVALID'],
   ];
@@ -137,6 +143,12 @@ describe('nodesets at the edge', () => {
       expect(e.message).not.toMatch(/[^\x20-\x7e…]/);
     }
     expect(loadNodeSets(file(nodeset('a'.repeat(63))))[0]?.name).toHaveLength(63);
+  });
+
+  it('refuses map keys that are not printable ASCII', () => {
+    const e = refusal(() => loadNodeSets(file(replaceOnce(NODESET, '    compute-a-0:\n', '    "compute a\\u202e0":\n'))));
+    expect(e.code).toBe('NODESET_INVALID');
+    expect(e.message).toContain('key "compute a\\u202e0" is not printable ASCII without blanks');
   });
 
   it('refuses a bad namespace and another apiVersion', () => {
