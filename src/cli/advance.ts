@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { AdvanceOptions, AdvanceResult } from '../advance/advance.js';
 import { OsvError } from '../errors.js';
+import { safeRelativePath } from '../fs/contained.js';
+import { parseIsoDate } from '../validate/grammar.js';
 import { addInputOptions, loadUpdate } from './inputs.js';
 import { paint, type CliIo } from './io.js';
 import { addClusterOptions, addRepoOptions, engineFlag, snapshotSource, type LoopFlags } from './loop-flags.js';
@@ -28,6 +30,9 @@ export function addAdvanceOptions(cmd: Command): Command {
 
 export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: string) => void) {
   if (flags.fromFiles !== undefined) throw new OsvError('USAGE', '--from-files is for status only: advance must read the live cluster before it commits');
+  // flags first: a bad one must stop us before the cluster is read
+  const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
+  const path = flags.path !== undefined ? safeRelativePath('--path', flags.path) : undefined;
   const update = loadUpdate(flags, io);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
@@ -41,8 +46,8 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
     readSnapshot: source.read,
     log,
     ...(flags.branch ? { branch: flags.branch } : {}),
-    ...(flags.path ? { path: flags.path } : {}),
-    ...(flags.date ? { date: flags.date } : {}),
+    ...(path !== undefined ? { path } : {}),
+    ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
   };
   return { update, source, options };

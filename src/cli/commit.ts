@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
-import { assertFolderOrMissing } from '../fs/contained.js';
+import { assertFolderOrMissing, safeRelativePath } from '../fs/contained.js';
+import { parseIsoDate, parsePhaseIndex } from '../validate/grammar.js';
 import { commitBranchPerPhase } from '../git/branch-per-phase.js';
 import { commitPhases } from '../git/commit-phases.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
@@ -55,19 +56,23 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
         '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir ../prs --push\n' +
         '  osv-gitops commit --example --repo ../gitops --version-file clusters/prod/openstackversion.yaml --deployments-dir clusters/prod/updates\n')
     .action(async (flags: CommitFlags) => {
-      const upto = flags.phase !== undefined ? Number(flags.phase) : undefined;
-      if (upto !== undefined && !Number.isInteger(upto)) throw new OsvError('USAGE', `--phase must be a phase number, not "${flags.phase}"`);
+      // every flag against its grammar before any input is read or anything is written
+      const upto = flags.phase !== undefined ? parsePhaseIndex(flags.phase) : undefined;
+      const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
+      const path = safeRelativePath('--path', flags.path ?? 'openstack-update');
+      if (flags.versionFile !== undefined) safeRelativePath('--version-file', flags.versionFile);
+      if (flags.deploymentsDir !== undefined) safeRelativePath('--deployments-dir', flags.deploymentsDir);
       if (flags.deploymentsDir !== undefined && flags.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
       if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
       const update = loadUpdate(flags, io);
       const common = {
         repo: resolve(io.cwd, flags.repo),
         engine: engineOf(flags.engine),
-        ...(flags.path ? { path: flags.path } : {}),
+        path,
         ...(flags.branch ? { branch: flags.branch } : {}),
         ...(upto !== undefined ? { uptoPhase: upto } : {}),
         ...(flags.all ? { all: true } : {}),
-        ...(flags.date ? { date: flags.date } : {}),
+        ...(date !== undefined ? { date } : {}),
         verify: flags.verify !== false,
         ...(flags.versionFile !== undefined ? { versionFile: { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } } : {}),
         ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { writeFiles } from '../git/write-tree.js';
-import { renderDirectories, type Engine } from '../render/render.js';
+import { renderDirectories, type Engine, type RenderOptions } from '../render/render.js';
+import { parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
 import type { CliIo } from './io.js';
 
@@ -43,6 +44,24 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--gate-image <image>', 'Argo CD: image with sh and kubectl/oc for the gate Jobs');
 }
 
+/** The agent flags, each checked against its grammar (names, URL, image) before anything is read. */
+export function agentFlags(flags: RenderFlags): Pick<RenderOptions, 'flux' | 'argo' | 'gateImage'> {
+  const name = (v: string | undefined, dflt: string, what: string, kind: 'namespace' | 'object') => (kind === 'namespace' ? parseNamespace(v ?? dflt, what) : parseName(v ?? dflt, kind, what));
+  if (flags.revision !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(flags.revision)) {
+    throw new OsvError('USAGE', `--revision ${JSON.stringify(flags.revision.slice(0, 100))} is not a branch, tag or commit`);
+  }
+  return {
+    flux: { namespace: name(flags.fluxNamespace, 'flux-system', '--flux-namespace', 'namespace'), source: name(flags.fluxSource, 'flux-system', '--flux-source', 'object') },
+    argo: {
+      namespace: name(flags.argoNamespace, 'argocd', '--argo-namespace', 'namespace'),
+      project: name(flags.argoProject, 'default', '--argo-project', 'object'),
+      ...(flags.repoUrl ? { repoURL: parseRepoUrl(flags.repoUrl) } : {}),
+      revision: flags.revision ?? 'HEAD',
+    },
+    ...(flags.gateImage ? { gateImage: parseImageReference(flags.gateImage, '--gate-image') } : {}),
+  };
+}
+
 export function registerRender(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command('render')
@@ -62,19 +81,13 @@ export function registerRender(program: Command, io: CliIo, setExit: (code: numb
         throw new OsvError('USAGE', `--mode ${flags.mode} is not rendered here`, { hint: 'For ordered commits use `osv-gitops commit --repo PATH`.' });
       }
       const engine = engineOf(flags.engine);
+      const agent = agentFlags(flags);
       const update = loadUpdate(flags, io);
       const out = resolve(io.cwd, flags.out ?? '.');
       const files = renderDirectories(update, {
         engine,
         repoPath: flags.repoPath ?? (flags.out && !posix.isAbsolute(flags.out) ? flags.out : '.'),
-        flux: { namespace: flags.fluxNamespace ?? 'flux-system', source: flags.fluxSource ?? 'flux-system' },
-        argo: {
-          namespace: flags.argoNamespace ?? 'argocd',
-          project: flags.argoProject ?? 'default',
-          ...(flags.repoUrl ? { repoURL: flags.repoUrl } : {}),
-          revision: flags.revision ?? 'HEAD',
-        },
-        ...(flags.gateImage ? { gateImage: flags.gateImage } : {}),
+        ...agent,
       });
       // the output folder may be new; what we replace inside it is only updates/<version>/
       writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
