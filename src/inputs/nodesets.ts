@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { OsvError } from '../errors.js';
 import { Field } from './field.js';
 import { parseConditions, type Condition } from './openstack-version.js';
-import { readObjects, yamlFilesIn, type SourcedObject } from './yaml.js';
+import { checkFolderSize, readObjects, yamlFilesIn, type SourcedObject } from './yaml.js';
 
 /** The CRD default of `spec.services` (facts §6.2). */
 export const DEFAULT_NODESET_SERVICES: readonly string[] = [
@@ -70,6 +70,7 @@ export function loadNodeSets(path: string): NodeSetInput[] {
     if (e instanceof OsvError) throw e; // a link leading outside the folder, said as such
     throw new OsvError('INPUT_NOT_FOUND', 'cannot read the nodesets: not found', { location: { file: path }, cause: e });
   }
+  checkFolderSize(files, 'the nodesets', path);
   const nodesets: NodeSetInput[] = [];
   for (const file of files) {
     for (const obj of readObjects(file, 'the nodesets')) {

@@ -3,7 +3,7 @@
  * hostile input refused with a clear message (alias bombs, duplicate keys, huge files), and
  * unquoted floats such as `18.0` kept as the text the user wrote instead of the number 18.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseAllDocuments, type ScalarTag, type Tags } from 'yaml';
 import { OsvError } from '../errors.js';
@@ -19,6 +19,24 @@ export interface SourcedObject {
   readonly document: number;
   /** `''` for a top-level document, `items[3]` for an element of a `List`. */
   readonly path: string;
+}
+
+/**
+ * A folder given as input (`--nodesets dir/`): its YAML files together may hold at most four times
+ * the limit of one input, so a folder of a million small files is refused before any is parsed.
+ */
+export function checkFolderSize(files: readonly string[], what: string, dir: string): void {
+  const limit = 4 * maxInputBytes();
+  let total = 0;
+  for (const f of files) {
+    total += checkInputSize(f, what);
+    if (total > limit) {
+      throw new OsvError('INPUT_TOO_LARGE', `${what} hold more than ${(limit / 1048576).toFixed(0)} MiB of YAML`, {
+        location: { file: dir },
+        hint: 'Point at the folder of the nodesets, not at a whole repository; or raise OSV_GITOPS_MAX_INPUT_BYTES.',
+      });
+    }
+  }
 }
 
 function maxInputBytes(): number {
@@ -169,7 +187,14 @@ export function filesIn(dir: string): string[] {
   const walk = (shown: string, real: string): void => {
     if (seen.has(real)) return; // a link back to a folder already walked
     seen.add(real);
-    for (const entry of readdirSync(real, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(real, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new OsvError('INPUT_NOT_FOUND', `cannot read the folder: ${code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')}`, { location: { file: shown }, cause: e });
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (entry.name.startsWith('.') && !entry.isFile()) continue;
       const p = join(shown, entry.name);
       let target = join(real, entry.name);

@@ -195,6 +195,23 @@ describe('custom images at the edge', () => {
 });
 
 describe('input sizes', () => {
+  it('refuses a nodeset folder holding more than four inputs worth of YAML', () => {
+    const dir = join(base, 'many');
+    mkdirSync(dir);
+    for (let i = 0; i < 8; i++) writeFileSync(join(dir, `n${i}.yaml`), `# ${'x'.repeat(900)}\n${replaceOnce(NODESET, '  name: compute-a\n', `  name: compute-${i}\n`)}`);
+    const saved = process.env['OSV_GITOPS_MAX_INPUT_BYTES'];
+    process.env['OSV_GITOPS_MAX_INPUT_BYTES'] = '2000';
+    try {
+      const e = refusal(() => loadNodeSets(dir));
+      expect(e.code).toBe('INPUT_TOO_LARGE');
+      expect(e.message).toContain('the nodesets hold more than');
+    } finally {
+      if (saved === undefined) delete process.env['OSV_GITOPS_MAX_INPUT_BYTES'];
+      else process.env['OSV_GITOPS_MAX_INPUT_BYTES'] = saved;
+    }
+    expect(loadNodeSets(dir)).toHaveLength(8);
+  });
+
   it('refuses an input over the limit before reading it', () => {
     const big = file('');
     truncateSync(big, 60 * 1024 * 1024);
