@@ -253,3 +253,34 @@ export function parseAttempt(value: string, what = '--attempt'): number {
   if (/^[1-9][0-9]?$/.test(value)) return Number(value);
   return refuse('USAGE', whereOf(what), value, ['must be a whole number from 1 to 99'], 'Raise it by one to give a re-run new deployment names.');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Git ref names (--branch, --revision)
+
+export const GIT_REF_MAX = 255;
+
+/**
+ * A branch or tag name as `git check-ref-format --allow-onelevel` accepts it, and safe as an
+ * argument: no blanks or control bytes, none of `~ ^ : ? * [ \`, no `..`, `@{` or `//`, no part
+ * starting with `.` or ending with `.lock`, not starting with `-` or `/`, not ending with `/` or
+ * `.`, not `@` alone, at most 255 characters.
+ */
+export function gitRefProblems(value: string): string[] {
+  if (value === '') return ['is empty'];
+  const problems: string[] = [];
+  if (value.length > GIT_REF_MAX) problems.push(`is ${value.length} characters long, at most ${GIT_REF_MAX} allowed`);
+  if (hasNonPrintable(value) || /\s/.test(value)) problems.push('contains whitespace, control or non-ASCII characters');
+  if (/[~^:?*[\\]/.test(value)) problems.push('contains one of ~ ^ : ? * [ \\');
+  if (value.includes('..') || value.includes('@{') || value.includes('//')) problems.push("contains '..', '@{' or '//'");
+  if (value.startsWith('-') || value.startsWith('/') || value.endsWith('/') || value.endsWith('.')) problems.push("starts with '-' or '/', or ends with '/' or '.'");
+  if (value === '@') problems.push("is '@'");
+  if (value.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock'))) problems.push("has a part starting with '.' or ending with '.lock'");
+  return problems;
+}
+
+/** A Git branch or tag name, or `USAGE` (the flags that take one are plain usage errors). */
+export function parseGitRef(value: string, what: string): string {
+  const problems = gitRefProblems(value);
+  if (problems.length === 0) return value;
+  return refuse('USAGE', whereOf(what), value, problems, 'Use a branch or tag name such as main or osv-update/18.0.4.');
+}

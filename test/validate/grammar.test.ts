@@ -4,6 +4,7 @@ import {
   isImageReference,
   isReleaseVersion,
   parseAttempt,
+  parseGitRef,
   parseImageReference,
   parseIsoDate,
   parseName,
@@ -214,5 +215,19 @@ describe('phase indexes, dates and attempts', () => {
     expect(parseAttempt('1')).toBe(1);
     expect(parseAttempt('99')).toBe(99);
     for (const bad of ['0', '100', '-1', '01', '1.0', 'x']) expect(thrown(() => parseAttempt(bad)).code, bad).toBe('USAGE');
+  });
+});
+
+describe('Git ref names', () => {
+  it('accepts branch and tag names', () => {
+    for (const r of ['main', 'osv-update/18.0.4-1764633600/01-ovn-controlplane', 'release-18.0', 'v1.2.3', 'HEAD', 'feature/a_b']) expect(parseGitRef(r, '--branch')).toBe(r);
+  });
+
+  it('refuses what git check-ref-format refuses, and option-looking names', () => {
+    for (const bad of ['', 'main\nkind: Secret', 'a b', 'a..b', 'a@{1}', 'a//b', '-x', '--upload-pack=x', '/a', 'a/', 'a.', '@', '.hidden', 'a/.b', 'a.lock', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b', 'x'.repeat(256), 'ma\u0000in']) {
+      const e = thrown(() => parseGitRef(bad, '--revision'));
+      expect(e.code, JSON.stringify(bad)).toBe('USAGE');
+      expect([...e.message].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+    }
   });
 });
