@@ -1,4 +1,4 @@
-/** Validation of rendered objects: CRD schemas, names, secrets. */
+/** Validation: the input grammars, rendered objects against CRD schemas, names, secrets. */
 export { CrdSchemaValidator, knownKinds, validateObject, validateObjects } from './crd-schema.js';
 export type { KnownKind, ValidationResult } from './crd-schema.js';
 export {
@@ -10,7 +10,27 @@ export {
   rfc1123Problems,
 } from './names.js';
 export type { NameRule } from './names.js';
-export { assertNoSecrets, findSecrets, isCredentialKey } from './secrets.js';
-export type { SecretFinding } from './secrets.js';
+export { assertNoSecrets, assertNoSecretsInFiles, describeFinding, findSecrets, isCredentialKey } from './secrets.js';
+export type { SecretFinding, SecretScanOptions } from './secrets.js';
+export {
+  NAME_RULES,
+  gitRefProblems,
+  imageReferenceProblems,
+  isImageReference,
+  isReleaseVersion,
+  parseAttempt,
+  parseGitRef,
+  parseImageReference,
+  parseIsoDate,
+  parseName,
+  parseNamespace,
+  parsePhaseIndex,
+  parseReleaseVersion,
+  parseRepoUrl,
+  releaseVersionProblems,
+  repoUrlProblems,
+} from './grammar.js';
+export type { NameKind } from './grammar.js';
+export { escapeControls, quoteInput } from './quote.js';
 export { findUnknownFields } from './prune.js';
 export type { UnknownField } from './prune.js';
