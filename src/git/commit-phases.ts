@@ -6,7 +6,7 @@
  * (src/git/land.ts): the user's index, staged files and other paths are never part of them, and a
  * kill at any moment leaves the old branch or the new one.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { OsvError } from '../errors.js';
 import { containedPath, safeRelativePath } from '../fs/contained.js';
 import { commitMessage } from '../render/commit-message.js';
@@ -138,6 +138,13 @@ async function earlierStates(top: string, tip: string | undefined): Promise<stri
 export async function checkOurPaths(at: RepoAt, paths: readonly string[]): Promise<'clean' | 'lagging'> {
   for (const p of paths) containedPath(at.top, p, 'a path osv-gitops writes');
   if (at.branch !== at.current) return 'clean'; // only the ref moves: the work tree is not involved
+  // the sync after the commit needs the index: find a stale lock now, before the branch moves
+  const lock = (await git(at.top, ['rev-parse', '--path-format=absolute', '--git-path', 'index.lock'])).trim();
+  if (existsSync(lock)) {
+    throw new OsvError('GIT_LOCKED', 'another Git process holds the index lock (.git/index.lock); nothing was changed', {
+      hint: 'Wait for it to finish; if no Git process is running, remove .git/index.lock and run again.',
+    });
+  }
   const state = await pathState(at.top, at.top, paths, at.tip, await earlierStates(at.top, at.tip));
   if (state.condition === 'dirty') {
     throw new OsvError('GIT_DIRTY', `uncommitted changes under ${paths.join(', ')}; commit or discard them first`, { details: state.details.slice(0, 50) });

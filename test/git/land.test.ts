@@ -3,7 +3,7 @@
  * index and other branches are left alone, the user's hooks judge what we commit, and a run killed
  * after the branch moved is caught up by the next one.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -93,6 +93,16 @@ describe('landing commits', () => {
     expect(out.committed.map((c) => c.phase)).toEqual(['dataplane']);
     expect(sh(work, 'status', '--porcelain', '--untracked-files=all')).toBe('');
     expect(sh(work, 'log', '--format=%(trailers:key=Osv-Update-Phase,valueonly)').trim().split(/\n+/)).toHaveLength(3);
+  });
+
+  it('a stale .git/index.lock stops it before the branch moves', async () => {
+    const { work } = newRepo({ push: false });
+    writeFileSync(join(work, '.git', 'index.lock'), '');
+    const res = await commit(work);
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toContain('GIT_LOCKED');
+    expect(sh(work, 'rev-list', '--count', 'HEAD').trim()).toBe('1');
+    expect(existsSync(join(work, 'openstack-update'))).toBe(false);
   });
 
   it('still refuses a real edit of our folder, naming the file', async () => {
