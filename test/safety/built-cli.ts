@@ -1,0 +1,133 @@
+/**
+ * The compiled CLI as a real process (`node bin/osv-gitops.js`), for the runs that cannot happen
+ * in-process: another user, a time limit, a kill -9. dist/ is rebuilt first when any source file
+ * is newer than it (one build at a time: test files run in parallel workers).
+ */
+import { execFile, spawn, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './sandbox.js';
+
+export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.js');
+const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function mtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+export function distIsStale(): boolean {
+  const sources = Math.max(newestSource(join(PROJECT_ROOT, 'src')), newestSource(join(PROJECT_ROOT, 'charts')));
+  return mtime(DIST_MAIN) < sources;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Build dist/ when it is older than the sources; waits for a build another worker started. */
+export async function ensureBuilt(log: (line: string) => void = () => {}): Promise<void> {
+  const lock = join(tmpdir(), `osv-gitops-build-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}.lock`);
+  for (let waited = 0; ; waited += 500) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // a lock older than five minutes is from a killed worker
+      if (Date.now() - mtime(lock) > 300_000) rmdirSync(lock);
+      else if (waited > 300_000) throw new Error(`waited 5 minutes for the build lock ${lock}`);
+      await sleep(500);
+    }
+  }
+  try {
+    if (!distIsStale()) return;
+    log('dist/ is older than the sources: npm run build');
+    const before = mtime(DIST_MAIN);
+    const result = await new Promise<{ code: number; output: string }>((resolve) => {
+      execFile('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` }),
+      );
+    });
+    // tsc still emits when others' work in progress has type errors; the emitted code is what we test
+    if (result.code !== 0) {
+      if (mtime(DIST_MAIN) <= before) throw new Error(`npm run build failed and emitted nothing:\n${result.output}`);
+      log(`npm run build reported errors but emitted dist/:\n${result.output.split('\n').slice(0, 10).join('\n')}`);
+    }
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+export interface ProcessResult {
+  readonly exitCode: number;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly ms: number;
+}
+
+export interface SpawnCliOptions {
+  readonly cwd: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Its own process group (so that a kill of the group spares the test runner). */
+  readonly detached?: boolean;
+}
+
+/** Run `node bin/osv-gitops.js ARGS` and collect its output; a time limit kills its whole group. */
+export function spawnCli(args: readonly string[], opts: SpawnCliOptions): Promise<ProcessResult> {
+  return spawnNode(CLI_BIN, args, opts);
+}
+
+/** Run `node SCRIPT ARGS` (in its own process group unless told otherwise) and collect its output. */
+export function spawnNode(script: string, args: readonly string[], opts: SpawnCliOptions): Promise<ProcessResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const so: SpawnOptions = {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached ?? true,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    };
+    const child = spawn(process.execPath, [script, ...args], so);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer =
+      opts.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            try {
+              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              child.kill('SIGKILL');
+            }
+          }, opts.timeoutMs)
+        : undefined;
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode: code ?? -1, signal, stdout, stderr, timedOut, ms: Date.now() - started });
+    });
+  });
+}
