@@ -53,7 +53,7 @@ time('plan, 200 nodesets (cold)', ['plan', '--csv', 'csv.yaml', '--openstack-ver
 const kubectl = join(root, '.cache', 'bin', 'kubectl');
 const estateArgs = ['--csv', 'csv.yaml', '--openstack-version', 'openstackversion.yaml', '--controlplane', 'controlplane.yaml', '--nodesets', 'nodesets', '--batch', 'compute-000'];
 for (const engine of ['flux', 'argocd']) {
-  time(`render ${engine}, 200 nodesets`, ['render', ...estateArgs, '--engine', engine, '--out', `out-${engine}`], estate);
+  time(`render ${engine}, 200 nodesets`, ['render', ...estateArgs, '--engine', engine, ...(engine === 'argocd' ? ['--repo-url', 'https://git.example.com/ops/openstack.git'] : []), '--out', `out-${engine}`], estate);
 }
 try {
   const base = join(estate, 'out-flux', 'updates');

@@ -24,6 +24,11 @@ export interface GateJobChartProps {
   readonly deadlineSeconds: number;
   /** An image with `sh` and `kubectl` (or `oc`). */
   readonly image: string;
+  /**
+   * Fixed UID and GID of the gate container; undefined leaves them to the platform (OpenShift's
+   * `restricted-v2` SCC assigns the namespace's range and refuses any other). @default undefined
+   */
+  readonly runAsUser?: number;
 }
 
 // Waits until the live OpenStackVersion carries our target, the operator has observed its
@@ -81,11 +86,21 @@ export class GateJobChart extends Chart {
             cpu: { request: k.Cpu.millis(10), limit: k.Cpu.millis(100) },
             memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
           },
-          securityContext: { user: 65532, group: 65532, readOnlyRootFilesystem: true },
+          // Pod Security `restricted`: non-root, no escalation, no capabilities, the runtime's seccomp
+          securityContext: {
+            ...(props.runAsUser !== undefined ? { user: props.runAsUser, group: props.runAsUser } : {}),
+            ensureNonRoot: true,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            capabilities: { drop: [k.Capability.ALL] },
+            seccompProfile: { type: k.SeccompProfileType.RUNTIME_DEFAULT },
+          },
         },
       ],
     });
-    // no construct-path label: output must not carry cdk8s hashes
-    ApiObject.of(job).addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+    // no construct-path label (output must not carry cdk8s hashes), and no template metadata left
+    // empty: the API server fills in the labels, and Argo CD would never see the Job Synced
+    ApiObject.of(job).addJsonPatch(JsonPatch.remove('/spec/template/metadata'));
   }
 }

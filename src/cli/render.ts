@@ -5,10 +5,12 @@ import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { writeFiles } from '../git/write-tree.js';
-import { renderDirectories, type Engine, type RenderOptions } from '../render/render.js';
-import { parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
+import { renderDirectories, renderedPhases, type ArgoProfile, type Engine, type RenderOptions } from '../render/render.js';
+import type { UpdatePlan } from '../plan/types.js';
+import { parseGitRef, parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
 import type { CliIo } from './io.js';
+import { parseDuration } from './watch.js';
 
 export interface RenderFlags extends InputFlags {
   readonly mode?: string;
@@ -22,6 +24,8 @@ export interface RenderFlags extends InputFlags {
   readonly argoNamespace?: string;
   readonly argoProject?: string;
   readonly gateImage?: string;
+  readonly profile?: string;
+  readonly gateDeadline?: string[];
   readonly json?: boolean;
 }
 
@@ -39,25 +43,61 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--revision <rev>', 'Argo CD: targetRevision of the Applications', 'HEAD')
     .option('--flux-namespace <ns>', 'Flux: namespace of the Kustomizations', 'flux-system')
     .option('--flux-source <name>', 'Flux: the GitRepository the Kustomizations read', 'flux-system')
-    .option('--argo-namespace <ns>', 'Argo CD: namespace of the Applications', 'argocd')
+    .option('--argo-namespace <ns>', 'Argo CD: namespace of the Applications (default: argocd, openshift-gitops with that profile)')
     .option('--argo-project <name>', 'Argo CD: project of the Applications', 'default')
-    .option('--gate-image <image>', 'Argo CD: image with sh and kubectl/oc for the gate Jobs');
+    .option('--gate-image <image>', 'Argo CD: image with sh and kubectl/oc for the gate Jobs')
+    .option('--profile <profile>', 'Argo CD: argocd (health checks in argocd-cm) or openshift-gitops (in the ArgoCD resource, namespace openshift-gitops, gate Jobs for restricted-v2)', 'argocd')
+    .option('--gate-deadline <phase=duration>', 'gate deadline of a phase (or of all its batches), e.g. dataplane=12h; repeatable', (v: string, prev: string[] = []) => [...prev, v]);
+}
+
+/** The longest gate deadline we render (a saved plan's own limit). */
+const MAX_GATE_DEADLINE_S = 7 * 24 * 3600;
+
+/** `--gate-deadline phase=duration`, checked for its shape before any input is read. */
+export function gateDeadlineFlags(values: readonly string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) {
+    const m = /^([a-z0-9][a-z0-9-]{0,62})=(.+)$/.exec(v);
+    if (!m) throw new OsvError('USAGE', `--gate-deadline ${JSON.stringify(v.slice(0, 100))} is not phase=duration (e.g. dataplane=12h)`);
+    const seconds = Math.ceil(parseDuration(m[2]!, '--gate-deadline') / 1000);
+    if (seconds < 60 || seconds > MAX_GATE_DEADLINE_S) throw new OsvError('USAGE', `--gate-deadline ${m[1]}: between 1m and 168h, not ${m[2]}`);
+    if (out[m[1]!] !== undefined) throw new OsvError('USAGE', `--gate-deadline ${m[1]} is given twice`);
+    out[m[1]!] = seconds;
+  }
+  return out;
+}
+
+/** Every --gate-deadline must name a rendered phase, or the batched phases sharing its name. */
+export function checkGateDeadlinePhases(plan: UpdatePlan, deadlines: Readonly<Record<string, number>>): void {
+  const ids = renderedPhases(plan).map((p) => p.id);
+  const names = new Set([...ids, ...ids.map((id) => /^(.*)-b\d+$/.exec(id)?.[1]).filter((n): n is string => n !== undefined)]);
+  for (const key of Object.keys(deadlines)) {
+    if (!names.has(key)) throw new OsvError('USAGE', `--gate-deadline ${key}: the plan has no such phase`, { hint: `Phases with gates: ${[...names].join(', ')}.` });
+  }
+}
+
+function profileOf(value: string | undefined): ArgoProfile {
+  const p = value ?? 'argocd';
+  if (p !== 'argocd' && p !== 'openshift-gitops') throw new OsvError('USAGE', `--profile must be argocd or openshift-gitops, not "${p}"`);
+  return p;
 }
 
 /** The agent flags, each checked against its grammar (names, URL, image) before anything is read. */
-export function agentFlags(flags: RenderFlags): Pick<RenderOptions, 'flux' | 'argo' | 'gateImage'> {
+export function agentFlags(flags: RenderFlags): Pick<RenderOptions, 'flux' | 'argo' | 'gateImage' | 'gateDeadlines'> {
   const name = (v: string | undefined, dflt: string, what: string, kind: 'namespace' | 'object') => (kind === 'namespace' ? parseNamespace(v ?? dflt, what) : parseName(v ?? dflt, kind, what));
-  if (flags.revision !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(flags.revision)) {
-    throw new OsvError('USAGE', `--revision ${JSON.stringify(flags.revision.slice(0, 100))} is not a branch, tag or commit`);
-  }
+  if (flags.revision !== undefined) parseGitRef(flags.revision, '--revision');
+  const profile = profileOf(flags.profile);
   return {
     flux: { namespace: name(flags.fluxNamespace, 'flux-system', '--flux-namespace', 'namespace'), source: name(flags.fluxSource, 'flux-system', '--flux-source', 'object') },
     argo: {
-      namespace: name(flags.argoNamespace, 'argocd', '--argo-namespace', 'namespace'),
+      // OpenShift GitOps' default instance lives in openshift-gitops
+      namespace: name(flags.argoNamespace ?? (profile === 'openshift-gitops' ? 'openshift-gitops' : undefined), 'argocd', '--argo-namespace', 'namespace'),
       project: name(flags.argoProject, 'default', '--argo-project', 'object'),
       ...(flags.repoUrl ? { repoURL: parseRepoUrl(flags.repoUrl) } : {}),
       revision: flags.revision ?? 'HEAD',
+      profile,
     },
+    gateDeadlines: gateDeadlineFlags(flags.gateDeadline),
     ...(flags.gateImage ? { gateImage: parseImageReference(flags.gateImage, '--gate-image') } : {}),
   };
 }
@@ -75,14 +115,20 @@ export function registerRender(program: Command, io: CliIo, setExit: (code: numb
     .option('--mode <mode>', 'directories (the commits mode is `osv-gitops commit`)', 'directories')
     .requiredOption('--out <dir>', 'output folder (updates/<version>/ is created inside and owned by osv-gitops)')
     .option('--json', 'print the list of written files as JSON')
-    .addHelpText('after', '\nExamples:\n  osv-gitops render --example --engine flux --out gitops/\n  osv-gitops render --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --engine argocd --repo-url https://git.example.com/ops.git --out .\n')
+    .addHelpText('after', '\nExamples:\n  osv-gitops render --example --engine flux --out gitops/\n  osv-gitops render --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --engine argocd --repo-url https://git.example.com/ops.git --out .\n' +
+        '  osv-gitops render --example --engine argocd --profile openshift-gitops --repo-url https://git.example.com/ops.git --gate-deadline dataplane=12h --out .\n')
     .action((flags: RenderFlags) => {
       if (flags.mode !== 'directories') {
         throw new OsvError('USAGE', `--mode ${flags.mode} is not rendered here`, { hint: 'For ordered commits use `osv-gitops commit --repo PATH`.' });
       }
       const engine = engineOf(flags.engine);
       const agent = agentFlags(flags);
+      if (engine === 'argocd' && !flags.repoUrl) {
+        throw new OsvError('USAGE', '--engine argocd needs --repo-url: the URL of this repository, as Argo CD reads it', { hint: 'e.g. --repo-url https://git.example.com/ops/openstack.git' });
+      }
+      if (engine !== 'argocd' && agent.argo?.profile === 'openshift-gitops') throw new OsvError('USAGE', '--profile openshift-gitops goes with --engine argocd');
       const update = loadUpdate(flags, io);
+      checkGateDeadlinePhases(update.plan, agent.gateDeadlines ?? {});
       const out = resolve(io.cwd, flags.out ?? '.');
       const files = renderDirectories(update, {
         engine,

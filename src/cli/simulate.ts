@@ -72,7 +72,7 @@ export function registerSimulate(program: Command, io: CliIo, setExit: (code: nu
     .option('--fail-deployment <regex>', 'make data-plane deployments whose name matches fail (a fault to rehearse)')
     .option('--agent-lag <duration>', 'delay between a push and the agent applying it', '0ms')
     .option('--skip-gate <phase>', 'skip the gate of this phase (as advance --skip-gate)', collect)
-    .option('--timeout <duration>', 'give up after this long', '2m')
+    .option('--timeout <duration>', 'give up after this long (default: 2m, stretched with a --step-ms above 150)')
     .option('--verbose', 'also print what the operator and the agent do')
     .option('--json', 'print the timeline and the final status as JSON')
     .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')
@@ -102,17 +102,21 @@ export function registerSimulate(program: Command, io: CliIo, setExit: (code: nu
         durations: { ovnControlPlane: step * 2, rabbitmq: step, galera: step, memcached: step, keystone: step, controlPlaneRest: step * 2, deploymentService: step },
         ...(failDeployments ? { faults: { failDeployments } } : {}),
         agentLagMs: parseDuration(flags.agentLag ?? '0ms', '--agent-lag'),
-        timeoutMs: parseDuration(flags.timeout ?? '2m', '--timeout'),
+        // the default grows with the step, as the rehearsal's deadlines do
+        timeoutMs: flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : Math.max(1, step / 150) * 120_000,
         ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
         ...(flags.verbose ? { log: verbose } : {}),
         ...(flags.json ? {} : { onEntry: (e) => io.stdout(entryLine(e, io)) }),
       });
       if (flags.json) {
-        io.stdout(stableJson({ end: result.end, exitCode: result.exitCode, wallMs: result.wallMs, startMs: result.startMs, apiRequests: result.apiRequests, commits: result.commits, timeline: result.timeline, status: result.status }));
+        io.stdout(stableJson({ end: result.end, exitCode: result.exitCode, causes: result.causes, wallMs: result.wallMs, startMs: result.startMs, apiRequests: result.apiRequests, commits: result.commits, timeline: result.timeline, status: result.status }));
       } else {
         const verdict = result.end === 'done' ? paint(io, 'green', 'complete') : paint(io, 'red', result.end);
-        io.stdout(`\nrehearsal ${verdict}: ${update.plan.versions.deployed} → ${update.plan.versions.target}, ${engine} ${mode} mode, ${result.commits.length} commits, ${(result.wallMs / 1000).toFixed(1)} s (cluster start ${(result.startMs / 1000).toFixed(1)} s), ${result.apiRequests} API requests\n`);
-        if (result.end !== 'done' && result.status) io.stdout(`  stopped in ${result.status.phase}: ${result.status.reason}\n`);
+        // directories mode makes no commits: the agent runs the phases from one
+        const commits = mode === 'commits' ? `${result.commits.length} commits, ` : '';
+        io.stdout(`\nrehearsal ${verdict}: ${update.plan.versions.deployed} → ${update.plan.versions.target}, ${engine} ${mode} mode, ${commits}${(result.wallMs / 1000).toFixed(1)} s (cluster start ${(result.startMs / 1000).toFixed(1)} s), ${result.apiRequests} API requests\n`);
+        if (result.end !== 'done' && result.status) io.stdout(`  stopped in ${result.status.phase}${mode === 'commits' || result.causes.length === 0 ? `: ${result.status.reason}` : ''}\n`);
+        for (const c of result.causes) io.stdout(`  cause: ${c}\n`);
       }
       setExit(result.exitCode);
     });

@@ -6,7 +6,7 @@
 import { App, type Chart } from 'cdk8s';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { ArgoApplicationsChart, ArgoHealthConfigChart } from '../../charts/argocd-chart.js';
+import { ArgoApplicationsChart, ArgoCdHealthPatchChart, ArgoHealthConfigChart, ArgoRootApplicationChart } from '../../charts/argocd-chart.js';
 import { CarriedObjectsChart } from '../../charts/carried-objects-chart.js';
 import { DataPlaneDeploymentsChart } from '../../charts/dataplane-deployments-chart.js';
 import { FluxChart, type FluxPhase } from '../../charts/flux-chart.js';
@@ -17,10 +17,24 @@ import { dataPlaneDeploymentExprs, openStackVersionGateExprs, type FluxHealthChe
 import { isOpenStackVersionGate } from '../health/annotations.js';
 import { versionSlug } from '../plan/names.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
+import { assertNoEmptyFields } from '../validate/empty-fields.js';
 import { assertNoSecrets } from '../validate/secrets.js';
 import { toYaml } from './yaml-out.js';
 
 export type Engine = 'flux' | 'argocd' | 'plain';
+
+/**
+ * How Argo CD is installed: `argocd` (upstream manifests: health checks in `argocd-cm`) or
+ * `openshift-gitops` (the operator owns `argocd-cm`: health checks in the `ArgoCD` resource,
+ * gate Jobs under the `restricted-v2` SCC).
+ */
+export type ArgoProfile = 'argocd' | 'openshift-gitops';
+
+/** The Argo CD namespace and the name of the `ArgoCD` resource OpenShift GitOps installs. */
+export const OPENSHIFT_GITOPS = { namespace: 'openshift-gitops', argoCdName: 'openshift-gitops' } as const;
+
+/** The fixed UID of gate containers outside OpenShift (distroless `nonroot`). */
+const GATE_UID = 65532;
 
 export interface RenderInputs {
   readonly plan: UpdatePlan;
@@ -35,9 +49,19 @@ export interface RenderOptions {
   /** Path of the output folder inside the Git repository, for agent paths. @default '.' */
   readonly repoPath?: string;
   readonly flux?: { readonly namespace?: string; readonly source?: string };
-  readonly argo?: { readonly namespace?: string; readonly project?: string; readonly repoURL?: string; readonly revision?: string };
+  readonly argo?: {
+    readonly namespace?: string;
+    readonly project?: string;
+    /** Required with the argocd engine: the Applications must name the repository they read. */
+    readonly repoURL?: string;
+    readonly revision?: string;
+    /** @default 'argocd' */
+    readonly profile?: ArgoProfile;
+  };
   /** Image with sh + kubectl for the Argo CD gate Jobs. */
   readonly gateImage?: string;
+  /** Gate deadlines in seconds by phase id, over the plan's (Argo CD gate Jobs, Flux timeouts). */
+  readonly gateDeadlines?: Readonly<Record<string, number>>;
 }
 
 export interface RenderedFile {
@@ -67,7 +91,16 @@ export function phaseDirName(p: PhasePlan): string {
 
 function synthObjects(build: (app: App) => Chart[]): Record<string, unknown>[] {
   const app = new App({ outdir: '.' });
-  return build(app).flatMap((c) => c.toJson() as Record<string, unknown>[]);
+  const objects = build(app).flatMap((c) => c.toJson() as Record<string, unknown>[]);
+  // every object we render, in every mode and engine
+  assertNoEmptyFields(objects);
+  return objects;
+}
+
+/** The gate deadline of a phase: the override named by its id (or by its batch's), else the plan's. */
+export function gateDeadlineSeconds(phase: PhasePlan, overrides: Readonly<Record<string, number>> = {}): number {
+  const batchOf = /^(.*)-b\d+$/.exec(phase.id)?.[1];
+  return overrides[phase.id] ?? (batchOf !== undefined ? overrides[batchOf] : undefined) ?? phase.gate.deadlineSeconds;
 }
 
 /** Longest file name we derive from an object (filesystems stop at 255 bytes). */
@@ -86,7 +119,7 @@ interface PhaseSetOptions {
   readonly engine: Engine;
   /** The OpenStackVersion health-gate annotation value (Argo CD). */
   readonly healthGate?: string;
-  readonly gateJob?: { readonly image: string };
+  readonly gateJob?: { readonly image: string; readonly runAsUser?: number; readonly deadlineSeconds?: number };
 }
 
 /** The whole desired state at one phase: OpenStackVersion, control plane, nodesets, deployments so far. */
@@ -125,8 +158,9 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
           targetVersion: plan.versions.target,
           condition: gate.condition,
           requireDeployedVersion: gate.requireDeployedVersion,
-          deadlineSeconds: phase.gate.deadlineSeconds,
+          deadlineSeconds: opts.gateJob.deadlineSeconds ?? phase.gate.deadlineSeconds,
           image: opts.gateJob.image,
+          ...(opts.gateJob.runAsUser !== undefined ? { runAsUser: opts.gateJob.runAsUser } : {}),
         }),
       );
     }
@@ -178,6 +212,12 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
   const repoBase = posix.join(opts.repoPath ?? '.', base);
   const phases = renderedPhases(plan);
   const files: RenderedFile[] = [];
+  const profile = opts.argo?.profile ?? 'argocd';
+  const repoURL = opts.argo?.repoURL;
+  if (opts.engine === 'argocd' && (repoURL === undefined || repoURL === '')) {
+    throw new OsvError('USAGE', 'Argo CD output needs the URL of the repository the Applications read', { hint: 'Pass --repo-url, e.g. --repo-url https://git.example.com/ops/openstack.git.' });
+  }
+  const deadline = (p: PhasePlan) => gateDeadlineSeconds(p, opts.gateDeadlines);
   // one constant health-gate for every folder, so the shared OpenStackVersion never flips between
   // agents' objects; later gates are held by Flux CEL expressions or Argo CD gate Jobs
   const firstGate = phases.map(phaseGateCondition).find((g) => g !== undefined)?.condition;
@@ -189,7 +229,9 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
     let objects = phaseObjects(inputs, p, {
       engine: opts.engine,
       ...(opts.engine === 'argocd' && firstGate ? { healthGate: firstGate } : {}),
-      ...(opts.engine === 'argocd' ? { gateJob: { image: opts.gateImage ?? DEFAULT_GATE_IMAGE } } : {}),
+      ...(opts.engine === 'argocd'
+        ? { gateJob: { image: opts.gateImage ?? DEFAULT_GATE_IMAGE, deadlineSeconds: deadline(p), ...(profile === 'openshift-gitops' ? {} : { runAsUser: GATE_UID }) } }
+        : {}),
     });
     if (opts.engine === 'argocd') {
       objects = objects.filter((o) => !owned.has(objectKey(o)));
@@ -203,7 +245,7 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
       name: wiringName(p),
       path: `./${posix.normalize(posix.join(repoBase, phaseDirName(p)))}`,
       ...(i > 0 ? { dependsOn: wiringName(phases[i - 1]!) } : {}),
-      timeoutSeconds: p.gate.deadlineSeconds,
+      timeoutSeconds: deadline(p),
       healthChecks: [
         { apiVersion: 'core.openstack.org/v1beta1', kind: 'OpenStackVersion', name: plan.openStackVersion, namespace: plan.namespace },
         ...p.git.deployments.map((d) => ({ apiVersion: 'dataplane.openstack.org/v1beta1', kind: 'OpenStackDataPlaneDeployment', name: d.name, namespace: plan.namespace })),
@@ -213,21 +255,29 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
     const objects = synthObjects((app) => [new FluxChart(app, 'flux', { namespace: opts.flux?.namespace ?? 'flux-system', sourceName: opts.flux?.source ?? 'flux-system', phases: fluxPhases })]);
     files.push(...kustomizeFolder(posix.join(base, 'flux'), objects));
   } else if (opts.engine === 'argocd') {
-    const argoNs = opts.argo?.namespace ?? 'argocd';
+    const argoNs = opts.argo?.namespace ?? (profile === 'openshift-gitops' ? OPENSHIFT_GITOPS.namespace : 'argocd');
+    const common = { argoNamespace: argoNs, project: opts.argo?.project ?? 'default', repoURL: repoURL ?? '', targetRevision: opts.argo?.revision ?? 'HEAD', destinationNamespace: plan.namespace };
     const objects = synthObjects((app) => [
       new ArgoApplicationsChart(app, 'argocd', {
-        argoNamespace: argoNs,
-        project: opts.argo?.project ?? 'default',
-        repoURL: opts.argo?.repoURL ?? 'https://git.example.invalid/openstack-gitops.git',
-        targetRevision: opts.argo?.revision ?? 'HEAD',
-        destinationNamespace: plan.namespace,
+        ...common,
         phases: phases.map((p) => ({ name: wiringName(p), path: posix.normalize(posix.join(repoBase, phaseDirName(p))), wave: p.index })),
       }),
     ]);
     files.push(...kustomizeFolder(posix.join(base, 'argocd'), objects));
-    const health = synthObjects((app) => [new ArgoHealthConfigChart(app, 'health', { argoNamespace: argoNs })]);
-    // not part of the app-of-apps: merge it into the Argo CD installation's own argocd-cm
-    files.push({ path: posix.join(base, 'argocd-cm-health-checks.yaml'), content: toYaml(health[0]) });
+    // applied once by hand, outside the folder it applies (an Application must not manage itself)
+    const root = synthObjects((app) => [
+      new ArgoRootApplicationChart(app, 'root', { ...common, name: `osv-${versionSlug(plan.versions.target)}`.slice(0, 63).replace(/-+$/, ''), path: posix.normalize(posix.join(repoBase, 'argocd')) }),
+    ]);
+    assertNoSecrets(root, { files: [posix.join(base, 'argocd-root-application.yaml')] });
+    files.push({ path: posix.join(base, 'argocd-root-application.yaml'), content: toYaml(root[0]) });
+    // not part of the app-of-apps: merged into the installation's own configuration
+    if (profile === 'openshift-gitops') {
+      const patch = synthObjects((app) => [new ArgoCdHealthPatchChart(app, 'health', { argoNamespace: argoNs, name: OPENSHIFT_GITOPS.argoCdName })]);
+      files.push({ path: posix.join(base, 'argocd-health-checks-patch.yaml'), content: toYaml(patch[0]) });
+    } else {
+      const health = synthObjects((app) => [new ArgoHealthConfigChart(app, 'health', { argoNamespace: argoNs })]);
+      files.push({ path: posix.join(base, 'argocd-cm-health-checks.yaml'), content: toYaml(health[0]) });
+    }
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -17,9 +17,11 @@ import { renderDirectories, type RenderInputs } from '../render/render.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../status/update-status.js';
 import { startRehearsalApiServer, type RehearsalApiServer } from './apiserver/server.js';
 import { startSimulatedAgent, type SimulatedAgent } from './agent/agent.js';
+import { KubeClient, type KubeObject } from './agent/kube.js';
+import { ARGOCD_APPLICATION, CORE_TYPES, FLUX_KUSTOMIZATION } from '../cluster/resources.js';
 import { startGateJobRunner } from './jobs.js';
 import { startSimulatedOperator, type SimulatedOperator } from './operator/controller.js';
-import type { SimulatedDurations } from './operator/types.js';
+import { DEFAULT_DURATIONS, type SimulatedDurations } from './operator/types.js';
 import { applySeed, seedObjects, type Obj } from './seed.js';
 
 export type Mode = 'commits' | 'directories';
@@ -34,6 +36,8 @@ export interface RehearsalOptions {
   readonly engine: 'flux' | 'argocd';
   readonly mode: Mode;
   readonly durations?: Partial<SimulatedDurations>;
+  /** Manifest deadlines (gate Jobs, Flux timeouts) are divided by this. @default rehearsalTimeScale of the step */
+  readonly timeScale?: number;
   readonly faults?: { readonly failDeployments?: RegExp };
   /** Lag between a push and the agent applying it. */
   readonly agentLagMs?: number;
@@ -64,6 +68,19 @@ export interface RehearsalResult {
   readonly wallMs: number;
   /** Time to start the rehearsal cluster and load the pre-update state. */
   readonly startMs: number;
+  /** When the rehearsal did not complete: what the agent and its Jobs report (failed Jobs, degraded Applications). */
+  readonly causes: readonly string[];
+}
+
+/**
+ * One rehearsal step (an operator sub-step, one deployment service) stands for a minute of a real
+ * cluster, so a deadline of the manifests shrinks by the same factor as the work it waits for: a
+ * slower --step-ms on a loaded machine gives every gate proportionally more time.
+ */
+export const REAL_MS_PER_STEP = 60_000;
+
+export function rehearsalTimeScale(stepMs: number): number {
+  return REAL_MS_PER_STEP / stepMs;
 }
 
 /**
@@ -140,6 +157,7 @@ export async function seedAndStartOperator(kubeconfigYaml: string, opts: Rehears
 export async function startRehearsalCluster(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }): Promise<RehearsalCluster> {
   const plan = opts.update.plan;
   const log = opts.log ?? (() => {});
+  const timeScale = opts.timeScale ?? rehearsalTimeScale(opts.durations?.deploymentService ?? DEFAULT_DURATIONS.deploymentService);
   const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
   const kubeconfigYaml = server.kubeconfig(plan.namespace);
@@ -154,7 +172,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   sealedGit(base, ['init', '--quiet', `--initial-branch=${branch}`, work]);
   writeFileSync(join(work, 'README.md'), 'GitOps repository of the rehearsal cluster\n');
   if (opts.mode === 'directories') {
-    writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.' }));
+    writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.', argo: { repoURL: `file://${bare}` } }));
   }
   sealedGit(work, ['add', '--all']);
   sealedGit(work, ['commit', '--quiet', '-m', opts.mode === 'directories' ? `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)` : 'initial']);
@@ -175,11 +193,11 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     namespace: plan.namespace,
     pollMs: 50,
     ...(opts.agentLagMs !== undefined ? { applyDelayMs: opts.agentLagMs } : {}),
-    timeScale: 1000,
+    timeScale,
     log,
   });
   // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
-  const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale: 1000, log }) : undefined;
+  const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
   const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
   let stopped = false;
   return {
@@ -294,6 +312,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
       result = await observeAgentGated(opts, watcher, timeline);
     }
     if (result.end === 'timeout') timeline.timedOut(result.last);
+    const causes = result.end === 'done' ? [] : await stopCauses(cluster, opts).catch((e: unknown) => [`could not read the agent's objects: ${e instanceof Error ? e.message : String(e)}`]);
     return {
       end: result.end,
       exitCode: result.exitCode,
@@ -303,6 +322,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
       apiRequests: (cluster.server.stats?.requests ?? 0) - baseRequests,
       wallMs: Date.now() - t0,
       startMs: t0 - started,
+      causes,
     };
   } finally {
     await watcher.stop();
@@ -329,3 +349,42 @@ async function observeAgentGated(opts: RehearsalOptions, watcher: ClusterWatcher
   }
 }
 
+
+const JOB_TYPE = CORE_TYPES.find((t) => t.kind === 'Job')!;
+
+function conditionsOf(o: KubeObject): { type?: string; status?: string; reason?: string; message?: string }[] {
+  const c = (o['status'] as { conditions?: unknown } | undefined)?.conditions;
+  return Array.isArray(c) ? (c as { type?: string; status?: string; reason?: string; message?: string }[]) : [];
+}
+
+/**
+ * Why a rehearsal stopped, as the agent sees it: failed gate Jobs, Argo CD Applications whose sync
+ * failed or that are Degraded, Flux Kustomizations not Ready. The update status alone cannot say
+ * it in directories mode, where the agent, not the tool, holds the gates.
+ */
+async function stopCauses(cluster: RehearsalCluster, opts: RehearsalOptions): Promise<string[]> {
+  const kube = new KubeClient(cluster.kubeconfigYaml, { attempts: 2 });
+  const ns = opts.update.plan.namespace;
+  const causes: string[] = [];
+  for (const job of (await kube.list(JOB_TYPE, ns)).items) {
+    const failed = conditionsOf(job).find((c) => c.type === 'Failed' && c.status === 'True');
+    if (failed) causes.push(`Job ${ns}/${job.metadata.name} failed: ${failed.reason ?? ''}${failed.message ? `: ${failed.message}` : ''}`);
+  }
+  if (opts.engine === 'argocd') {
+    const apps = (await kube.list(ARGOCD_APPLICATION, cluster.agentRef.namespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    for (const app of apps) {
+      const st = (app['status'] ?? {}) as { health?: { status?: string; message?: string }; sync?: { status?: string }; operationState?: { phase?: string; message?: string } };
+      const where = `Application ${cluster.agentRef.namespace}/${app.metadata.name}`;
+      const op = st.operationState;
+      if (op && (op.phase === 'Failed' || op.phase === 'Error')) causes.push(`${where}: sync ${op.phase}: ${op.message ?? ''}`);
+      else if (st.health?.status === 'Degraded') causes.push(`${where}: Degraded${st.health.message ? `: ${st.health.message}` : ''}`);
+      else if (op?.phase === 'Running') causes.push(`${where}: sync running: ${op.message ?? ''}`);
+    }
+  } else {
+    for (const ks of (await kube.list(FLUX_KUSTOMIZATION, cluster.agentRef.namespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+      const ready = conditionsOf(ks).find((c) => c.type === 'Ready');
+      if (ready && ready.status !== 'True' && ready.reason !== 'DependencyNotReady') causes.push(`Kustomization ${cluster.agentRef.namespace}/${ks.metadata.name}: ${ready.reason ?? ''}: ${ready.message ?? ''}`);
+    }
+  }
+  return causes;
+}

@@ -197,7 +197,8 @@ describeRealCluster('rendered manifests on a real API server (server-side dry ru
     for (const engine of ENGINES) {
       it(`${name} / ${engine}: every rendered object is accepted`, async () => {
         const dir = join(out, name, engine);
-        const result = await runCli(['render', ...args, '--engine', engine, '--out', dir], join(FIXTURES, name));
+        const repoUrl = engine === 'argocd' ? ['--repo-url', 'https://git.example.com/ops/openstack.git'] : [];
+        const result = await runCli(['render', ...args, '--engine', engine, ...repoUrl, '--out', dir], join(FIXTURES, name));
         expect(result.stderr).not.toMatch(/error/i);
         expect(result.exitCode).toBe(0);
         const objects = renderedObjects(dir);

@@ -74,7 +74,7 @@ describe('directories-mode goldens', () => {
     for (const engine of ['flux', 'argocd', 'plain'] as const) {
       it(`${name} / ${engine}`, async () => {
         const out = mkdtempSync(join(tmpdir(), `osv-golden-${engine}-`));
-        const res = await runCli(['render', ...spec.args, '--mode', 'directories', '--engine', engine, '--out', out, '--json'], join(fixtures, name));
+        const res = await runCli(['render', ...spec.args, '--mode', 'directories', '--engine', engine, ...(engine === 'argocd' ? ['--repo-url', 'https://git.example.com/ops/openstack.git'] : []), '--out', out, '--json'], join(fixtures, name));
         expect(res.exitCode, res.stderr).toBe(0);
         const files = (JSON.parse(res.stdout) as { files: string[] }).files;
         // the same layout as the example golden of test/render/render.test.ts

@@ -17,6 +17,7 @@ import { loadUpdate } from '../../src/cli/inputs.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures');
 const ENGINES: Engine[] = ['flux', 'argocd', 'plain'];
+const REPO = 'https://git.example.com/ops/openstack.git';
 const CASES = ['example', 'custom-backends', 'glance-hotfix', 'ovn-disabled', 'ovn-image-unchanged', 'batches-canary', 'custom-images-skip', 'unquoted-version'];
 
 function load(name: string): RenderInputs {
@@ -51,8 +52,8 @@ describe('render directories', () => {
     for (const engine of ENGINES) {
       it(`${name} / ${engine}: valid against the CRDs, builds with kustomize, deterministic`, async () => {
         const inputs = load(name);
-        const files = renderDirectories(inputs, { engine, repoPath: 'clusters/prod' });
-        expect(renderDirectories(inputs, { engine, repoPath: 'clusters/prod' })).toEqual(files);
+        const files = renderDirectories(inputs, { engine, repoPath: 'clusters/prod', argo: { repoURL: REPO } });
+        expect(renderDirectories(inputs, { engine, repoPath: 'clusters/prod', argo: { repoURL: REPO } })).toEqual(files);
         // each folder is one desired state: validate folder by folder
         const folders = new Map<string, { path: string; content: string }[]>();
         for (const f of files) folders.set(f.path.replace(/\/[^/]+$/, ''), [...(folders.get(f.path.replace(/\/[^/]+$/, '')) ?? []), f]);
@@ -117,7 +118,7 @@ describe('render directories', () => {
     const key = (o: Record<string, unknown>) => `${String(o['kind'])}/${String((o['metadata'] as { name: string }).name)}`;
     const folders = (engine: Engine) => {
       const byFolder = new Map<string, string[]>();
-      for (const f of renderDirectories(inputs, { engine, repoPath: '.' })) {
+      for (const f of renderDirectories(inputs, { engine, repoPath: '.', argo: { repoURL: REPO } })) {
         const m = /\/(\d\d-[^/]+)\/(?!kustomization\.yaml)/.exec(f.path);
         if (!m) continue;
         byFolder.set(m[1]!, [...(byFolder.get(m[1]!) ?? []), ...objectsOf([f]).map(key)]);

@@ -46,7 +46,7 @@ describe('kustomize-lite on rendered folders', () => {
   for (const engine of ['flux', 'argocd'] as const) {
     it(`builds every ${engine} directories-mode folder exactly as kustomize does`, async () => {
       const root = mkdtempSync(join(tmpdir(), `osv-build-${engine}-`));
-      writeFiles(root, renderDirectories(inputs, { engine }));
+      writeFiles(root, renderDirectories(inputs, { engine, argo: { repoURL: 'https://git.example.com/ops/openstack.git' } }));
       const base = `updates/${inputs.plan.versions.target}`;
       const folders = [...renderedPhases(inputs.plan).map((p) => `${base}/${String(p.index).padStart(2, '0')}-${p.id}`), `${base}/${engine}`];
       for (const folder of folders) {

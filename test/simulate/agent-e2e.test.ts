@@ -275,7 +275,7 @@ describe('simulated agent, directories mode', () => {
   it('Argo CD: app-of-apps syncs phase Applications wave by wave, gated by the gate Jobs', async () => {
     const { api, kubeconfig } = await cluster();
     const repo = newRepo();
-    writeFiles(repo.work, renderDirectories(inputs, { engine: 'argocd' }));
+    writeFiles(repo.work, renderDirectories(inputs, { engine: 'argocd', argo: { repoURL: 'https://git.example.com/ops/openstack.git' } }));
     sh(repo.work, 'add', '--all');
     sh(repo.work, 'commit', '--quiet', '-m', 'update');
     sh(repo.work, 'push', '--quiet', 'origin', 'main');

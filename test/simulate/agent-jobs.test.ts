@@ -11,7 +11,7 @@ import { evaluateGate, gateJobEnv, startGateJobRunner, type GateJobRunner } from
 
 const inputs = loadUpdate({ example: true }, { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false });
 const TARGET = inputs.plan.versions.target;
-const jobs = renderDirectories(inputs, { engine: 'argocd' })
+const jobs = renderDirectories(inputs, { engine: 'argocd', argo: { repoURL: 'https://git.example.com/ops/openstack.git' } })
   .filter((f) => /\/job-[^/]+\.yaml$/.test(f.path))
   .map((f) => parseAllDocuments(f.content)[0]!.toJS() as KubeObject);
 

@@ -292,6 +292,8 @@ describe('laziness and the kinds known', () => {
     const kinds = knownKinds().map((k) => `${k.apiVersion} ${k.kind} ${k.source}`);
     expect(kinds).toEqual([
       'argoproj.io/v1alpha1 Application crd',
+      'argoproj.io/v1alpha1 ArgoCD crd',
+      'argoproj.io/v1beta1 ArgoCD crd',
       'batch/v1 Job core',
       'core.openstack.org/v1beta1 OpenStackControlPlane crd',
       'core.openstack.org/v1beta1 OpenStackVersion crd',

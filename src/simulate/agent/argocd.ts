@@ -147,7 +147,9 @@ function syncOptions(o: { metadata: { annotations?: Record<string, string> } }):
 function withoutTracking(o: KubeObject): KubeObject {
   const annotations = { ...(o.metadata.annotations ?? {}) };
   delete annotations[TRACKING_ANNOTATION];
-  return { ...o, metadata: { ...o.metadata, annotations } };
+  const { annotations: _a, ...meta } = o.metadata;
+  // no annotations left: none at all, not an empty map (which only an empty live map would match)
+  return { ...o, metadata: Object.keys(annotations).length ? { ...meta, annotations } : meta };
 }
 
 function versionOf(apiVersion: string): string {

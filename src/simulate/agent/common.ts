@@ -63,7 +63,9 @@ function isEmpty(v: unknown): boolean {
 
 /**
  * Does the live object carry every field the desired one sets? (Argo CD's diff, simplified: server
- * defaults and fields others own do not count as drift; an empty map or list equals an absent one.)
+ * defaults and fields others own do not count as drift.) An empty map or list equals an absent one
+ * but not a filled one: real Argo CD never reports a Job Synced whose `spec.template.metadata.labels: {}`
+ * the API server filled in (v3.2: OutOfSync forever; v3.6: its diff fails on the immutable template).
  */
 export function containsDesired(desired: unknown, live: unknown): boolean {
   if (isRecord(desired)) {
@@ -71,7 +73,7 @@ export function containsDesired(desired: unknown, live: unknown): boolean {
     // the API server drops zero values of omitempty fields (hostNetwork: false, apiGroup: ""), as
     // Argo CD's normalisation does: a zero value equals an absent field
     return Object.entries(desired).every(([k, v]) =>
-      isEmpty(v) ? isEmpty(live[k]) || containsDesired(v, live[k]) : isZero(v) && live[k] === undefined ? true : containsDesired(v, live[k]),
+      isEmpty(v) ? isEmpty(live[k]) : isZero(v) && live[k] === undefined ? true : containsDesired(v, live[k]),
     );
   }
   if (Array.isArray(desired)) {

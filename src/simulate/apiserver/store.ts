@@ -331,6 +331,7 @@ export class ObjectStore {
       obj['spec'] = { finalizers: ['kubernetes'] };
       obj['status'] = { phase: 'Active' };
     }
+    if (t.group === 'batch' && t.kind === 'Job') obj = withJobDefaults(obj, str(meta['uid']) ?? '', name);
     obj = this.admission.admit(t, obj, opts.warnings);
     if (opts.dryRun) return obj;
     const rv = ++this.rv;
@@ -381,6 +382,13 @@ export class ObjectStore {
     }
     let obj = this.admission.admit(t, next, opts.warnings);
     if (deepEqual(comparable(obj), comparable(current))) return current;
+    if (t.group === 'batch' && t.kind === 'Job') {
+      const spec = (o: JsonObject) => (isJsonObject(o['spec']) ? o['spec'] : {});
+      // the Job strategy's rule: the pod template is fixed once the Job exists
+      if (!deepEqual(spec(obj)['template'] ?? null, spec(current)['template'] ?? null)) {
+        throw invalid(t, name, [{ field: 'spec.template', message: 'Invalid value: field is immutable' }]);
+      }
+    }
     const meta = { ...metaOf(obj) };
     if (tracksGeneration(t) && !deepEqual(generationContent(t, obj), generationContent(t, current))) {
       meta['generation'] = (typeof curMeta['generation'] === 'number' ? curMeta['generation'] : 0) + 1;
@@ -566,4 +574,22 @@ export class ObjectStore {
     const ns = str(metaOf(obj)['namespace']);
     if (t.namespaced && ns !== undefined) this.removeNamespaceIfEmpty(ns);
   }
+}
+
+/**
+ * What the real Job strategy adds on create (no manualSelector): the controller-uid and job-name
+ * labels on the pod template and a selector on the uid. An empty `labels: {}` is filled in too,
+ * which is why a rendered Job must not carry one (Argo CD would never see it Synced).
+ */
+function withJobDefaults(obj: JsonObject, uid: string, name: string): JsonObject {
+  const spec: JsonObject = isJsonObject(obj['spec']) ? { ...obj['spec'] } : {};
+  if (spec['manualSelector'] === true) return obj;
+  const template: JsonObject = isJsonObject(spec['template']) ? { ...spec['template'] } : {};
+  const tmeta: JsonObject = isJsonObject(template['metadata']) ? { ...template['metadata'] } : {};
+  const generated = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+  tmeta['labels'] = { ...(isJsonObject(tmeta['labels']) ? tmeta['labels'] : {}), ...generated };
+  template['metadata'] = tmeta;
+  spec['template'] = template;
+  spec['selector'] ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  return { ...obj, spec };
 }
