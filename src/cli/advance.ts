@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { AdvanceOptions, AdvanceResult } from '../advance/advance.js';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
-import { parseIsoDate } from '../validate/grammar.js';
+import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { addInputOptions, loadUpdate } from './inputs.js';
 import { paint, type CliIo } from './io.js';
 import { addClusterOptions, addRepoOptions, engineFlag, snapshotSource, type LoopFlags } from './loop-flags.js';
@@ -33,6 +33,8 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   // flags first: a bad one must stop us before the cluster is read
   const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
   const path = flags.path !== undefined ? safeRelativePath('--path', flags.path) : undefined;
+  if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
+  if (flags.remote !== undefined) parseGitRef(flags.remote, '--remote');
   const update = loadUpdate(flags, io);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { assertFolderOrMissing, safeRelativePath } from '../fs/contained.js';
-import { parseIsoDate, parsePhaseIndex } from '../validate/grammar.js';
+import { parseGitRef, parseIsoDate, parsePhaseIndex } from '../validate/grammar.js';
 import { commitBranchPerPhase } from '../git/branch-per-phase.js';
 import { commitPhases } from '../git/commit-phases.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
@@ -60,11 +60,14 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
       const upto = flags.phase !== undefined ? parsePhaseIndex(flags.phase) : undefined;
       const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
       const path = safeRelativePath('--path', flags.path ?? 'openstack-update');
+      if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
+      if (typeof flags.push === 'string') parseGitRef(flags.push, '--push');
       if (flags.versionFile !== undefined) safeRelativePath('--version-file', flags.versionFile);
       if (flags.deploymentsDir !== undefined) safeRelativePath('--deployments-dir', flags.deploymentsDir);
       if (flags.deploymentsDir !== undefined && flags.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
       if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
       const update = loadUpdate(flags, io);
+      if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
       const common = {
         repo: resolve(io.cwd, flags.repo),
         engine: engineOf(flags.engine),

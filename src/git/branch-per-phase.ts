@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OsvError } from '../errors.js';
 import { safeRelativePath, writeOwnFileUnder } from '../fs/contained.js';
+import { assertNoSecretsInFiles } from '../validate/secrets.js';
 import { checkText } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { commitMessage, fill, phaseImageRows, serviceDefaultsSection } from '../render/commit-message.js';
@@ -203,6 +204,7 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   const pushed: string[] = [];
   try {
     if (opts.prDir !== undefined) {
+      assertNoSecretsInFiles(result.map((r) => ({ path: `pull request ${r.branch}`, content: `${r.title}\n\n${r.body}` })));
       for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseDirName(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
     }
     if (opts.push && result.length) {

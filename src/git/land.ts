@@ -16,6 +16,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OsvError } from '../errors.js';
+import { assertNoSecretsInFiles } from '../validate/secrets.js';
 import { git, tryGit } from './git.js';
 
 const STAGING_REF = 'refs/osv-gitops/staging';
@@ -185,6 +186,8 @@ export async function dropStaging(repo: string): Promise<void> {
 
 /** Build `commits` (objects only: no branch moves) in one fast-import; returns each mark's commit id. */
 export async function buildCommits(repo: string, commits: readonly CommitToBuild[], ident: { author: string; committer: string }): Promise<Map<number, string>> {
+  // the last gate before Git: whatever made these files (a carried manifest, an edited version file)
+  assertNoSecretsInFiles(commits.flatMap((c) => [...c.files, { path: 'commit message', content: c.message }]));
   const stream =
     commits
       .map((c) =>

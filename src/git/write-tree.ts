@@ -7,8 +7,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceOwnedFolder, safeRelativePath, writeContainedFiles } from '../fs/contained.js';
 import type { RenderedFile } from '../render/render.js';
+import { assertNoSecretsInFiles } from '../validate/secrets.js';
 
 export function writeFiles(root: string, files: readonly RenderedFile[], ownedDirs: readonly string[] = []): void {
+  assertNoSecretsInFiles(files);
   const owned = ownedDirs.map((d) => safeRelativePath('an owned folder', d));
   const inside = (f: RenderedFile, d: string) => f.path.startsWith(`${d}/`);
   for (const d of owned) replaceOwnedFolder(root, d, files.filter((f) => inside(f, d)));

@@ -16,6 +16,7 @@
  * `secretRef`, `passwordSelectors: {service: NovaPassword}`), empty values and templated values
  * (`{{ lookup(...) }}`, `${VAR}`), which are resolved elsewhere at run time.
  */
+import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { OsvError } from '../errors.js';
 import { pointerSegment } from './prune.js';
@@ -397,7 +398,12 @@ export function assertNoSecrets(objs: readonly unknown[], opts: SecretScanOption
  */
 export function assertNoSecretsInFiles(files: readonly { readonly path: string; readonly content: string }[]): void {
   const findings: SecretFinding[] = [];
+  const scanned: string[] = [];
   for (const f of files) {
+    // every phase carries the same nodesets: scan each distinct content once per process
+    const digest = createHash('sha1').update(f.content).digest('hex');
+    if (cleanContents.has(digest)) continue;
+    scanned.push(digest);
     if (/\.ya?ml$/i.test(f.path)) {
       let docs: unknown[];
       try {
@@ -415,4 +421,8 @@ export function assertNoSecretsInFiles(files: readonly { readonly path: string; 
     scanString(f.content, '', undefined, undefined, EMBED_DEPTH_MAX, report, false);
   }
   if (findings.length > 0) refuse(findings);
+  for (const d of scanned) cleanContents.add(d);
 }
+
+/** Contents already scanned and found clean (the check is pure: same bytes, same answer). */
+const cleanContents = new Set<string>();

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { run } from '../../src/cli/main.js';
 import { writeFiles } from '../../src/git/write-tree.js';
@@ -47,7 +47,14 @@ function objectsOf(files: { path: string; content: string }[]): Record<string, u
     .flatMap((f) => parseAllDocuments(f.content).map((d) => d.toJS() as Record<string, unknown>));
 }
 
-describe('render directories', () => {
+// Each case renders three engines, validates every object and runs kustomize on every folder:
+// seconds on an idle machine, a minute when two Go builds share its two cores. Room, not a race.
+describe('render directories', { timeout: 180_000 }, () => {
+  // compile the CRD validators once, outside the first case's clock
+  beforeAll(() => {
+    validateObjects(objectsOf(renderDirectories(load('example'), { engine: 'argocd', repoPath: '.', argo: { repoURL: REPO } })));
+  }, 240_000);
+
   for (const name of CASES) {
     for (const engine of ENGINES) {
       it(`${name} / ${engine}: valid against the CRDs, builds with kustomize, deterministic`, async () => {
