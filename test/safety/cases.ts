@@ -112,6 +112,7 @@ export interface HostileCase {
 const DATE = TEST_DATE;
 export const EXAMPLE = 'example';
 const TARGET = '18.0.4-1764633600';
+const REPO_URL = 'https://git.example.com/ops.git';
 
 type Cmd = 'plan' | 'render' | 'renderArgo' | 'commit' | 'commitAll' | 'bpp' | 'versionFile';
 
@@ -123,7 +124,7 @@ function argv(cmd: Cmd, sb: Sandbox, extra: readonly string[] = [], inputs: read
     case 'render':
       return ['render', ...inputs, '--out', 'out', '--json', ...extra];
     case 'renderArgo':
-      return ['render', ...inputs, '--engine', 'argocd', '--out', 'out', '--json', ...extra];
+      return ['render', ...inputs, '--engine', 'argocd', '--repo-url', REPO_URL, '--out', 'out', '--json', ...extra];
     case 'commit':
       return ['commit', ...inputs, '--repo', 'repo', '--date', DATE, '--json', ...extra];
     case 'commitAll':
@@ -873,15 +874,19 @@ add({
 for (const v of ['-1', '1.5', 'abc', '0x1', '']) {
   add({ id: `8 --phase ${v}`, item: '8', fixture: EXAMPLE, expect: E.phaseInvalid, setup: (sb) => ({ argv: argv('commit', sb, ['--phase', v]) }) });
 }
-const argoRender = (sb: Sandbox, extra: readonly string[]) => ['render', ...sb.inputArgs, '--engine', 'argocd', '--out', 'out', '--json', ...extra];
+/** An Argo CD render with a valid --repo-url, or the hostile one given. */
+const argoRender = (sb: Sandbox, extra: readonly string[], repoUrl = REPO_URL) => ['render', ...sb.inputArgs, '--engine', 'argocd', '--repo-url', repoUrl, '--out', 'out', '--json', ...extra];
 add({ id: "8 --gate-image 'x; rm -rf /'", item: '8', fixture: EXAMPLE, expect: E.imageInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--gate-image', 'x; rm -rf /']) }) });
 add({ id: 'own --gate-image with a newline', item: 'own', fixture: EXAMPLE, expect: E.imageInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--gate-image', 'quay.io/x/kubectl:1\n  command: [sh]']) }) });
-add({ id: '8 --repo-url with a newline', item: '8', fixture: EXAMPLE, expect: E.urlInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--repo-url', 'https://git.example.com/ops.git\nkind: Secret']) }) });
-add({ id: 'own --repo-url with credentials', item: 'own', fixture: EXAMPLE, expect: E.urlInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--repo-url', 'https://ci:Url-p4ss-1a2b@git.example.com/ops.git']) }) });
-add({ id: 'own --repo-url ext::sh -c', item: 'own', fixture: EXAMPLE, expect: E.urlInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--repo-url', 'ext::sh -c touch% /tmp/pwned']) }) });
-add({ id: 'own --revision with a newline', item: 'own', fixture: EXAMPLE, expect: { exit: [2], codes: ['USAGE', 'INPUT_INVALID', 'NAME_INVALID', 'URL_INVALID'], why: 'a Git revision has a grammar too' }, setup: (sb) => ({ argv: argoRender(sb, ['--repo-url', 'https://git.example.com/ops.git', '--revision', 'main\nkind: Secret']) }) });
-add({ id: 'own --argo-namespace Bad_NS/../x', item: 'own', fixture: EXAMPLE, expect: E.nameInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--repo-url', 'https://git.example.com/ops.git', '--argo-namespace', 'Bad_NS/../x']) }) });
+add({ id: '8 --repo-url with a newline', item: '8', fixture: EXAMPLE, expect: E.urlInvalid, setup: (sb) => ({ argv: argoRender(sb, [], 'https://git.example.com/ops.git\nkind: Secret') }) });
+add({ id: 'own --repo-url with credentials', item: 'own', fixture: EXAMPLE, expect: E.urlInvalid, setup: (sb) => ({ argv: argoRender(sb, [], 'https://ci:Url-p4ss-1a2b@git.example.com/ops.git') }) });
+add({ id: 'own --repo-url ext::sh -c', item: 'own', fixture: EXAMPLE, expect: E.urlInvalid, setup: (sb) => ({ argv: argoRender(sb, [], 'ext::sh -c touch% /tmp/pwned') }) });
+add({ id: 'own --revision with a newline', item: 'own', fixture: EXAMPLE, expect: { exit: [2], codes: ['USAGE', 'INPUT_INVALID', 'NAME_INVALID', 'URL_INVALID'], why: 'a Git revision has a grammar too' }, setup: (sb) => ({ argv: argoRender(sb, ['--revision', 'main\nkind: Secret']) }) });
+add({ id: 'own --argo-namespace Bad_NS/../x', item: 'own', fixture: EXAMPLE, expect: E.nameInvalid, setup: (sb) => ({ argv: argoRender(sb, ['--argo-namespace', 'Bad_NS/../x']) }) });
 add({ id: 'own --flux-namespace ../../outside', item: 'own', fixture: EXAMPLE, expect: E.nameInvalid, setup: (sb) => ({ argv: ['render', ...sb.inputArgs, '--out', 'out', '--json', '--flux-namespace', '../../outside'] }) });
+for (const b of ['-x', 'main..x', 'a b', 'HEAD', 'x.lock']) {
+  add({ id: `own --branch ${b}`, item: 'own', fixture: EXAMPLE, expect: E.usage, setup: (sb) => ({ argv: argv('commitAll', sb, ['--branch', b]) }) });
+}
 add({ id: 'own --engine jenkins', item: 'own', fixture: EXAMPLE, expect: E.usage, setup: (sb) => ({ argv: argv('commitAll', sb, ['--engine', 'jenkins']) }) });
 add({ id: 'own --attempt 0', item: 'own', fixture: EXAMPLE, expect: E.usage, setup: (sb) => ({ argv: argv('commitAll', sb, ['--attempt', '0']) }) });
 add({
