@@ -1,0 +1,470 @@
+/**
+ * The directories mode judged by Argo CD itself: the real application-controller and repo-server
+ * (built by scripts/build-argocd.sh, started by ./argocd.ts) run against the real kube-apiserver,
+ * clone the rendered example from a bare repository at a file:// URL and apply it. Argo CD walks
+ * our sync waves (one phase Application each, under a root app-of-apps), evaluates our Lua health
+ * checks from the rendered argocd-cm and judges the gate Jobs, while our simulated operator moves
+ * the OpenStackVersion conditions and the test plays the Job controller (no kubelet runs the gate
+ * containers: the rehearsal's gate runner evaluates their script). Our own agent is not running.
+ * The update must complete, and a failed deployment must stop Argo CD's chain at the phase where
+ * our own gate stops.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { KubeReader } from '../../src/cluster/kube.js';
+import { readClusterSnapshot, type SnapshotTarget } from '../../src/cluster/read.js';
+import { ARGOCD_APPLICATION, CORE_TYPES, DATAPLANE_DEPLOYMENT, OPENSTACK_VERSION, collectionPath } from '../../src/cluster/resources.js';
+import { writeFiles } from '../../src/git/write-tree.js';
+import { phaseDirName, renderDirectories, renderedPhases, type RenderedFile } from '../../src/render/render.js';
+import { startGateJobRunner } from '../../src/simulate/jobs.js';
+import type { SimulatedOperator } from '../../src/simulate/operator/controller.js';
+import type { Obj } from '../../src/simulate/seed.js';
+import { CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
+import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/status/update-status.js';
+import { rehearsalInputs } from '../helpers/rehearsal.js';
+import { ARGOCD_EXTRA_CRDS, ARGOCD_NS, argoCdAvailability, startArgoCd, type ArgoCd } from './argocd.js';
+import { describeRealCluster } from './describe-real.js';
+import { DEFAULT_CRDS, kubeRequest, startRealCluster, statusMessage, type RealCluster } from './harness.js';
+
+const LONG = 420_000;
+const JOB = CORE_TYPES.find((t) => t.kind === 'Job')!;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function sealedGit(cwd: string, args: string[]): void {
+  execFileSync('git', args, {
+    cwd,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'argocd-real', GIT_AUTHOR_EMAIL: 'argocd-real@osv-gitops.invalid', GIT_COMMITTER_NAME: 'argocd-real', GIT_COMMITTER_EMAIL: 'argocd-real@osv-gitops.invalid' },
+    stdio: 'ignore',
+  });
+}
+
+// ---- a record of what the API server stored, in its own order ---------------------------------
+
+interface ResourceHealth {
+  readonly kind: string;
+  readonly name: string;
+  readonly health?: string;
+  readonly message?: string;
+}
+
+interface Seen {
+  readonly atMs: number;
+  /** resourceVersion as a number: the etcd revision, which orders writes to different objects. */
+  readonly rv: number;
+  readonly kind: string;
+  readonly name: string;
+  /** Applications: status.health.status / message, status.sync.status, operationState.phase. */
+  readonly health?: string;
+  readonly healthMessage?: string;
+  readonly sync?: string;
+  readonly operation?: string;
+  readonly resources: readonly ResourceHealth[];
+  /** Jobs: Complete or Failed once finished. */
+  readonly finished?: string;
+}
+
+class Recorder {
+  readonly seen: Seen[] = [];
+  readonly restarts: string[] = [];
+  private readonly aborts = new Set<AbortController>();
+  private stopped = false;
+  readonly t0 = Date.now();
+
+  constructor(private readonly kc: k8s.KubeConfig) {}
+
+  /** Watch `path` until stopped, started again from the last resourceVersion when it ends early. */
+  watch(path: string, kind: string): Promise<void> {
+    let resourceVersion: string | undefined;
+    let opened: () => void = () => {};
+    const open = new Promise<void>((r) => (opened = r));
+    const start = (): void => {
+      if (this.stopped) return;
+      let ac: AbortController | undefined;
+      let ended = false;
+      const again = (why: string) => {
+        if (ended) return;
+        ended = true;
+        if (ac) this.aborts.delete(ac);
+        if (this.stopped) return;
+        this.restarts.push(`${kind}: ${why}`);
+        setTimeout(start, 200);
+      };
+      new k8s.Watch(this.kc)
+        .watch(
+          path,
+          resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
+          (type, obj: unknown) => {
+            const meta = rec(rec(obj)['metadata']);
+            if (type === 'ERROR') {
+              if (rec(obj)['code'] === 410) resourceVersion = undefined;
+              return;
+            }
+            if (typeof meta['resourceVersion'] === 'string') resourceVersion = meta['resourceVersion'];
+            if (type !== 'ADDED' && type !== 'MODIFIED') return;
+            this.seen.push(toSeen(obj, kind, Date.now() - this.t0));
+          },
+          (err: unknown) => again(err instanceof Error ? err.message : 'ended'),
+        )
+        .then(
+          (c) => {
+            ac = c;
+            if (this.stopped) c.abort();
+            else if (!ended) {
+              this.aborts.add(c);
+              opened();
+            }
+          },
+          (err: unknown) => again(err instanceof Error ? err.message : String(err)),
+        );
+    };
+    start();
+    return open;
+  }
+
+  first(kind: string, name: string, pred: (s: Seen) => boolean = () => true): Seen | undefined {
+    return this.seen.filter((s) => s.kind === kind && s.name === name && pred(s)).sort((a, b) => a.rv - b.rv)[0];
+  }
+
+  last(kind: string, name: string): Seen | undefined {
+    return this.seen.filter((s) => s.kind === kind && s.name === name).sort((a, b) => a.rv - b.rv).at(-1);
+  }
+
+  names(kind: string): string[] {
+    return [...new Set(this.seen.filter((s) => s.kind === kind).map((s) => s.name))];
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const ac of this.aborts) ac.abort();
+    this.aborts.clear();
+  }
+}
+
+function toSeen(obj: unknown, kind: string, atMs: number): Seen {
+  const meta = rec(rec(obj)['metadata']);
+  const status = rec(rec(obj)['status']);
+  const health = rec(status['health']);
+  const resources = (Array.isArray(status['resources']) ? (status['resources'] as unknown[]) : []).map((r) => {
+    const h = rec(rec(r)['health']);
+    return { kind: String(rec(r)['kind']), name: String(rec(r)['name']), ...(str(h['status']) ? { health: str(h['status']) } : {}), ...(str(h['message']) ? { message: str(h['message']) } : {}) };
+  });
+  const conditions = (Array.isArray(status['conditions']) ? (status['conditions'] as unknown[]) : []).map(rec);
+  const finished = conditions.find((c) => (c['type'] === 'Complete' || c['type'] === 'Failed') && c['status'] === 'True');
+  const op = str(rec(status['operationState'])['phase']);
+  return {
+    atMs,
+    rv: Number(meta['resourceVersion']),
+    kind,
+    name: String(meta['name']),
+    ...(str(health['status']) ? { health: str(health['status']) } : {}),
+    ...(str(health['message']) ? { healthMessage: str(health['message']) } : {}),
+    ...(str(rec(status['sync'])['status']) ? { sync: str(rec(status['sync'])['status']) } : {}),
+    ...(op ? { operation: op } : {}),
+    resources,
+    ...(finished ? { finished: String(finished['type']) } : {}),
+  };
+}
+
+const isHealthy = (s: Seen) => s.health === 'Healthy' && s.sync === 'Synced';
+
+// ---- one run: cluster, seed, operator, Git, Job controller, Argo CD -----------------------------
+
+interface PhaseApp {
+  readonly phase: string;
+  readonly app: string;
+  readonly wave: number;
+}
+
+interface ArgoRun {
+  readonly cluster: RealCluster;
+  readonly kc: k8s.KubeConfig;
+  readonly inputs: ReturnType<typeof rehearsalInputs>;
+  readonly root: string;
+  readonly phases: readonly PhaseApp[];
+  /** Each deployment's name and the phase whose folder holds it. */
+  readonly deployments: readonly { readonly name: string; readonly phase: string }[];
+  /** Each gate Job's name and its phase. */
+  readonly jobs: readonly { readonly name: string; readonly phase: string }[];
+  readonly recorder: Recorder;
+  readonly argo: ArgoCd;
+  /** When the root Application was created, on the recorder's clock. */
+  readonly rootCreatedMs: number;
+  ourStatus(): Promise<UpdateStatus>;
+  checkAlive(): void;
+  stop(): Promise<void>;
+}
+
+function renderedArgo(files: readonly RenderedFile[], phases: ReturnType<typeof renderedPhases>, target: string) {
+  const base = posix.join('updates', target);
+  const apps = files
+    .filter((f) => f.path.startsWith(`${base}/argocd/application-`))
+    .map((f) => rec(parse(f.content)))
+    .map((o) => ({
+      name: String(rec(o['metadata'])['name']),
+      path: String(rec(rec(o['spec'])['source'])['path']),
+      wave: Number(rec(rec(o['metadata'])['annotations'])['argocd.argoproj.io/sync-wave']),
+    }));
+  const wiring = phases.map((p) => {
+    const a = apps.find((x) => x.path.endsWith(`/${phaseDirName(p)}`));
+    if (!a) throw new Error(`no Argo CD Application renders phase ${p.id}`);
+    return { phase: p.id, app: a.name, wave: a.wave };
+  });
+  const inFolder = (p: (typeof phases)[number], prefix: string) =>
+    files.filter((x) => x.path.startsWith(`${base}/${phaseDirName(p)}/${prefix}`)).map((f) => String(rec(rec(parse(f.content))['metadata'])['name']));
+  const deployments = phases.flatMap((p) => inFolder(p, 'openstackdataplanedeployment-').map((name) => ({ name, phase: p.id })));
+  const jobs = phases.flatMap((p) => inFolder(p, 'job-').map((name) => ({ name, phase: p.id })));
+  const one = (path: string) => {
+    const f = files.find((x) => x.path === posix.join(base, path));
+    if (!f) throw new Error(`the render has no ${path}`);
+    return rec(parse(f.content));
+  };
+  return { wiring, deployments, jobs, rootApp: one('argocd-root-application.yaml'), argocdCm: one('argocd-cm-health-checks.yaml') };
+}
+
+async function startArgoRun(faults?: { readonly failDeployments?: RegExp }): Promise<ArgoRun> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+  try {
+    const cluster = await startRealCluster({ crds: [...DEFAULT_CRDS, ARGOCD_EXTRA_CRDS] });
+    cleanups.push(() => cluster.stop());
+    const base = mkdtempSync(join(tmpdir(), 'osv-argocd-real-'));
+    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+    const inputs = rehearsalInputs('example', 'argocd', 'directories');
+    const plan = inputs.update.plan;
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(cluster.kubeconfigYaml);
+
+    // the GitOps repository: the directories render of the example, one commit in a bare repository
+    const bare = join(base, 'gitops.git');
+    const repoURL = `file://${bare}`;
+    const files = renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } });
+    const { wiring, deployments, jobs, rootApp, argocdCm } = renderedArgo(files, renderedPhases(plan), plan.versions.target);
+    const work = join(base, 'work');
+    mkdirSync(work);
+    sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+    sealedGit(base, ['init', '--quiet', '--initial-branch=main', work]);
+    writeFiles(work, files);
+    sealedGit(work, ['add', '--all']);
+    sealedGit(work, ['commit', '--quiet', '-m', `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)`]);
+    sealedGit(work, ['push', '--quiet', bare, 'main']);
+
+    // the pre-update state and the simulated operator, without our simulated agent
+    const operator: SimulatedOperator = await seedAndStartOperator(cluster.kubeconfigYaml, { ...inputs, ...(faults ? { faults } : {}) }, CSV_NAMESPACE);
+    cleanups.push(() => operator.stop());
+    // the Job controller and kubelet for the gate Jobs: their script's rule, on the live object
+    const jobRunner = await startGateJobRunner({ kubeconfigYaml: cluster.kubeconfigYaml, namespace: plan.namespace, pollMs: 500 });
+    cleanups.push(() => jobRunner.stop());
+
+    const recorder = new Recorder(kc);
+    cleanups.push(() => recorder.stop());
+    await Promise.all([
+      recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application'),
+      recorder.watch(collectionPath(DATAPLANE_DEPLOYMENT, plan.namespace), 'OpenStackDataPlaneDeployment'),
+      recorder.watch(collectionPath(JOB, plan.namespace), 'Job'),
+    ]);
+
+    const argo = await startArgoCd({ cluster, argocdCm: argocdCm as k8s.V1ConfigMap });
+    cleanups.push(() => argo.stop());
+    // the logs go with the temp folder; OSV_ARGOCD_LOGS=1 prints them before it is removed
+    cleanups.push(() => {
+      if (process.env['OSV_ARGOCD_LOGS']) console.info(argo.logs(200));
+    });
+
+    // the user applies the root Application once, by hand
+    const root = String(rec(rootApp['metadata'])['name']);
+    const rootCreatedMs = Date.now() - recorder.t0;
+    const res = await kubeRequest(kc, 'POST', `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/applications`, rootApp);
+    if (res.status !== 201) throw new Error(`creating the root Application: HTTP ${res.status}: ${statusMessage(res.body)}`);
+
+    const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'argocd', namespace: ARGOCD_NS, name: root } };
+    const reader = new KubeReader(kc, 5_000, { attempts: 3, baseMs: 100, maxMs: 1_000 });
+    return {
+      cluster,
+      kc,
+      inputs,
+      root,
+      phases: wiring,
+      deployments,
+      jobs,
+      recorder,
+      argo,
+      rootCreatedMs,
+      async ourStatus() {
+        const snap = await readClusterSnapshot(reader, target);
+        return updateStatus(plan, snap, clusterEvidence(plan, snap), 'cluster');
+      },
+      checkAlive: () => argo.checkAlive(),
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+function describeApps(run: ArgoRun): string {
+  return [run.root, ...run.phases.map((p) => p.app)]
+    .map((name) => {
+      const s = run.recorder.last('Application', name);
+      if (!s) return `${name}: not created`;
+      const notHealthy = s.resources.filter((r) => r.health !== undefined && r.health !== 'Healthy').map((r) => `${r.kind}/${r.name} ${r.health}: ${r.message ?? ''}`);
+      return `${name}: sync ${s.sync ?? '?'}, health ${s.health ?? '?'} ${s.healthMessage ?? ''}, operation ${s.operation ?? '-'}${notHealthy.length ? `\n    ${notHealthy.join('\n    ')}` : ''}`;
+    })
+    .join('\n');
+}
+
+async function until<T>(run: ArgoRun, what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    run.checkAlive();
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not done after ${timeoutMs / 1000}s\n${describeApps(run)}\n${run.argo.logs(40)}`);
+    await sleep(500);
+  }
+}
+
+async function deployedVersion(run: ArgoRun): Promise<string | undefined> {
+  const api = run.kc.makeApiClient(k8s.CustomObjectsApi);
+  const plan = run.inputs.update.plan;
+  const osv = rec(await api.getNamespacedCustomObject({ group: OPENSTACK_VERSION.group, version: OPENSTACK_VERSION.version, namespace: plan.namespace, plural: OPENSTACK_VERSION.plural, name: plan.openStackVersion }));
+  return str(rec(osv['status'])['deployedVersion']);
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+describeRealCluster('real Argo CD: directories mode', () => {
+  const availability = argoCdAvailability();
+  if (!availability.ok) {
+    if (process.env['CI']) {
+      it('has the Argo CD binary', () => {
+        throw new Error(availability.reason);
+      });
+    } else {
+      console.warn(`skipping the real Argo CD tests: ${availability.reason}`);
+      it.skip(`(skipped: ${availability.reason})`, () => {});
+    }
+    return;
+  }
+
+  const runs: ArgoRun[] = [];
+  afterAll(async () => {
+    for (const r of runs) await r.stop();
+  });
+
+  it('completes the update: each phase Application is applied only after the one before is Healthy', async () => {
+    const started = Date.now();
+    const run = await startArgoRun();
+    runs.push(run);
+    try {
+      const plan = run.inputs.update.plan;
+      const lastPhase = run.phases.at(-1)!;
+      await until(run, 'the last phase Application Healthy', 300_000, async () => (run.recorder.first('Application', lastPhase.app, isHealthy) ? true : undefined));
+      const rootHealthy = await until(run, 'the root Application Healthy', 90_000, async () => run.recorder.first('Application', run.root, isHealthy));
+      expect(await deployedVersion(run)).toBe(plan.versions.target);
+
+      // sync waves in plan order
+      expect(run.phases.map((p) => p.wave)).toEqual([...run.phases.map((p) => p.wave)].sort((a, b) => a - b));
+      const created = run.phases.map((p) => run.recorder.first('Application', p.app));
+      const healthy = run.phases.map((p) => run.recorder.first('Application', p.app, isHealthy));
+      for (const [i, p] of run.phases.entries()) {
+        expect(created[i], `${p.app} created`).toBeDefined();
+        expect(healthy[i], `${p.app} Healthy`).toBeDefined();
+        if (i === 0) continue;
+        const prev = run.phases[i - 1]!.app;
+        // the root applied it only once its predecessor was Synced and Healthy (our Lua check of
+        // the Application kind), and it became Healthy after its predecessor
+        expect(created[i]!.rv, `${p.app} created after ${prev} Healthy`).toBeGreaterThan(healthy[i - 1]!.rv);
+        expect(healthy[i]!.rv, `${p.app} Healthy after ${prev}`).toBeGreaterThan(healthy[i - 1]!.rv);
+      }
+      // the deployments and gate Jobs of a phase appeared only once the phase before was Healthy
+      expect(run.deployments.length).toBeGreaterThan(0);
+      for (const d of [...run.deployments.map((x) => ({ ...x, kind: 'OpenStackDataPlaneDeployment' })), ...run.jobs.map((x) => ({ ...x, kind: 'Job' }))]) {
+        const first = run.recorder.first(d.kind, d.name);
+        const idx = run.phases.findIndex((p) => p.phase === d.phase);
+        expect(first, `${d.kind} ${d.name}`).toBeDefined();
+        if (idx > 0) expect(first!.rv, `${d.kind} ${d.name} created after ${run.phases[idx - 1]!.app} Healthy`).toBeGreaterThan(healthy[idx - 1]!.rv);
+      }
+      // Argo CD judged every gate Job Healthy once it had completed, and our Lua checks ran: the
+      // OpenStackVersion's health messages are the ones our script writes
+      for (const j of run.jobs) expect(run.recorder.first('Job', j.name, (s) => s.finished === 'Complete'), j.name).toBeDefined();
+      const osvMessages = new Set(run.recorder.seen.flatMap((s) => s.resources.filter((r) => r.kind === 'OpenStackVersion' && r.message).map((r) => `${r.health}: ${r.message}`)));
+      expect([...osvMessages].some((m) => /^Progressing: Waiting for /.test(m)), [...osvMessages].join('\n')).toBe(true);
+      expect([...osvMessages].some((m) => /^Healthy: /.test(m)), [...osvMessages].join('\n')).toBe(true);
+      const jobStates = new Set(run.recorder.seen.flatMap((s) => s.resources.filter((r) => r.kind === 'Job').map((r) => r.health)));
+      expect(jobStates).toContain('Progressing');
+      expect(jobStates).toContain('Healthy');
+
+      // our own gates agree that the update is complete
+      const ours = await run.ourStatus();
+      expect(ours.phase, ours.reason).toBe('complete');
+      expect(ours.verdict).toBe('passed');
+      console.info(
+        `real Argo CD, complete update in ${secs(Date.now() - started)}; root Application created at ${secs(run.rootCreatedMs)}, Healthy at ${secs(rootHealthy.atMs)}; ` +
+          `per phase created → Healthy: ${run.phases.map((p, i) => `${p.phase} ${secs(created[i]!.atMs)} → ${secs(healthy[i]!.atMs)}`).join(', ')}`,
+      );
+    } finally {
+      await run.stop();
+    }
+  }, LONG);
+
+  it('stops at the failed data-plane deployment, where our own gate stops', async () => {
+    const started = Date.now();
+    const run = await startArgoRun({ failDeployments: /edpm-update/ });
+    runs.push(run);
+    try {
+      const failing = run.phases.find((p) => p.phase === 'dataplane');
+      expect(failing, 'a dataplane phase').toBeDefined();
+      const failedIdx = run.phases.indexOf(failing!);
+      const { argo, ours } = await until(run, 'Argo CD and our gate both stopping', 300_000, async () => {
+        const argo = run.recorder.last('Application', failing!.app);
+        if (argo?.health !== 'Degraded') return undefined;
+        const ours = await run.ourStatus();
+        return ours.verdict === 'failed' ? { argo, ours } : undefined;
+      });
+      // time for the chain to move on if it wrongly would: a wave follows ~1 s after its predecessor
+      await sleep(8_000);
+      run.checkAlive();
+
+      // Argo CD: every phase before it Healthy, it Degraded by the failed gate Job, none after it created
+      for (const p of run.phases.slice(0, failedIdx)) expect(run.recorder.first('Application', p.app, isHealthy), p.app).toBeDefined();
+      expect(run.recorder.first('Application', failing!.app, (s) => s.health === 'Healthy')).toBeUndefined();
+      // Degraded by our Lua check of the failed deployment, or by the gate Job that failed with it
+      const degraded = argo.resources.filter((r) => r.health === 'Degraded');
+      const own = new Set([...run.deployments, ...run.jobs].filter((x) => x.phase === failing!.phase).map((x) => x.name));
+      expect(degraded.length, describeApps(run)).toBeGreaterThan(0);
+      for (const r of degraded) expect(own.has(r.name), `${r.kind}/${r.name} Degraded: ${r.message ?? ''}`).toBe(true);
+      expect(degraded.map((r) => r.kind), describeApps(run)).toContain('OpenStackDataPlaneDeployment');
+      for (const p of run.phases.slice(failedIdx + 1)) expect(run.recorder.first('Application', p.app), p.app).toBeUndefined();
+      const root = run.recorder.last('Application', run.root);
+      expect(root?.health).not.toBe('Healthy');
+      const argoStop = run.phases.find((p) => !run.recorder.first('Application', p.app, isHealthy));
+      // ours: the same phase, failed, on the same deployment
+      expect(ours.phase).toBe(argoStop?.phase);
+      expect(ours.reason).toMatch(/BackoffLimitExceeded/);
+      expect(await deployedVersion(run)).not.toBe(run.inputs.update.plan.versions.target);
+      console.info(
+        `real Argo CD, failed update stopped at ${ours.phase} in ${secs(Date.now() - started)} (${failing!.app} Degraded at ${secs(run.recorder.first('Application', failing!.app, (s) => s.health === 'Degraded')?.atMs ?? 0)}): ` +
+          `${degraded.map((r) => `${r.kind}/${r.name}: ${r.message ?? ''}`).join('; ')}; root: ${root?.health ?? '?'} ${root?.healthMessage ?? ''}; ours: ${ours.reason}`,
+      );
+    } finally {
+      await run.stop();
+    }
+  }, LONG);
+});
