@@ -4,7 +4,7 @@
  * state: running it twice, or after a crash at any point, never makes a second commit.
  */
 import { OsvError } from '../errors.js';
-import { commitPhases } from '../git/commit-phases.js';
+import { catchUpOurPaths, commitPhases, folderLayout } from '../git/commit-phases.js';
 import { git, tryGit } from '../git/git.js';
 import { fetchRemote, readGitProgress, TRAILER_SKIPPED_GATE } from '../git/progress.js';
 import { TRAILER_TARGET } from '../git/trailers.js';
@@ -116,6 +116,8 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
   const target = plan.versions.target;
   if ((await tryGit(opts.repo, ['rev-parse', '--git-dir'])) === undefined) throw new OsvError('GIT_FAILED', `${opts.repo} is not a Git repository`);
   const branch = await currentBranch(opts.repo, opts.branch);
+  // a run killed after its commit moved the branch may have left our folder behind it
+  if (await catchUpOurPaths(opts.repo, folderLayout({ plan }, opts.engine, opts.path ?? 'openstack-update'))) log('caught up the owned folder with the branch: an earlier run was stopped before it finished');
   const attempts = opts.pushAttempts ?? 3;
   let pushed = 0;
 

@@ -1,9 +1,9 @@
 /** `osv-gitops plan`: from the inputs to a verified update plan, as a table or as JSON. */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shortChange, shortImage } from '../images/diff.js';
 import { OsvError } from '../errors.js';
+import { writeOwnFile } from '../fs/contained.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { quoteInput } from '../validate/quote.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
@@ -109,17 +109,11 @@ const WRITE_ERRORS: Readonly<Record<string, string>> = {
  * failure is a typed error naming the path, not a stack trace.
  */
 function writePlanFile(file: string, content: string, shown: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.osv-gitops-${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, content, { flag: 'wx' });
-    renameSync(tmp, file);
+    writeOwnFile(file, content, '--output');
   } catch (e) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing was created there
-    }
-    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (e instanceof OsvError && e.code !== 'WRITE_FAILED') throw e;
+    const code = (e as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
     throw new OsvError('OUTPUT_INVALID', `cannot write the plan to ${quoteInput(shown)}: ${WRITE_ERRORS[code] ?? (code || 'write failed')}`, {
       hint: 'Pass --output a file in an existing folder you can write to.',
       cause: e,

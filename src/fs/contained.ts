@@ -73,7 +73,15 @@ export function realRoot(what: string, dir: string): string {
   }
   const st = lstatOrUndefined(real);
   if (!st?.isDirectory()) throw new OsvError('PATH_UNSAFE', `${what} ${shown(dir)} is not a folder`);
+  assertNotInGitDir(what, dir, real);
   return real;
+}
+
+/** Git's own folder is never ours to write in, whatever path leads there. */
+function assertNotInGitDir(what: string, shownPath: string, real: string): void {
+  if (real.split(sep).some((part) => part.toLowerCase() === '.git')) {
+    throw new OsvError('PATH_UNSAFE', `${what} ${shown(shownPath)} is inside a .git folder, which only Git writes`, { hint: 'Write to a folder of the work tree, or outside the repository.' });
+  }
 }
 
 /**
@@ -112,7 +120,7 @@ export function fsError(e: unknown, where: string): OsvError {
     ENOENT: 'the folder does not exist',
     ELOOP: 'too many symbolic links',
   };
-  return new OsvError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'WRITE_FAILED', `cannot write ${where}: ${why[code] ?? (e instanceof Error ? e.message : String(e))}`, {
+  return new OsvError('WRITE_FAILED', `cannot write ${where}: ${why[code] ?? (e instanceof Error ? e.message : String(e))}`, {
     hint: 'Nothing was changed. Check the path and its permissions, then run again.',
     cause: e,
   });
@@ -243,6 +251,7 @@ export function writeOwnFileUnder(dirPath: string, rel: string, content: string,
  */
 export function ensureFolder(dir: string, what: string): string {
   const full = resolve(dir);
+  assertNotInGitDir(what, dir, full);
   const missing: string[] = [];
   let at = full;
   while (lstatOrUndefined(at) === undefined) {
@@ -277,6 +286,7 @@ export function writeContainedFiles(rootDir: string, files: readonly FileToWrite
 
 /** Refuse early (before any branch moves) a folder flag that names something other than a folder. */
 export function assertFolderOrMissing(dir: string, what: string): void {
+  assertNotInGitDir(what, dir, resolve(dir));
   const st = lstatOrUndefined(resolve(dir));
   if (st !== undefined && !st.isDirectory()) throw new OsvError('PATH_UNSAFE', `${what} ${shown(dir)} exists and is not a folder`);
 }

@@ -203,10 +203,7 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   const takeBack = () => (moves.length ? moveRefs(top, moves.map((m) => ({ ref: m.ref, old: m.next, next: m.old })), 'osv-gitops: taken back after an error') : Promise.resolve());
   const pushed: string[] = [];
   try {
-    if (opts.prDir !== undefined) {
-      assertNoSecretsInFiles(result.map((r) => ({ path: `pull request ${r.branch}`, content: `${r.title}\n\n${r.body}` })));
-      for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseDirName(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
-    }
+    assertNoSecretsInFiles(result.map((r) => ({ path: `pull request ${r.branch}`, content: `${r.title}\n\n${r.body}` })));
     if (opts.push && result.length) {
       await push(top, opts.push.remote, result.map((r) => `refs/heads/${r.branch}:refs/heads/${r.branch}`), `the phase branches`);
       pushed.push(...result.map((r) => r.branch));
@@ -214,6 +211,10 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   } catch (e) {
     await takeBack();
     throw e;
+  }
+  // the descriptions last: a refused push must not leave them behind (the folder was checked up front)
+  if (opts.prDir !== undefined) {
+    for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseDirName(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
   }
   return { base, committed, alreadyCommitted: branches.filter((b) => b.done).map((b) => b.phase.id), branches: result, pushed };
 }

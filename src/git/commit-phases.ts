@@ -6,7 +6,8 @@
  * (src/git/land.ts): the user's index, staged files and other paths are never part of them, and a
  * kill at any moment leaves the old branch or the new one.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { OsvError } from '../errors.js';
 import { containedPath, safeRelativePath } from '../fs/contained.js';
 import { commitMessage } from '../render/commit-message.js';
@@ -135,8 +136,16 @@ async function earlierStates(top: string, tip: string | undefined): Promise<stri
 }
 
 /** Check our paths before anything changes: refuse edits of the user's, catch up after a killed run. */
-export async function checkOurPaths(at: RepoAt, paths: readonly string[]): Promise<'clean' | 'lagging'> {
+export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedDirs: readonly string[] = []): Promise<'clean' | 'lagging'> {
   for (const p of paths) containedPath(at.top, p, 'a path osv-gitops writes');
+  // a folder we own must not replace a file of the user's (`--path README.md`)
+  for (const d of ownedDirs) {
+    const entry = at.start === undefined ? '' : await git(at.top, ['ls-tree', '--full-tree', at.start, '--', d]);
+    const st = at.branch === at.current ? lstatSync(join(at.top, d), { throwIfNoEntry: false }) : undefined;
+    if (/^\d+ (blob|commit) /.test(entry) || (st !== undefined && !st.isDirectory())) {
+      throw new OsvError('PATH_UNSAFE', `${d} is a file of the repository, not a folder osv-gitops may own`, { hint: 'Pass --path (or --deployments-dir) a folder of its own, e.g. openstack-update.' });
+    }
+  }
   if (at.branch !== at.current) return 'clean'; // only the ref moves: the work tree is not involved
   // the sync after the commit needs the index: find a stale lock now, before the branch moves
   const lock = (await git(at.top, ['rev-parse', '--path-format=absolute', '--git-path', 'index.lock'])).trim();
@@ -152,6 +161,17 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[]): Promi
   return state.condition;
 }
 
+/**
+ * Finish what a killed run started: when our paths lag the branch (the ref moved, the sync did
+ * not happen), bring them up to it. `advance` calls this on every step, waiting or not.
+ */
+export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'paths' | 'ownedDirs'>, branch?: string): Promise<boolean> {
+  const at = await openRepo(repo, branch);
+  if ((await checkOurPaths(at, layout.paths, layout.ownedDirs)) !== 'lagging' || at.tip === undefined) return false;
+  await syncPaths(at.top, at.tip, layout.paths, await presentPaths(at.top, at.top, layout.paths, [at.tip]));
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): Promise<CommitResult> {
@@ -162,7 +182,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
   if (opts.push) await assertRemote(top, opts.push.remote);
   // a --version-file is read and edited before anything changes, so a bad file writes nothing
   const layout = await layoutFor(inputs, { ...opts, repo: top }, path, at.start);
-  const condition = await checkOurPaths(at, layout.paths);
+  const condition = await checkOurPaths(at, layout.paths, layout.ownedDirs);
   const hooks = opts.verify === false ? [] : await vetoHooks(top);
 
   const done = new Set((await phaseCommits(top, at.start ?? 'HEAD')).filter((c) => c.target === plan.versions.target).map((c) => c.phase));

@@ -12,9 +12,9 @@
  * branch; `pathState` recognises that lag as ours, and the next run finishes the sync.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { OsvError } from '../errors.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
 import { git, tryGit } from './git.js';
@@ -139,7 +139,20 @@ export async function pathState(repo: string, top: string, paths: readonly strin
 export async function syncPaths(repo: string, commit: string, paths: readonly string[], present: TreeState): Promise<void> {
   // restore refuses a pathspec that matches nothing: name only paths that exist somewhere
   const live = paths.filter((p) => [...present.keys()].some((k) => k === p || k.startsWith(`${p}/`)));
-  if (live.length) await git(repo, ['restore', `--source=${commit}`, '--staged', '--worktree', '--', ...live]);
+  if (!live.length) return;
+  // Work on a copy of the index and rename it into place: a kill leaves the user's index whole
+  // (old or new) and no index.lock behind, so the next run sees a lag it can finish.
+  const index = (await git(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
+  const copy = `${index}.osv-gitops-${process.pid}`;
+  // copies a killed run left behind are ours by name
+  for (const f of readdirSync(dirname(index))) if (f.startsWith(`${basename(index)}.osv-gitops-`)) rmSync(join(dirname(index), f), { force: true });
+  try {
+    if (existsSync(index)) copyFileSync(index, copy);
+    await git(repo, ['restore', `--source=${commit}`, '--staged', '--worktree', '--', ...live], { env: { GIT_INDEX_FILE: copy } });
+    renameSync(copy, index);
+  } finally {
+    rmSync(copy, { force: true });
+  }
 }
 
 /** Everything `paths` may hold in the index, the work tree or `commits`: what a sync must touch. */
@@ -223,9 +236,9 @@ function executable(file: string): boolean {
 }
 
 /** Which of the hooks that may veto a commit the repository has (core.hooksPath honoured). */
-export async function vetoHooks(repo: string): Promise<string[]> {
+export async function vetoHooks(repo: string, which: readonly string[] = ['pre-commit', 'commit-msg']): Promise<string[]> {
   const dir = (await git(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'hooks'])).trim();
-  return ['pre-commit', 'commit-msg'].filter((h) => executable(join(dir, h)));
+  return which.filter((h) => executable(join(dir, h)));
 }
 
 /**
@@ -312,6 +325,13 @@ export async function push(repo: string, remote: string, refspecs: readonly stri
       throw new OsvError('GIT_PUSH_REFUSED', `${remote} refused the push of ${what}; nothing was changed locally`, {
         hint: 'The remote\'s policy said no (a protected branch, a pre-receive check): read its message below.',
         details: text.split('\n').filter((l) => /^remote:|rejected|declined/i.test(l.trim())).slice(-10),
+        cause: e,
+      });
+    }
+    if (/failed to push some refs/.test(text) && !/\[(remote )?rejected\]|Updates were rejected/.test(text) && (await vetoHooks(repo, ['pre-push'])).length) {
+      throw new OsvError('GIT_HOOK_REJECTED', `your pre-push hook refused the push of ${what}; nothing was changed locally`, {
+        hint: 'Fix what the hook reports, then run again.',
+        details: text.split('\n').slice(-12),
         cause: e,
       });
     }

@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
+import { maxInputBytes } from '../inputs/yaml.js';
 import { SKIP_CUSTOM_IMAGES_ANNOTATION } from '../inputs/openstack-version.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { kustomizeFolder, phaseObjects, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
@@ -402,8 +403,9 @@ export async function readVersionFile(repo: string, path: string, ref: string | 
   if (m[1] === '120000') throw new OsvError('PATH_UNSAFE', `--version-file ${path} is a symbolic link; osv-gitops edits only regular files`, { hint: 'Point --version-file at the file itself.' });
   if (m[2] !== 'blob') throw new OsvError('VERSION_FILE_INVALID', `${path} is a ${m[2]}, not a file`);
   const size = Number((await git(repo, ['cat-file', '-s', m[3]!])).trim());
-  if (size > MAX_VERSION_FILE_BYTES) {
-    throw new OsvError('INPUT_TOO_LARGE', `--version-file ${path} is ${(size / 1048576).toFixed(1)} MiB, over the 1 MiB limit for an OpenStackVersion`, { location: { file: path } });
+  const limit = Math.min(MAX_VERSION_FILE_BYTES, maxInputBytes());
+  if (size > limit) {
+    throw new OsvError('INPUT_TOO_LARGE', `--version-file ${path} is ${size} bytes, over the ${limit}-byte limit for an OpenStackVersion`, { location: { file: path } });
   }
   return git(repo, ['cat-file', 'blob', m[3]!]);
 }

@@ -39,7 +39,7 @@ export function checkFolderSize(files: readonly string[], what: string, dir: str
   }
 }
 
-function maxInputBytes(): number {
+export function maxInputBytes(): number {
   const fromEnv = Number(process.env['OSV_GITOPS_MAX_INPUT_BYTES']);
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_MAX_INPUT_BYTES;
 }

@@ -6,6 +6,7 @@
  * - anything not read is "not checked", never "passed";
  * - each gate fails on an `Error` condition, a failed deployment or its deadline.
  */
+import { isOperatorHold, operatorHold } from '../plan/operator-hold.js';
 import { checkText } from '../plan/phases.js';
 import type { GateCheck, ObjectRef, PhasePlan } from '../plan/types.js';
 import { agentLabel, agentRevision } from './agent.js';
@@ -110,16 +111,6 @@ function overNodeSets(check: GateCheck, names: readonly string[], s: ClusterSnap
   return result(check, waits.length ? 'wait' : 'pass', waits.length ? waits.join('; ') : passed);
 }
 
-/** Upstream PR #1913: the operator itself holds the update at a stage (reason `Gated`), which is not an error. */
-const GATED = 'Gated';
-export const UPDATE_TARGET_STAGE = 'core.openstack.org/update-target-stage';
-
-function heldText(osv: KubeObject, c: { type: string; message?: string }): string {
-  // the annotation key holds dots, so it is read from the map, not through a dotted path
-  const stage = str(rec(at(osv, 'metadata.annotations'))?.[UPDATE_TARGET_STAGE]);
-  return `held by the operator at stage ${stage ?? 'unknown'} (${c.type} reason Gated${c.message ? `: ${c.message}` : ''}); it goes on when ${UPDATE_TARGET_STAGE} allows the next stage`;
-}
-
 /**
  * A planned deployment, found by its name, or (no repository: the update may have been driven by
  * hand) by what it does. Any stand-in that failed stops the phase with its name.
@@ -190,10 +181,17 @@ function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
       const c = condition(obj, check.type);
       const text = conditionText(c, check.type);
       if (c?.status === check.status) return result(check, 'pass', text);
-      if (c?.status === 'False' && c.reason !== GATED && (c.reason === 'Error' || c.severity === 'Error')) return result(check, 'fail', text);
-      // the hold sits on the next stage's condition, which may not be the one this gate reads
-      const held = c?.reason === GATED ? c : check.object.kind === 'OpenStackVersion' ? conditionsOf(obj).find((x) => x.reason === GATED && x.status !== 'True') : undefined;
-      if (held) return result(check, 'wait', heldText(obj, held));
+      if (c?.status === 'False' && !isOperatorHold(c) && (c.reason === 'Error' || c.severity === 'Error')) return result(check, 'fail', text);
+      // upstream PR #1913: the operator holds the update on purpose (reason Gated, or the
+      // update-target-stage annotation stops it before this condition): a wait, not an error
+      if (check.object.kind === 'OpenStackVersion') {
+        const annotations = Object.fromEntries(Object.entries(rec(at(obj, 'metadata.annotations')) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+        const osv = { annotations, conditions: conditionsOf(obj) };
+        // name the Gated condition when there is one (it may be an earlier stage's than this gate's)
+        const earlier = osv.conditions.find((x) => isOperatorHold(x));
+        const held = (earlier ? operatorHold(osv, earlier.type) : undefined) ?? operatorHold(osv, check.type);
+        if (held) return result(check, 'wait', held.message);
+      }
       // the operator drops the MinorUpdate* conditions once deployedVersion reaches the target (facts §4.2)
       if (!c && check.object.kind === 'OpenStackVersion' && check.type.startsWith('MinorUpdate') && str(at(obj, 'status.deployedVersion')) === ctx.target) {
         return result(check, 'pass', `${check.type} dropped: the update finished (status.deployedVersion is ${ctx.target})`);

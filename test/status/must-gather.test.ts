@@ -277,6 +277,7 @@ describe('the operator holding the update (upstream Gated reason)', () => {
     const { s } = await status(dir);
     expect(s.phase).toBe('controlplane');
     expect(s.verdict).toBe('waiting');
-    expect(s.reason).toContain('held by the operator at stage ovn-dataplane');
+    expect(s.reason).toContain('held by the operator: MinorUpdateRabbitMQ=False (Gated): held by update-target-stage');
+    expect(s.reason).toContain('core.openstack.org/update-target-stage');
   });
 });
