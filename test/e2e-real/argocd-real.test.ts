@@ -8,8 +8,15 @@
  * containers: the rehearsal's gate runner evaluates their script). Our own agent is not running.
  * The update must complete, and a failed deployment must stop Argo CD's chain at the phase where
  * our own gate stops.
+ *
+ * The commits mode: one Application on the folder `advance` writes; our watch loop (advance, with
+ * the cluster watcher) commits and pushes each phase once the real Application reports the commit
+ * before it synced (status.sync.revision) and Healthy and the phase's gate passed. The test plays
+ * the Git webhook (a refresh annotation after each push).
  */
 import { execFileSync } from 'node:child_process';
+import { watchUpdate } from '../../src/advance/watch.js';
+import { ClusterWatcher } from '../../src/cluster/watcher.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -24,7 +31,7 @@ import { phaseDirName, renderDirectories, renderedPhases, type RenderedFile } fr
 import { startGateJobRunner } from '../../src/simulate/jobs.js';
 import type { SimulatedOperator } from '../../src/simulate/operator/controller.js';
 import type { Obj } from '../../src/simulate/seed.js';
-import { CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
+import { COMMITS_PATH, CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/status/update-status.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
 import { ARGOCD_EXTRA_CRDS, ARGOCD_NS, argoCdAvailability, startArgoCd, type ArgoCd } from './argocd.js';
@@ -65,6 +72,8 @@ interface Seen {
   readonly health?: string;
   readonly healthMessage?: string;
   readonly sync?: string;
+  /** status.sync.revision: the commit the Application was last compared with. */
+  readonly revision?: string;
   readonly operation?: string;
   readonly resources: readonly ResourceHealth[];
   /** Jobs: Complete or Failed once finished. */
@@ -167,6 +176,7 @@ function toSeen(obj: unknown, kind: string, atMs: number): Seen {
     ...(str(health['status']) ? { health: str(health['status']) } : {}),
     ...(str(health['message']) ? { healthMessage: str(health['message']) } : {}),
     ...(str(rec(status['sync'])['status']) ? { sync: str(rec(status['sync'])['status']) } : {}),
+    ...(str(rec(status['sync'])['revision']) ? { revision: str(rec(status['sync'])['revision']) } : {}),
     ...(op ? { operation: op } : {}),
     resources,
     ...(finished ? { finished: String(finished['type']) } : {}),
@@ -468,3 +478,158 @@ describeRealCluster('real Argo CD: directories mode', () => {
     }
   }, LONG);
 });
+
+describeRealCluster('real Argo CD: commits mode', () => {
+  const availability = argoCdAvailability();
+  if (!availability.ok) {
+    if (process.env['CI']) {
+      it('has the Argo CD binary', () => {
+        throw new Error(availability.reason);
+      });
+    } else {
+      it.skip(`(skipped: ${availability.reason})`, () => {});
+    }
+    return;
+  }
+
+  it('advance commits each phase once the real Application has synced the one before and its gate passed', async () => {
+    const started = Date.now();
+    const cleanups: (() => Promise<void> | void)[] = [];
+    try {
+      const cluster = await startRealCluster({ crds: [...DEFAULT_CRDS, ARGOCD_EXTRA_CRDS] });
+      cleanups.push(() => cluster.stop());
+      const base = mkdtempSync(join(tmpdir(), 'osv-argocd-commits-'));
+      cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+      const inputs = rehearsalInputs('example', 'argocd', 'commits');
+      const plan = inputs.update.plan;
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(cluster.kubeconfigYaml);
+
+      // the user's repository: one commit before the update; advance commits and pushes the phases
+      const bare = join(base, 'gitops.git');
+      const repoURL = `file://${bare}`;
+      const work = join(base, 'work');
+      sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+      sealedGit(base, ['init', '--quiet', '--initial-branch=main', work]);
+      writeFiles(work, [{ path: 'README.md', content: 'GitOps repository of the real Argo CD test\n' }]);
+      sealedGit(work, ['add', '--all']);
+      sealedGit(work, ['commit', '--quiet', '-m', 'initial']);
+      sealedGit(work, ['remote', 'add', 'origin', repoURL]);
+      sealedGit(work, ['push', '--quiet', 'origin', 'main']);
+
+      const operator = await seedAndStartOperator(cluster.kubeconfigYaml, inputs, CSV_NAMESPACE);
+      cleanups.push(() => operator.stop());
+      const recorder = new Recorder(kc);
+      cleanups.push(() => recorder.stop());
+      await recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application');
+
+      // the health checks are the same Lua as in the directories mode's argocd-cm
+      const { argocdCm } = renderedArgo(renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } }), renderedPhases(plan), plan.versions.target);
+      const argo = await startArgoCd({ cluster, argocdCm: argocdCm as k8s.V1ConfigMap });
+      cleanups.push(() => argo.stop());
+      cleanups.push(() => {
+        if (process.env['OSV_ARGOCD_LOGS']) console.info(argo.logs(200));
+      });
+
+      // the agent object: one Application on the folder advance writes, as the README sets it up
+      const name = 'openstack';
+      const app = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name, namespace: ARGOCD_NS },
+        spec: {
+          project: 'default',
+          source: { repoURL, path: COMMITS_PATH, targetRevision: 'main' },
+          destination: { server: 'https://kubernetes.default.svc', namespace: plan.namespace },
+          syncPolicy: { automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true'] },
+        },
+      };
+      const res = await kubeRequest(kc, 'POST', `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/applications`, app);
+      if (res.status !== 201) throw new Error(`creating the Application: HTTP ${res.status}: ${statusMessage(res.body)}`);
+
+      // the Git webhook's part: a push makes Argo CD refresh the Application at once
+      let lastHead = '';
+      let refreshing = true;
+      const refresher = (async () => {
+        while (refreshing) {
+          const head = execFileSync('git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim();
+          if (head !== lastHead) {
+            lastHead = head;
+            await patchRefresh(kc, name);
+          }
+          await sleep(300);
+        }
+      })();
+      cleanups.push(async () => {
+        refreshing = false;
+        await refresher;
+      });
+
+      const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'argocd', namespace: ARGOCD_NS, name } };
+      const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1_000 });
+      const watcher = new ClusterWatcher(reader, target, { resyncMs: 2_000 });
+      await watcher.start();
+      cleanups.push(() => watcher.stop());
+      const steps: string[] = [];
+      const result = await watchUpdate(
+        inputs.update,
+        {
+          repo: work,
+          branch: 'main',
+          engine: 'argocd',
+          remote: 'origin',
+          readSnapshot: async () => {
+            argo.checkAlive();
+            return watcher.snapshot();
+          },
+          nextChange: (ms) => watcher.changed(ms),
+          idleMs: 1_000,
+          timeoutMs: 300_000,
+        },
+        { onStep: (r) => steps.push(`${secs(Date.now() - started)} ${r.outcome} ${r.status.phase}${r.committed ? ` committed ${r.committed.phase}` : ''}`) },
+      );
+      expect(result.end, `${result.last?.reason ?? ''}\n${steps.join('\n')}\n${argo.logs(30)}`).toBe('done');
+      expect(result.commits.length).toBeGreaterThan(1);
+      // advance committed each phase only after the real Application had synced the commit before
+      // it (status.sync.revision) and reported it Healthy
+      const synced = result.commits.map((c) => recorder.first('Application', name, (s) => s.revision === c.sha && isHealthy(s)));
+      for (const [i, c] of result.commits.entries()) {
+        expect(synced[i], `Application Synced and Healthy at ${c.phase} (${c.sha})`).toBeDefined();
+        if (i > 0) {
+          const introduced = recorder.first('Application', name, (s) => s.revision === c.sha);
+          expect(introduced!.rv, `${c.phase} reached Argo CD after ${result.commits[i - 1]!.phase} was Healthy`).toBeGreaterThan(synced[i - 1]!.rv);
+        }
+      }
+      expect(await deployedVersionOf(kc, plan.namespace, plan.openStackVersion)).toBe(plan.versions.target);
+      console.info(
+        `real Argo CD, commits mode: ${result.commits.length} commits, done in ${secs(Date.now() - started)}; Synced and Healthy at ` +
+          result.commits.map((c, i) => `${c.phase} ${secs(synced[i]!.atMs)}`).join(', '),
+      );
+    } finally {
+      for (const c of cleanups.splice(0).reverse()) {
+        try {
+          await c();
+        } catch {
+          // keep stopping the rest
+        }
+      }
+    }
+  }, LONG);
+});
+
+/** What a Git webhook does: ask Argo CD to compare the Application with the repository now. */
+async function patchRefresh(kc: k8s.KubeConfig, name: string): Promise<void> {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  await api
+    .patchNamespacedCustomObject(
+      { group: ARGOCD_APPLICATION.group, version: ARGOCD_APPLICATION.version, namespace: ARGOCD_NS, plural: ARGOCD_APPLICATION.plural, name, body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    )
+    .catch(() => undefined);
+}
+
+async function deployedVersionOf(kc: k8s.KubeConfig, namespace: string, name: string): Promise<string | undefined> {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const osv = rec(await api.getNamespacedCustomObject({ group: OPENSTACK_VERSION.group, version: OPENSTACK_VERSION.version, namespace, plural: OPENSTACK_VERSION.plural, name }));
+  return str(rec(osv['status'])['deployedVersion']);
+}
