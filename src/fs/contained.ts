@@ -290,3 +290,42 @@ export function assertFolderOrMissing(dir: string, what: string): void {
   const st = lstatOrUndefined(resolve(dir));
   if (st !== undefined && !st.isDirectory()) throw new OsvError('PATH_UNSAFE', `${what} ${shown(dir)} exists and is not a folder`);
 }
+
+const TEMP_PREFIX = '.osv-gitops-tmp-';
+
+/** Our temporary file names (left only by a killed run; never the user's). */
+export function isOurTempName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX);
+}
+
+/**
+ * Write `rel` under `rootDir` whole or not at all: a temporary name beside it, then a rename. The
+ * path is checked by `containedPath` (no link on the way, nothing outside, never .git).
+ */
+export function writeFileAtomically(rootDir: string, rel: string, content: string | Buffer, executable = false): void {
+  const norm = safeRelativePath('a file osv-gitops writes', rel);
+  const full = containedPath(rootDir, norm, 'a file osv-gitops writes');
+  const dir = dirname(full);
+  const name = posix.basename(norm);
+  const tmp = join(dir, `${TEMP_PREFIX}${process.pid}-${name}`.slice(0, MAX_PATH_PART_BYTES));
+  try {
+    if (posix.dirname(norm) !== '.') makeDirs(rootDir, posix.dirname(norm));
+    // temporary files a killed run left here are ours by name
+    for (const f of readdirSync(dir)) if (isOurTempName(f)) rmSync(join(dir, f), { force: true });
+    writeFileSync(tmp, content, { flag: 'wx', mode: executable ? 0o755 : 0o644 });
+    renameSync(tmp, full);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e instanceof OsvError ? e : fsError(e, rel);
+  }
+}
+
+/** Remove the file `rel` under `rootDir` (checked like every write); a missing file is fine. */
+export function removeContained(rootDir: string, rel: string): void {
+  const full = containedPath(rootDir, rel, 'a file osv-gitops removes');
+  try {
+    rmSync(full, { force: true });
+  } catch (e) {
+    throw fsError(e, rel);
+  }
+}

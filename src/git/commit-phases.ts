@@ -22,7 +22,6 @@ import {
   moveRefs,
   objectFormat,
   pathState,
-  presentPaths,
   push,
   runVetoHooks,
   sameState,
@@ -168,7 +167,7 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
 export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'paths' | 'ownedDirs'>, branch?: string): Promise<boolean> {
   const at = await openRepo(repo, branch);
   if ((await checkOurPaths(at, layout.paths, layout.ownedDirs)) !== 'lagging' || at.tip === undefined) return false;
-  await syncPaths(at.top, at.tip, layout.paths, await presentPaths(at.top, at.top, layout.paths, [at.tip]));
+  await syncPaths(at.top, at.tip, layout.paths);
   return true;
 }
 
@@ -214,7 +213,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
   }
   const checkedOut = branch === at.current;
   if (checkedOut && newTip !== undefined && (planned.length || condition === 'lagging')) {
-    await syncPaths(top, newTip, layout.paths, await presentPaths(top, top, layout.paths, [newTip]));
+    await syncPaths(top, newTip, layout.paths);
   }
 
   let pushed = false;
@@ -226,7 +225,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
       // the push failed: take our commits back, so the error leaves the branch as it was
       if (planned.length) {
         await moveRefs(top, [{ ref: `refs/heads/${branch}`, old: newTip, next: tip }], 'osv-gitops: push failed, commits taken back');
-        if (checkedOut && tip !== undefined) await syncPaths(top, tip, layout.paths, await presentPaths(top, top, layout.paths, [tip, newTip]));
+        if (checkedOut && tip !== undefined) await syncPaths(top, tip, layout.paths);
       }
       throw e;
     }

@@ -63,3 +63,15 @@ export async function tryGit(repo: string, args: readonly string[], opts: GitOpt
     return undefined;
   }
 }
+
+/** `git` with binary output (blob contents), for the few reads that are not text. */
+export function gitBuffer(repo: string, args: readonly string[], input: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', ['-C', repo, ...args], { env: sealedEnv({}), maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' }, (err, stdout, stderr) => {
+      if (err) reject(new OsvError('GIT_FAILED', `git ${args[0] ?? ''} failed: ${stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ')}`, { cause: err }));
+      else resolve(stdout);
+    });
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
+  });
+}

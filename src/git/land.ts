@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { OsvError } from '../errors.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
-import { git, tryGit } from './git.js';
+import { isOurTempName, removeContained, writeFileAtomically } from '../fs/contained.js';
+import { git, gitBuffer, tryGit } from './git.js';
 
 const STAGING_REF = 'refs/osv-gitops/staging';
 
@@ -83,7 +84,7 @@ function workTreeState(top: string, paths: readonly string[], format: string): T
       return;
     }
     if (st.isDirectory()) {
-      for (const name of readdirSync(join(top, rel)).sort()) visit(`${rel}/${name}`);
+      for (const name of readdirSync(join(top, rel)).sort()) if (!isOurTempName(name)) visit(`${rel}/${name}`);
     } else if (st.isSymbolicLink()) {
       state.set(rel, `120000 ${blobId(readlinkSync(join(top, rel)), format)}`);
     } else if (st.isFile()) {
@@ -135,32 +136,57 @@ export async function pathState(repo: string, top: string, paths: readonly strin
   return { condition: 'dirty', details };
 }
 
-/** Bring our paths of the index and the work tree to `commit` (Git writes them, never through a link). */
-export async function syncPaths(repo: string, commit: string, paths: readonly string[], present: TreeState): Promise<void> {
-  // restore refuses a pathspec that matches nothing: name only paths that exist somewhere
-  const live = paths.filter((p) => [...present.keys()].some((k) => k === p || k.startsWith(`${p}/`)));
-  if (!live.length) return;
-  // Work on a copy of the index and rename it into place: a kill leaves the user's index whole
-  // (old or new) and no index.lock behind, so the next run sees a lag it can finish.
+/** The contents of blobs, by id, in one `git cat-file --batch`. */
+async function readBlobs(repo: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  if (!ids.length) return out;
+  const raw = await gitBuffer(repo, ['cat-file', '--batch'], `${[...new Set(ids)].join('\n')}\n`);
+  let at = 0;
+  while (at < raw.length) {
+    const nl = raw.indexOf(10, at);
+    const [id, , size] = raw.subarray(at, nl).toString('utf8').split(' ');
+    const n = Number(size);
+    out.set(id!, raw.subarray(nl + 1, nl + 1 + n));
+    at = nl + 1 + n + 1;
+  }
+  return out;
+}
+
+/**
+ * Bring our paths of the work tree and the index to `commit`. Files are written by us, each to a
+ * temporary name and renamed (a kill leaves every file old or new, never half-written), through
+ * the containment check; the index is updated on a copy renamed into place (a kill leaves the
+ * user's index whole and no index.lock). Anything under our paths that `commit` lacks is removed:
+ * the caller has checked that it was ours (pathState).
+ */
+export async function syncPaths(repo: string, commit: string, paths: readonly string[]): Promise<void> {
+  const format = await objectFormat(repo);
+  const head = await treeState(repo, commit, paths);
+  const work = workTreeState(repo, paths, format);
+  const differ = [...head].filter(([p, v]) => work.get(p) !== v);
+  const blobs = await readBlobs(repo, differ.map(([, v]) => v.split(' ')[1]!));
+  for (const [p, v] of differ) {
+    const [mode, id] = v.split(' ') as [string, string];
+    if (mode !== '100644' && mode !== '100755') throw new OsvError('PATH_UNSAFE', `${p} is not a regular file in ${commit.slice(0, 12)}; osv-gitops writes only regular files`);
+    writeFileAtomically(repo, p, blobs.get(id)!, mode === '100755');
+  }
+  for (const p of work.keys()) if (!head.has(p)) removeContained(repo, p);
   const index = (await git(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
   const copy = `${index}.osv-gitops-${process.pid}`;
   // copies a killed run left behind are ours by name
   for (const f of readdirSync(dirname(index))) if (f.startsWith(`${basename(index)}.osv-gitops-`)) rmSync(join(dirname(index), f), { force: true });
+  const inIndex = await indexState(repo, paths);
+  const zero = '0'.repeat(format === 'sha256' ? 64 : 40);
+  const entries = [...[...inIndex.keys()].filter((p) => !head.has(p)).map((p) => `0 ${zero}\t${p}`), ...[...head].map(([p, v]) => `${v}\t${p}`)];
   try {
     if (existsSync(index)) copyFileSync(index, copy);
-    await git(repo, ['restore', `--source=${commit}`, '--staged', '--worktree', '--', ...live], { env: { GIT_INDEX_FILE: copy } });
+    const env = { GIT_INDEX_FILE: copy };
+    await git(repo, ['update-index', '-z', '--index-info'], { env, input: entries.map((e) => `${e}\0`).join('') });
+    await tryGit(repo, ['update-index', '-q', '--refresh'], { env });
     renameSync(copy, index);
   } finally {
     rmSync(copy, { force: true });
   }
-}
-
-/** Everything `paths` may hold in the index, the work tree or `commits`: what a sync must touch. */
-export async function presentPaths(repo: string, top: string, paths: readonly string[], commits: readonly (string | undefined)[]): Promise<TreeState> {
-  const format = await objectFormat(repo);
-  const all: TreeState = new Map([...(await indexState(repo, paths)), ...workTreeState(top, paths, format)]);
-  for (const c of commits) for (const [k, v] of await treeState(repo, c, paths)) all.set(k, v);
-  return all;
 }
 
 // ---------------------------------------------------------------------------------------------
