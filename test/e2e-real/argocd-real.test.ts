@@ -239,7 +239,7 @@ function renderedArgo(files: readonly RenderedFile[], phases: ReturnType<typeof 
   return { wiring, deployments, jobs, rootApp: one('argocd-root-application.yaml'), argocdCm: one('argocd-cm-health-checks.yaml') };
 }
 
-async function startArgoRun(faults?: { readonly failDeployments?: RegExp }): Promise<ArgoRun> {
+async function startArgoRun(faults?: { readonly failDeployments?: RegExp }, caseName = 'example'): Promise<ArgoRun> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -255,12 +255,12 @@ async function startArgoRun(faults?: { readonly failDeployments?: RegExp }): Pro
     cleanups.push(() => cluster.stop());
     const base = mkdtempSync(join(tmpdir(), 'osv-argocd-real-'));
     cleanups.push(() => rmSync(base, { recursive: true, force: true }));
-    const inputs = rehearsalInputs('example', 'argocd', 'directories');
+    const inputs = rehearsalInputs(caseName, 'argocd', 'directories');
     const plan = inputs.update.plan;
     const kc = new k8s.KubeConfig();
     kc.loadFromString(cluster.kubeconfigYaml);
 
-    // the GitOps repository: the directories render of the example, one commit in a bare repository
+    // the GitOps repository: the directories render of the case, one commit in a bare repository
     const bare = join(base, 'gitops.git');
     const repoURL = `file://${bare}`;
     const files = renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } });
@@ -378,9 +378,9 @@ describeRealCluster('real Argo CD: directories mode', () => {
     for (const r of runs) await r.stop();
   });
 
-  it('completes the update: each phase Application is applied only after the one before is Healthy', async () => {
+  it.each(['example', 'batches-canary'])('%s: completes the update, each phase Application applied only after the one before is Healthy', async (caseName) => {
     const started = Date.now();
-    const run = await startArgoRun();
+    const run = await startArgoRun(undefined, caseName);
     runs.push(run);
     try {
       const plan = run.inputs.update.plan;
@@ -426,7 +426,7 @@ describeRealCluster('real Argo CD: directories mode', () => {
       expect(ours.phase, ours.reason).toBe('complete');
       expect(ours.verdict).toBe('passed');
       console.info(
-        `real Argo CD, complete update in ${secs(Date.now() - started)}; root Application created at ${secs(run.rootCreatedMs)}, Healthy at ${secs(rootHealthy.atMs)}; ` +
+        `real Argo CD, ${caseName}: complete update in ${secs(Date.now() - started)}; root Application created at ${secs(run.rootCreatedMs)}, Healthy at ${secs(rootHealthy.atMs)}; ` +
           `per phase created → Healthy: ${run.phases.map((p, i) => `${p.phase} ${secs(created[i]!.atMs)} → ${secs(healthy[i]!.atMs)}`).join(', ')}`,
       );
     } finally {
