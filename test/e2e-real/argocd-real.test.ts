@@ -37,6 +37,7 @@ import { rehearsalInputs } from '../helpers/rehearsal.js';
 import { ARGOCD_EXTRA_CRDS, ARGOCD_NS, argoCdAvailability, startArgoCd, type ArgoCd } from './argocd.js';
 import { describeRealCluster } from './describe-real.js';
 import { DEFAULT_CRDS, kubeRequest, startRealCluster, statusMessage, type RealCluster } from './harness.js';
+import { WatchRecorder } from './watch-recorder.js';
 
 const LONG = 420_000;
 const JOB = CORE_TYPES.find((t) => t.kind === 'Job')!;
@@ -80,82 +81,7 @@ interface Seen {
   readonly finished?: string;
 }
 
-class Recorder {
-  readonly seen: Seen[] = [];
-  readonly restarts: string[] = [];
-  private readonly aborts = new Set<AbortController>();
-  private stopped = false;
-  readonly t0 = Date.now();
-
-  constructor(private readonly kc: k8s.KubeConfig) {}
-
-  /** Watch `path` until stopped, started again from the last resourceVersion when it ends early. */
-  watch(path: string, kind: string): Promise<void> {
-    let resourceVersion: string | undefined;
-    let opened: () => void = () => {};
-    const open = new Promise<void>((r) => (opened = r));
-    const start = (): void => {
-      if (this.stopped) return;
-      let ac: AbortController | undefined;
-      let ended = false;
-      const again = (why: string) => {
-        if (ended) return;
-        ended = true;
-        if (ac) this.aborts.delete(ac);
-        if (this.stopped) return;
-        this.restarts.push(`${kind}: ${why}`);
-        setTimeout(start, 200);
-      };
-      new k8s.Watch(this.kc)
-        .watch(
-          path,
-          resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
-          (type, obj: unknown) => {
-            const meta = rec(rec(obj)['metadata']);
-            if (type === 'ERROR') {
-              if (rec(obj)['code'] === 410) resourceVersion = undefined;
-              return;
-            }
-            if (typeof meta['resourceVersion'] === 'string') resourceVersion = meta['resourceVersion'];
-            if (type !== 'ADDED' && type !== 'MODIFIED') return;
-            this.seen.push(toSeen(obj, kind, Date.now() - this.t0));
-          },
-          (err: unknown) => again(err instanceof Error ? err.message : 'ended'),
-        )
-        .then(
-          (c) => {
-            ac = c;
-            if (this.stopped) c.abort();
-            else if (!ended) {
-              this.aborts.add(c);
-              opened();
-            }
-          },
-          (err: unknown) => again(err instanceof Error ? err.message : String(err)),
-        );
-    };
-    start();
-    return open;
-  }
-
-  first(kind: string, name: string, pred: (s: Seen) => boolean = () => true): Seen | undefined {
-    return this.seen.filter((s) => s.kind === kind && s.name === name && pred(s)).sort((a, b) => a.rv - b.rv)[0];
-  }
-
-  last(kind: string, name: string): Seen | undefined {
-    return this.seen.filter((s) => s.kind === kind && s.name === name).sort((a, b) => a.rv - b.rv).at(-1);
-  }
-
-  names(kind: string): string[] {
-    return [...new Set(this.seen.filter((s) => s.kind === kind).map((s) => s.name))];
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const ac of this.aborts) ac.abort();
-    this.aborts.clear();
-  }
-}
+type Recorder = WatchRecorder<Seen>;
 
 function toSeen(obj: unknown, kind: string, atMs: number): Seen {
   const meta = rec(rec(obj)['metadata']);
@@ -281,7 +207,7 @@ async function startArgoRun(faults?: { readonly failDeployments?: RegExp }, case
     const jobRunner = await startGateJobRunner({ kubeconfigYaml: cluster.kubeconfigYaml, namespace: plan.namespace, pollMs: 500 });
     cleanups.push(() => jobRunner.stop());
 
-    const recorder = new Recorder(kc);
+    const recorder = new WatchRecorder(kc, toSeen);
     cleanups.push(() => recorder.stop());
     await Promise.all([
       recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application'),
@@ -519,7 +445,7 @@ describeRealCluster('real Argo CD: commits mode', () => {
 
       const operator = await seedAndStartOperator(cluster.kubeconfigYaml, inputs, CSV_NAMESPACE);
       cleanups.push(() => operator.stop());
-      const recorder = new Recorder(kc);
+      const recorder = new WatchRecorder(kc, toSeen);
       cleanups.push(() => recorder.stop());
       await recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application');
 

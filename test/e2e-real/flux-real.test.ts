@@ -26,6 +26,7 @@ import { rehearsalInputs } from '../helpers/rehearsal.js';
 import { describeRealCluster } from './describe-real.js';
 import { freePort, logTail, startChild, stopChild, type Child } from './processes.js';
 import { startGitHttpServer, type GitHttpServer } from './git-http.js';
+import { WatchRecorder } from './watch-recorder.js';
 import { BIN_DIR, startRealCluster, type Availability, type RealCluster } from './harness.js';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -92,93 +93,22 @@ interface Seen {
   readonly applied: boolean;
 }
 
-class Recorder {
-  readonly seen: Seen[] = [];
-  /** Why watches ended early (each was started again). */
-  readonly restarts: string[] = [];
-  private readonly aborts = new Set<AbortController>();
-  private stopped = false;
-  private readonly t0 = Date.now();
-
-  constructor(private readonly kc: k8s.KubeConfig) {}
-
-  /**
-   * Watch `path` until stopped. A watch can end early, and its first attempts on a CRD that has
-   * just become Established are refused (429 while the watch cache starts), so it is started again,
-   * from the last resourceVersion seen. Resolves once the first watch is open.
-   */
-  watch(path: string, kind: string): Promise<void> {
-    let resourceVersion: string | undefined;
-    let opened: () => void = () => {};
-    const open = new Promise<void>((r) => (opened = r));
-    const start = (): void => {
-      if (this.stopped) return;
-      let ac: AbortController | undefined;
-      let ended = false;
-      const again = (why: string) => {
-        if (ended) return;
-        ended = true;
-        if (ac) this.aborts.delete(ac);
-        if (this.stopped) return;
-        this.restarts.push(`${kind}: ${why}`);
-        setTimeout(start, 200);
-      };
-      new k8s.Watch(this.kc)
-        .watch(
-          path,
-          resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
-          (type, obj: unknown) => {
-            const meta = rec(rec(obj)['metadata']);
-            if (type === 'ERROR') {
-              if (rec(obj)['code'] === 410) resourceVersion = undefined; // too old: list again
-              return;
-            }
-            if (typeof meta['resourceVersion'] === 'string') resourceVersion = meta['resourceVersion'];
-            if (type !== 'ADDED' && type !== 'MODIFIED') return;
-            const status = rec(rec(obj)['status']);
-            const ready = ((status['conditions'] as Obj[] | undefined) ?? []).find((c) => c['type'] === 'Ready');
-            this.seen.push({
-              atMs: Date.now() - this.t0,
-              rv: Number(meta['resourceVersion']),
-              kind,
-              name: String(meta['name']),
-              ...(ready ? { ready: { status: String(ready['status']), reason: String(ready['reason'] ?? ''), message: String(ready['message'] ?? '') } } : {}),
-              applied: ((rec(status['inventory'])['entries'] as unknown[] | undefined) ?? []).length > 0,
-            });
-          },
-          (err: unknown) => again(err instanceof Error ? err.message : 'ended'),
-        )
-        .then(
-          (c) => {
-            ac = c;
-            if (this.stopped) c.abort();
-            else if (!ended) {
-              // client-node calls `done` before it returns when the server refuses the watch
-              this.aborts.add(c);
-              opened();
-            }
-          },
-          (err: unknown) => again(err instanceof Error ? err.message : String(err)),
-        );
-    };
-    start();
-    return open;
-  }
-
-  first(kind: string, name: string, pred: (s: Seen) => boolean): Seen | undefined {
-    return this.seen.filter((s) => s.kind === kind && s.name === name && pred(s)).sort((a, b) => a.rv - b.rv)[0];
-  }
-
-  last(kind: string, name: string): Seen | undefined {
-    return this.seen.filter((s) => s.kind === kind && s.name === name).sort((a, b) => a.rv - b.rv).at(-1);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const ac of this.aborts) ac.abort();
-    this.aborts.clear();
-  }
+/** One watched Kustomization or deployment, as the test needs it. */
+function toSeen(obj: unknown, kind: string, atMs: number): Seen {
+  const meta = rec(rec(obj)['metadata']);
+  const status = rec(rec(obj)['status']);
+  const ready = ((status['conditions'] as Obj[] | undefined) ?? []).find((c) => c['type'] === 'Ready');
+  return {
+    atMs,
+    rv: Number(meta['resourceVersion']),
+    kind,
+    name: String(meta['name']),
+    ...(ready ? { ready: { status: String(ready['status']), reason: String(ready['reason'] ?? ''), message: String(ready['message'] ?? '') } } : {}),
+    applied: ((rec(status['inventory'])['entries'] as unknown[] | undefined) ?? []).length > 0,
+  };
 }
+
+type Recorder = WatchRecorder<Seen>;
 
 // ---- one run: cluster, seed, operator, Git over HTTP, Flux --------------------------------------
 
@@ -268,7 +198,7 @@ async function startFluxRun(faults?: { readonly failDeployments?: RegExp }): Pro
     const git = await startGitHttpServer(gitRoot);
     cleanups.push(() => git.close());
 
-    const recorder = new Recorder(kc);
+    const recorder = new WatchRecorder(kc, toSeen);
     cleanups.push(() => recorder.stop());
     await Promise.all([
       recorder.watch(collectionPath(FLUX_KUSTOMIZATION, FLUX_NS), 'Kustomization'),
