@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'VERSION_FILE_NOT_FOUND'
   | 'VERSION_FILE_INVALID'
   | 'VERSION_FILE_MISMATCH'
+  | 'KUSTOMIZATION_INVALID'
   | 'PATH_UNSAFE'
   | 'GIT_REMOTE_INVALID'
   // policy refusals (exit 1: the inputs were read fine, the update is not allowed)
@@ -89,6 +90,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VERSION_FILE_NOT_FOUND',
   'VERSION_FILE_INVALID',
   'VERSION_FILE_MISMATCH',
+  'KUSTOMIZATION_INVALID',
   'PATH_UNSAFE',
   'GIT_REMOTE_INVALID',
   'CLUSTER_CONFIG',

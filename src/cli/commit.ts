@@ -84,6 +84,7 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
       if (flags.branchPerPhase) {
         if (flags.prDir !== undefined) assertFolderOrMissing(resolve(io.cwd, flags.prDir), '--pr-dir');
         const result = await commitBranchPerPhase(update, { ...common, ...(flags.prDir !== undefined ? { prDir: resolve(io.cwd, flags.prDir) } : {}) });
+        for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
         if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, mode: 'branch-per-phase', ...result }, null, 2) + '\n');
         else {
           for (const c of result.committed) io.stdout(`committed ${c.phase} on ${c.branch} ${c.sha.slice(0, 12)}\n`);
@@ -97,6 +98,8 @@ export function registerCommit(program: Command, io: CliIo, setExit: (code: numb
         return;
       }
       const result = await commitPhases(update, common);
+      // on stderr in every output mode: --json keeps them in its `warnings` too
+      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
       if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, ...result }, null, 2) + '\n');
       else {
         if (result.recovered) io.stdout(`caught up ${flags.path ?? 'openstack-update'} with ${result.branch}: an earlier run was stopped before it finished\n`);

@@ -66,6 +66,8 @@ export interface BranchPerPhaseResult {
   readonly branches: PhaseBranch[];
   /** Branches pushed (all of `branches` when `push` was asked). */
   readonly pushed: string[];
+  /** Problems that do not stop the commits but will stop the update (printed on stderr). */
+  readonly warnings: string[];
 }
 
 /** `osv-update/<version>/<phase-id>`. */
@@ -216,5 +218,5 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   if (opts.prDir !== undefined) {
     for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseDirName(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
   }
-  return { base, committed, alreadyCommitted: branches.filter((b) => b.done).map((b) => b.phase.id), branches: result, pushed };
+  return { base, committed, alreadyCommitted: branches.filter((b) => b.done).map((b) => b.phase.id), branches: result, pushed, warnings: [...(layout?.warnings ?? [])] };
 }

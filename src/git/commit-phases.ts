@@ -60,6 +60,8 @@ export interface PhaseLayout {
   /** Folders osv-gitops owns: emptied before each phase is written. */
   readonly ownedDirs: readonly string[];
   readonly files: (phase: PhasePlan) => RenderedFile[];
+  /** What the user must fix for the agent to apply every phase (e.g. an unreferenced folder). */
+  readonly warnings?: readonly string[];
 }
 
 export interface CommitResult {
@@ -73,6 +75,8 @@ export interface CommitResult {
   readonly hooksRun: string[];
   /** A run killed after its commit had left our paths behind the branch; this run caught them up. */
   readonly recovered: boolean;
+  /** Problems that do not stop the commit but will stop the update (printed on stderr). */
+  readonly warnings: string[];
 }
 
 export function phaseFiles(inputs: RenderInputs, phase: PhasePlan, engine: Engine, path: string) {
@@ -230,5 +234,5 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
       throw e;
     }
   }
-  return { committed, alreadyCommitted: gitPhases.filter((p) => done.has(p.id)).map((p) => p.id), pushed, branch, checkedOut, hooksRun: planned.length ? hooks : [], recovered: condition === 'lagging' };
+  return { committed, alreadyCommitted: gitPhases.filter((p) => done.has(p.id)).map((p) => p.id), pushed, branch, checkedOut, hooksRun: planned.length ? hooks : [], recovered: condition === 'lagging', warnings: [...(layout.warnings ?? [])] };
 }

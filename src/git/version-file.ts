@@ -4,8 +4,10 @@
  * `spec.customContainerImages` and (when the plan asks) the skip-custom-images annotation change;
  * every other byte, comments and odd formatting included, stays as the user wrote it. The edit
  * splices source ranges of the parsed document (libraries.md §5) rather than re-printing it, and is
- * checked by parsing the result again. Data-plane deployments go to a folder of their own.
+ * checked by parsing the result again. Data-plane deployments go to a folder of their own, which
+ * is added to the parent folder's kustomization (src/git/parent-kustomization.ts).
  */
+import { posix } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { OsvError } from '../errors.js';
@@ -16,6 +18,8 @@ import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { kustomizeFolder, phaseObjects, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
 import type { PhaseLayout } from './commit-phases.js';
 import { git } from './git.js';
+import { readParentKustomization, referenceFolder, unreferencedWarning } from './parent-kustomization.js';
+import { endOfLine, lineStart, plainSafe, YAML11_WORDS } from './yaml-text.js';
 
 export interface VersionFileOptions {
   /** Path of the user's OpenStackVersion file, relative to the repository root. */
@@ -40,13 +44,6 @@ export function repoRelative(flag: string, value: string): string {
 // ---------------------------------------------------------------------------------------------
 // text helpers
 
-const YAML11_WORDS = /^(?:y|n|yes|no|true|false|on|off|null|~)$/i;
-
-/** A string that reads back as the same string when written unquoted (YAML 1.1 and 1.2). */
-function plainSafe(s: string): boolean {
-  return /^[A-Za-z_][A-Za-z0-9._/@:+-]*$/.test(s) && !s.endsWith(':') && !YAML11_WORDS.test(s);
-}
-
 function quoted(s: string, style: 'single' | 'double'): string {
   return style === 'single' ? `'${s.replace(/'/g, "''")}'` : JSON.stringify(s);
 }
@@ -61,17 +58,6 @@ function scalarText(value: string, like: Scalar['type'] | undefined, alwaysQuote
 
 function keyText(key: string): string {
   return /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(key) && !YAML11_WORDS.test(key) ? key : JSON.stringify(key);
-}
-
-function lineStart(src: string, pos: number): number {
-  return src.lastIndexOf('\n', pos - 1) + 1;
-}
-
-/** The start of the line after the one where a node's content ends (its trailing comment goes with it). */
-function endOfLine(src: string, contentEnd: number): number {
-  if (contentEnd > 0 && src[contentEnd - 1] === '\n') return contentEnd;
-  const nl = src.indexOf('\n', contentEnd);
-  return nl < 0 ? src.length : nl + 1;
 }
 
 function isObject(v: Json | undefined): v is { readonly [key: string]: Json } {
@@ -429,9 +415,14 @@ export async function versionFileLayout(inputs: RenderInputs, engine: Engine, op
     throw new OsvError('USAGE', `--version-file ${path} is inside --deployments-dir ${dir}, which osv-gitops rewrites`, { hint: 'Choose a deployments folder of its own.' });
   }
   const edited = editVersionFile(await readVersionFile(from.repo, path, from.ref), inputs.plan, path);
+  // the agent applies the deployments only if the kustomization above them lists their folder
+  const parent = await readParentKustomization(from.repo, dir, from.ref);
+  const wired = parent && parent.path !== path ? { path: parent.path, content: referenceFolder(parent.text, posix.basename(dir), parent.path) } : undefined;
   return {
-    paths: [path, dir],
+    // the parent kustomization is in every phase (edited or not), so a lagging work tree catches up on it too
+    paths: [path, ...(wired ? [wired.path] : []), dir],
     ownedDirs: [dir],
-    files: (phase) => [{ path, content: edited }, ...deploymentFiles(inputs, phase, engine, dir)],
+    files: (phase) => [{ path, content: edited }, ...(wired ? [wired] : []), ...deploymentFiles(inputs, phase, engine, dir)],
+    warnings: parent ? [] : [unreferencedWarning(dir)],
   };
 }

@@ -17,6 +17,7 @@ interface BppJson {
   alreadyCommitted: string[];
   branches: { phase: string; branch: string; prBase: string; sha: string; title: string; body: string; file?: string }[];
   pushed: string[];
+  warnings: string[];
 }
 
 async function bpp(work: string, ...extra: string[]): Promise<BppJson> {
@@ -137,6 +138,8 @@ describe('commit --branch-per-phase', () => {
       'prod/osv.yaml',
     ]);
     expect(readFileSync(join(work, 'prod', 'osv.yaml'), 'utf8')).toBe(osv);
+    // prod/ has no kustomization to list prod/deployments in: said, not guessed at
+    expect(out.warnings).toEqual([expect.stringContaining('prod has no kustomization.yaml, so nothing references prod/deployments')]);
   });
 
   it('prints where the descriptions are, and refuses --pr-dir without --branch-per-phase', async () => {

@@ -207,6 +207,19 @@ function userRepo(): { work: string; bare: string } {
   return { work, bare };
 }
 
+// issue 12: the kustomization the agent applies, with the user's own comments
+const PROD_KUSTOMIZATION = `# prod cluster: reviewed by the platform team
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: openstack
+resources:
+  - ../../base                # control plane and nodesets
+  - openstackversion.yaml   # osv-gitops edits this one
+# keep the labels last
+labels:
+  - pairs: {env: prod}
+`;
+
 const VF = ['--version-file', 'clusters/prod/openstackversion.yaml', '--deployments-dir', 'clusters/prod/update-deployments'];
 
 describe('commit --version-file', () => {
@@ -243,6 +256,60 @@ describe('commit --version-file', () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { committed: unknown[] }).committed).toEqual([]);
     expect(sh(work, 'rev-list', '--count', 'HEAD').trim()).toBe('4');
+  });
+
+  it('adds the deployments folder to the parent kustomization (issue 12), so every phase builds with its deployments', async () => {
+    // the layout of issue 12: a base, and clusters/prod listing it and the OpenStackVersion
+    const { work } = userRepo();
+    mkdirSync(join(work, 'base'));
+    writeFileSync(join(work, 'base', 'kustomization.yaml'), 'resources:\n- controlplane.yaml\n');
+    writeFileSync(join(work, 'base', 'controlplane.yaml'), 'apiVersion: core.openstack.org/v1beta1\nkind: OpenStackControlPlane\nmetadata:\n  name: controlplane\nspec: {}\n');
+    writeFileSync(join(work, 'clusters', 'prod', 'kustomization.yaml'), PROD_KUSTOMIZATION);
+    sh(work, 'add', '.');
+    sh(work, 'commit', '--quiet', '-m', 'issue 12 layout', '--date', DATE);
+    const args = ['commit', '--example', '--repo', work, '--version-file', 'clusters/prod/openstackversion.yaml', '--deployments-dir', 'clusters/prod/updates', '--all', '--date', DATE, '--json'];
+    const res = await runCli(args, work);
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toBe('');
+    const out = JSON.parse(res.stdout) as { committed: { phase: string; sha: string }[]; warnings: string[] };
+    expect(out.warnings).toEqual([]);
+    expect(out.committed.map((c) => c.phase)).toEqual(['ovn-controlplane', 'ovn-dataplane', 'dataplane']);
+    // one line added, every comment of the user's kept; the first phase already carries it
+    const wired = PROD_KUSTOMIZATION.replace('  - openstackversion.yaml   # osv-gitops edits this one\n', '  - openstackversion.yaml   # osv-gitops edits this one\n  - updates\n');
+    expect(readFileSync(join(work, 'clusters', 'prod', 'kustomization.yaml'), 'utf8')).toBe(wired);
+    expect(sh(work, 'show', `${out.committed[0]!.sha}:clusters/prod/kustomization.yaml`)).toBe(wired);
+    expect(sh(work, 'status', '--porcelain')).toBe('');
+    // each phase's commit, built with the real kustomize, holds that phase's deployments and nothing owned twice
+    const deployments: Record<string, string[]> = { 'ovn-controlplane': [], 'ovn-dataplane': ['edpm-ovn-18-0-4-1764633600'], dataplane: ['edpm-ovn-18-0-4-1764633600', 'edpm-update-18-0-4-1764633600'] };
+    for (const c of out.committed) {
+      const tree = mkdtempSync(join(tmpdir(), 'osv-vf-tree-'));
+      execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', work, c.sha, tree]);
+      const docs = parseAllDocuments(await kustomizeBuild(join(tree, 'clusters', 'prod'))).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+      expect(docs.filter((d) => d.kind === 'OpenStackDataPlaneDeployment').map((d) => d.metadata.name).sort(), c.phase).toEqual(deployments[c.phase]);
+      expect(docs.filter((d) => d.kind !== 'OpenStackDataPlaneDeployment').map((d) => d.kind).sort()).toEqual(['OpenStackControlPlane', 'OpenStackVersion']);
+    }
+    // a second run adds nothing, not even a second entry
+    const again = await runCli(args, work);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { committed: unknown[] }).committed).toEqual([]);
+    expect(readFileSync(join(work, 'clusters', 'prod', 'kustomization.yaml'), 'utf8')).toBe(wired);
+  });
+
+  it('warns on stderr and in --json when the deployments folder’s parent has no kustomization', async () => {
+    const { work } = userRepo();
+    const args = ['commit', '--example', '--repo', work, '--version-file', 'clusters/prod/openstackversion.yaml', '--deployments-dir', 'clusters/prod/updates/osv', '--date', DATE];
+    const res = await runCli([...args, '--json'], work);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const warnings = (JSON.parse(res.stdout) as { warnings: string[] }).warnings;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('clusters/prod/updates has no kustomization.yaml, so nothing references clusters/prod/updates/osv');
+    expect(warnings[0]).toMatch(/: - osv$/);
+    expect(res.stderr).toBe(`warning: ${warnings[0]}\n`);
+    // the user's kustomization one level further up is not touched
+    expect(sh(work, 'diff', '--name-only', 'HEAD~1', 'HEAD').trim().split('\n')).toEqual(['clusters/prod/openstackversion.yaml', 'clusters/prod/updates/osv/kustomization.yaml']);
+    const text = await runCli(args, work);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stderr).toMatch(/^warning: clusters\/prod\/updates has no kustomization\.yaml/);
   });
 
   it('refuses a missing, foreign or mismatched version file and writes nothing, not even a branch', async () => {
