@@ -1,10 +1,12 @@
 /** `osv-gitops render`: the directories delivery mode, written to a folder. */
-import { resolve } from 'node:path';
-import { posix } from 'node:path';
+import { lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
+import { tryGit } from '../git/git.js';
 import { writeFiles } from '../git/write-tree.js';
+import { quoteInput } from '../validate/quote.js';
 import { renderDirectories, renderedPhases, type ArgoProfile, type Engine, type RenderOptions } from '../render/render.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { parseGitRef, parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
@@ -38,7 +40,7 @@ export function engineOf(value: string | undefined): Engine {
 export function addAgentOptions(cmd: Command): Command {
   return cmd
     .option('--engine <engine>', 'the GitOps agent: flux, argocd or plain (kustomize folders only)', 'flux')
-    .option('--repo-path <path>', 'where the output folder sits inside the Git repository (for agent paths)')
+    .option('--repo-path <path>', 'where the output folder sits inside the Git repository, for agent paths (default: found from the Git work tree that holds --out)')
     .option('--repo-url <url>', 'Argo CD: the repository URL of the Applications')
     .option('--revision <rev>', 'Argo CD: targetRevision of the Applications', 'HEAD')
     .option('--flux-namespace <ns>', 'Flux: namespace of the Kustomizations', 'flux-system')
@@ -102,6 +104,55 @@ export function agentFlags(flags: RenderFlags): Pick<RenderOptions, 'flux' | 'ar
   };
 }
 
+function present(p: string): boolean {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    // e.g. a part of the path is a file: ensureFolder reports that, with its own code
+    return false;
+  }
+}
+
+/**
+ * Where the folder `out` (absolute; it may not exist yet) sits inside the Git work tree that holds
+ * it, '.' at the top; undefined when no work tree holds it. The agent paths are relative to the
+ * repository root, so they must not depend on the folder `render` happens to be run from.
+ */
+export async function pathInWorkTree(out: string): Promise<string | undefined> {
+  // git needs a folder that exists: start from the nearest one and add back the missing parts
+  let at = out;
+  const missing: string[] = [];
+  while (!present(at)) {
+    if (dirname(at) === at) return undefined;
+    missing.unshift(basename(at));
+    at = dirname(at);
+  }
+  const top = (await tryGit(at, ['rev-parse', '--show-toplevel']))?.trim();
+  if (!top) return undefined; // not a work tree (or inside .git, or a bare repository)
+  let rel: string;
+  try {
+    // git prints the top with symlinks resolved: compare real paths
+    rel = relative(realpathSync(top), resolve(realpathSync(at), ...missing));
+  } catch {
+    return undefined;
+  }
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return rel === '' ? '.' : rel.split(sep).join('/');
+}
+
+/** The repository path of the output folder when --repo-path is not given, and a warning when it is a guess. */
+export async function defaultRepoPath(outFlag: string | undefined, out: string): Promise<{ repoPath: string; warning?: string }> {
+  const found = await pathInWorkTree(out);
+  if (found !== undefined) return { repoPath: found };
+  // no Git work tree to ask: the old guess, said out loud
+  const repoPath = outFlag && !posix.isAbsolute(outFlag) ? outFlag : '.';
+  const assumed = repoPath === '.' ? 'the folder is the repository root' : `the current folder is the repository root (the output at ${quoteInput(repoPath)} inside it)`;
+  return {
+    repoPath,
+    warning: `--out ${quoteInput(outFlag ?? '.')} is not inside a Git work tree, so the agent paths assume ${assumed}; if that is wrong, pass --repo-path with the folder's path inside your repository`,
+  };
+}
+
 export function registerRender(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const cmd = program
     .command('render')
@@ -117,7 +168,7 @@ export function registerRender(program: Command, io: CliIo, setExit: (code: numb
     .option('--json', 'print the list of written files as JSON')
     .addHelpText('after', '\nExamples:\n  osv-gitops render --example --engine flux --out gitops/\n  osv-gitops render --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --engine argocd --repo-url https://git.example.com/ops.git --out .\n' +
         '  osv-gitops render --example --engine argocd --profile openshift-gitops --repo-url https://git.example.com/ops.git --gate-deadline dataplane=12h --out .\n')
-    .action((flags: RenderFlags) => {
+    .action(async (flags: RenderFlags) => {
       if (flags.mode !== 'directories') {
         throw new OsvError('USAGE', `--mode ${flags.mode} is not rendered here`, { hint: 'For ordered commits use `osv-gitops commit --repo PATH`.' });
       }
@@ -130,14 +181,13 @@ export function registerRender(program: Command, io: CliIo, setExit: (code: numb
       const update = loadUpdate(flags, io);
       checkGateDeadlinePhases(update.plan, agent.gateDeadlines ?? {});
       const out = resolve(io.cwd, flags.out ?? '.');
-      const files = renderDirectories(update, {
-        engine,
-        repoPath: flags.repoPath ?? (flags.out && !posix.isAbsolute(flags.out) ? flags.out : '.'),
-        ...agent,
-      });
+      const where = flags.repoPath !== undefined ? { repoPath: flags.repoPath } : await defaultRepoPath(flags.out, out);
+      const files = renderDirectories(update, { engine, repoPath: where.repoPath, ...agent });
       // the output folder may be new; what we replace inside it is only updates/<version>/
       writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
-      if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path) }, null, 2) + '\n');
+      // after the write, so that a refused --out reports its error alone
+      if (where.warning !== undefined) io.stderr(`warning: ${where.warning}\n`);
+      if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path), warnings: where.warning !== undefined ? [where.warning] : [] }, null, 2) + '\n');
       else io.stdout(`${files.length} files written under ${posix.join(flags.out ?? '.', 'updates', update.plan.versions.target)} (engine ${engine}, plan ${update.plan.id})\n`);
       setExit(0);
     });
