@@ -5,8 +5,8 @@
  * are replaced whole: the new content is written to a sibling staging folder first and swapped in
  * with renames, so an error (or a kill) leaves the old folder or the new one, never half of each.
  */
-import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync, readdirSync, type Stats } from 'node:fs';
-import { dirname, join, posix, resolve, sep } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import { OsvError } from '../errors.js';
 
 /** Longest file-name part most filesystems take (ext4, xfs, tmpfs: 255 bytes). */
@@ -215,8 +215,10 @@ export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: rea
  * a symlink in the target's place is refused rather than followed.
  */
 export function writeOwnFile(file: string, content: string, what: string): void {
-  const dir = realRoot(`the folder of ${what}`, dirname(resolve(file)));
-  const name = posix.basename(file.replace(/\\/g, '/'));
+  const full = resolve(file);
+  if (lstatOrUndefined(full)?.isDirectory()) throw fsError(Object.assign(new Error('is a folder'), { code: 'EISDIR' }), `${what} ${file}`);
+  const dir = realRoot(`the folder of ${what}`, dirname(full));
+  const name = basename(full);
   const target = containedPath(dir, name, what);
   const st = lstatOrUndefined(target);
   if (st && !st.isFile()) throw new OsvError('PATH_UNSAFE', `${what} ${shown(file)} exists and is not a regular file`);
@@ -327,5 +329,15 @@ export function removeContained(rootDir: string, rel: string): void {
     rmSync(full, { force: true });
   } catch (e) {
     throw fsError(e, rel);
+  }
+}
+
+/** Remove the folder `rel` under `rootDir` if it is empty (checked like every write). */
+export function removeEmptyFolder(rootDir: string, rel: string): void {
+  const full = containedPath(rootDir, rel, 'a folder osv-gitops removes');
+  try {
+    if (lstatOrUndefined(full)?.isDirectory() && readdirSync(full).length === 0) rmdirSync(full);
+  } catch {
+    // not empty after all, or gone: either way nothing of ours is left to remove
   }
 }

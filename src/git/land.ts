@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { OsvError } from '../errors.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
-import { isOurTempName, removeContained, writeFileAtomically } from '../fs/contained.js';
+import { isOurTempName, removeContained, removeEmptyFolder, writeFileAtomically } from '../fs/contained.js';
 import { git, gitBuffer, tryGit } from './git.js';
 
 const STAGING_REF = 'refs/osv-gitops/staging';
@@ -170,7 +170,11 @@ export async function syncPaths(repo: string, commit: string, paths: readonly st
     if (mode !== '100644' && mode !== '100755') throw new OsvError('PATH_UNSAFE', `${p} is not a regular file in ${commit.slice(0, 12)}; osv-gitops writes only regular files`);
     writeFileAtomically(repo, p, blobs.get(id)!, mode === '100755');
   }
-  for (const p of work.keys()) if (!head.has(p)) removeContained(repo, p);
+  const removed = [...work.keys()].filter((p) => !head.has(p));
+  for (const p of removed) removeContained(repo, p);
+  // folders the removals emptied go too (Git keeps no empty folders; a taken-back commit leaves none)
+  const folders = new Set(removed.flatMap((p) => p.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  for (const d of [...folders].sort((a, b) => b.length - a.length)) removeEmptyFolder(repo, d);
   const index = (await git(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
   const copy = `${index}.osv-gitops-${process.pid}`;
   // copies a killed run left behind are ours by name

@@ -47,6 +47,7 @@ describeRealCluster('real API server harness', () => {
       .sort();
     expect(established).toEqual([
       'applications.argoproj.io',
+      'argocds.argoproj.io',
       'clusterserviceversions.operators.coreos.com',
       'gitrepositories.source.toolkit.fluxcd.io',
       'kustomizations.kustomize.toolkit.fluxcd.io',

@@ -22,7 +22,7 @@ export const phaseTrailers = (dir: string, ref: string) =>
     .reverse();
 export const gitPhases = (plan: UpdatePlan) => plan.phases.filter((p) => p.git.changes).map((p) => `${p.index} ${p.id}`);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const LONG = 180_000;
+const LONG = 300_000;
 
 /** `endpoint` starts a fresh API server per scenario; without it, the rehearsal server is used. */
 export function defineUpdateScenarios(label: string, endpoint?: () => Promise<ApiEndpoint>): void {

@@ -40,7 +40,8 @@ export function rehearsalInputs(caseName: string, engine: 'flux' | 'argocd', mod
     engine,
     mode,
     durations: { ovnControlPlane: 120, rabbitmq: 60, galera: 60, memcached: 60, keystone: 60, controlPlaneRest: 120, deploymentService: 60 },
-    timeoutMs: 60_000,
+    // the example takes ~35 s on an idle machine and over 60 s with two builds beside it: room, not a race
+    timeoutMs: 150_000,
   };
 }
 
