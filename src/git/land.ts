@@ -44,8 +44,16 @@ export interface CommitToBuild {
 // ---------------------------------------------------------------------------------------------
 // tree states
 
-export async function objectFormat(repo: string): Promise<string> {
-  return (await tryGit(repo, ['rev-parse', '--show-object-format']))?.trim() || 'sha1';
+const formats = new Map<string, Promise<string>>();
+
+/** sha1 or sha256: fixed when a repository is made, so asked once per repository and process. */
+export function objectFormat(repo: string): Promise<string> {
+  let format = formats.get(repo);
+  if (format === undefined) {
+    format = tryGit(repo, ['rev-parse', '--show-object-format']).then((out) => out?.trim() || 'sha1');
+    formats.set(repo, format);
+  }
+  return format;
 }
 
 export function blobId(content: string | Buffer, format: string): string {
