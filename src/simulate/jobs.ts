@@ -7,6 +7,7 @@
  * completionTime, or failed and Failed). Any other Job is marked Failed: the rehearsal cluster
  * cannot run arbitrary images.
  */
+import { scaledDeadlineMs } from './clock.js';
 import { CORE_TYPES, OPENSTACK_VERSION, apiVersionOf } from '../cluster/resources.js';
 import { errorText, nowTimestamp } from './agent/common.js';
 import { KubeClient, watchCollection, type KubeObject } from './agent/kube.js';
@@ -129,7 +130,7 @@ export async function startGateJobRunner(opts: GateJobRunnerOptions): Promise<Ga
       const started = Date.parse(String(status['startTime']));
       const elapsedMs = Date.now() - started;
       const activeDeadline = (job['spec'] as { activeDeadlineSeconds?: unknown } | undefined)?.activeDeadlineSeconds;
-      if (typeof activeDeadline === 'number' && elapsedMs > (activeDeadline * 1000) / scale) {
+      if (typeof activeDeadline === 'number' && elapsedMs > scaledDeadlineMs(activeDeadline * 1000, scale)) {
         await finish(job, status, false, 'DeadlineExceeded', 'Job was active longer than specified deadline');
         continue;
       }
@@ -137,7 +138,7 @@ export async function startGateJobRunner(opts: GateJobRunnerOptions): Promise<Ga
       const verdict = evaluateGate(env, osv);
       if (verdict.result === 'passed') await finish(job, status, true, 'Completed', verdict.message);
       else if (verdict.result === 'failed') await finish(job, status, false, 'BackoffLimitExceeded', verdict.message);
-      else if (elapsedMs > (env.deadlineSeconds * 1000) / scale) await finish(job, status, false, 'BackoffLimitExceeded', 'gate deadline passed');
+      else if (elapsedMs > scaledDeadlineMs(env.deadlineSeconds * 1000, scale)) await finish(job, status, false, 'BackoffLimitExceeded', 'gate deadline passed');
     }
   };
 

@@ -18,6 +18,7 @@ import type { FluxHealthCheckExpr } from '../../health/cel.js';
 import { FLUX_KUSTOMIZATION } from '../../cluster/resources.js';
 import { apiVersionOf } from '../../cluster/resources.js';
 import { displayName, errorText, forApply, nowTimestamp, objectKey, parseGoDuration, sameStatus, setCondition, type StatusCondition } from './common.js';
+import { scaledDeadlineMs } from '../clock.js';
 import { repoPath, type AgentContext } from './context.js';
 import type { Checkout } from './git-source.js';
 import { fluxObjectHealth, type FluxObjectHealth } from './health.js';
@@ -157,9 +158,10 @@ export class FluxController {
       attempt = { revision, generation };
       this.attempts.set(key, attempt);
     }
-    const interval = this.duration(spec.interval, 600_000);
+    // Flux defaults retryInterval and timeout to the interval
+    const intervalMs = this.manifestMs(spec.interval, 600_000);
     if (attempt.failedAt !== undefined) {
-      if (this.ctx.now() - attempt.failedAt < this.duration(spec.retryInterval, interval)) return false;
+      if (this.ctx.now() - attempt.failedAt < this.duration(spec.retryInterval, intervalMs)) return false;
       attempt = { revision, generation };
       this.attempts.set(key, attempt);
     }
@@ -257,7 +259,8 @@ export class FluxController {
       await this.failHealth(write, inventory, message);
       return false;
     }
-    const timeoutMs = this.duration(spec.timeout, interval);
+    // a deadline, not a pace: see clock.ts
+    const timeoutMs = scaledDeadlineMs(this.manifestMs(spec.timeout, intervalMs), this.ctx.timeScale);
     if (this.ctx.now() - (attempt.appliedAt ?? this.ctx.now()) > timeoutMs) {
       attempt.failedAt = this.ctx.now();
       const message = `timeout waiting for: [${pending.map((r) => `${label(r)} status: '${r.health.status}'`).join(', ')}]`;
@@ -291,7 +294,13 @@ export class FluxController {
     return `${Math.max(0, this.ctx.now() - (attempt.appliedAt ?? this.ctx.now()))}ms`;
   }
 
+  /** A pace (interval, retry interval) on the rehearsal clock. */
   private duration(value: string | undefined, fallbackMs: number): number {
+    return this.manifestMs(value, fallbackMs) / this.ctx.timeScale;
+  }
+
+  /** A Go duration of the manifest, in real milliseconds. */
+  private manifestMs(value: string | undefined, fallbackMs: number): number {
     let ms = fallbackMs;
     if (value !== undefined) {
       try {
@@ -300,7 +309,7 @@ export class FluxController {
         this.ctx.log(`ignoring the invalid duration "${value}"`);
       }
     }
-    return ms / this.ctx.timeScale;
+    return ms;
   }
 
   private async dependencyNotReady(dep: { name: string; readyExpr?: string }, depNs: string | undefined, spec: KustomizationSpec, revision: string): Promise<string | undefined> {
