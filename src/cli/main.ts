@@ -14,6 +14,7 @@ import { registerStatus } from './status.js';
 import { registerAdvance } from './advance.js';
 import { registerWatch } from './watch.js';
 import { registerSimulate } from './simulate.js';
+import { registerRenderRunner } from './render-runner.js';
 
 const VERSION = '0.1.0';
 
@@ -38,6 +39,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   registerAdvance(program, io, setExit);
   registerWatch(program, io, setExit);
   registerSimulate(program, io, setExit);
+  registerRenderRunner(program, io, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;
