@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { AdvanceOptions, AdvanceResult } from '../advance/advance.js';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
+import { phaseOfText } from '../plan/numbering.js';
 import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { addInputOptions, loadUpdate } from './inputs.js';
 import { paint, type CliIo } from './io.js';
@@ -63,7 +64,7 @@ export function describeStep(r: AdvanceResult, io: CliIo): string {
     case 'done':
       return `${paint(io, 'green', 'done')}: ${s.reason}\n`;
     case 'waiting':
-      return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (phase ${s.phaseNumber} of ${s.phaseCount}): ${s.reason}\n`;
+      return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
     case 'failed':
       return `${paint(io, 'red', 'failed')} in ${s.phase}: ${s.reason}\n`;
   }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { shortChange, shortImage } from '../images/diff.js';
 import { OsvError } from '../errors.js';
 import { writeOwnFile } from '../fs/contained.js';
+import { phaseNumberText } from '../plan/numbering.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { quoteInput } from '../validate/quote.js';
 import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
@@ -28,7 +29,7 @@ export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): stri
   out += `OVN: ${plan.ovnEnabled ? (plan.ovnImageChanged ? 'enabled, controller image changes' : 'enabled, controller image unchanged') : 'disabled'}\n\n`;
   out += paint(io, 'bold', 'Phases') + '\n';
   out += table(
-    plan.phases.map((p) => [String(p.index).padStart(2, '0'), p.id, p.git.summary, p.gate.summary, p.durationClass]),
+    plan.phases.map((p) => [phaseNumberText(p), p.id, p.git.summary, p.gate.summary, p.durationClass]),
     ['#', 'phase', 'what Git gets', 'gate', 'duration'],
   );
   const s = plan.diffSummary;

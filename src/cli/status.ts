@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { isOsvError } from '../errors.js';
 import { readGitProgress } from '../git/progress.js';
 import { phaseCommits, type PhaseCommit } from '../git/trailers.js';
+import { phaseNumberText, phaseOfText } from '../plan/numbering.js';
 import { compareReleaseVersions } from '../plan/versions.js';
 import { agentRevision } from '../status/agent.js';
 import { formatSeconds } from '../status/gates.js';
@@ -21,11 +22,11 @@ interface StatusFlags extends LoopFlags {
 const VERDICT_STYLE = { passed: 'green', waiting: 'yellow', failed: 'red', pending: 'dim' } as const;
 
 export function formatStatus(s: UpdateStatus, io: CliIo): string {
-  const head = s.phase === 'complete' ? `complete` : `phase ${s.phaseNumber} of ${s.phaseCount}: ${s.phase}`;
+  const head = `${phaseOfText(s.phaseNumber, s.phaseCount)}: ${s.phase}`;
   let out = `${paint(io, 'bold', 'Update')} ${s.deployed} → ${s.target}  (plan ${s.plan}, ${s.source})\n`;
   out += `${head} — ${paint(io, VERDICT_STYLE[s.verdict], s.verdict)}\n  ${s.reason}\n\n`;
   out += table(
-    s.gates.map((g) => [String(g.index).padStart(2, '0'), g.id, paint(io, VERDICT_STYLE[g.verdict], g.verdict), g.elapsedSeconds !== undefined ? formatSeconds(g.elapsedSeconds) : '', g.commit ? g.commit.replace(/^cluster:.*/, 'cluster').slice(0, 12) : '', g.reason]),
+    s.gates.map((g) => [phaseNumberText(g), g.id, paint(io, VERDICT_STYLE[g.verdict], g.verdict), g.elapsedSeconds !== undefined ? formatSeconds(g.elapsedSeconds) : '', g.commit ? g.commit.replace(/^cluster:.*/, 'cluster').slice(0, 12) : '', g.reason]),
     ['#', 'phase', 'verdict', 'elapsed', 'commit', 'reason'],
   );
   if (s.controlPlaneSteps.length) {

@@ -1,6 +1,7 @@
 /** `osv-gitops watch`: advance until the update is done, a gate fails, or --timeout. */
 import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
+import { phaseOfText } from '../plan/numbering.js';
 import { formatSeconds } from '../status/gates.js';
 import { addAdvanceOptions, advanceContext, describeStep, type AdvanceFlags } from './advance.js';
 import type { CliIo } from './io.js';
@@ -73,7 +74,7 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
           {
             onStep: (r) => {
               const elapsed = formatSeconds((Date.now() - started) / 1000);
-              current = `${r.status.phase} (${r.status.phaseNumber}/${r.status.phaseCount}) ${r.status.verdict}: ${r.status.reason}`;
+              current = `${r.status.phase} (${phaseOfText(r.status.phaseNumber, r.status.phaseCount)}) ${r.status.verdict}: ${r.status.reason}`;
               if (live) io.stderr('\r\x1b[K');
               if (jsonLines) io.stdout(JSON.stringify({ event: 'step', elapsed, outcome: r.outcome, phase: r.status.phase, verdict: r.status.verdict, reason: r.status.reason, committed: r.committed ?? null }) + '\n');
               else io.stdout(`[${elapsed}] ${describeStep(r, io)}`);

@@ -14,8 +14,10 @@ import { safeRelativePath, writeOwnFileUnder } from '../fs/contained.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
 import { checkText } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { commitMessage, fill, phaseImageRows, serviceDefaultsSection } from '../render/commit-message.js';
-import { phaseDirName, type Engine, type RenderInputs } from '../render/render.js';
+import { followingQuietPhases, phaseImages, phaseLabel, phaseSlug } from '../plan/numbering.js';
+import { gateCommandsText } from '../plan/gate-commands.js';
+import { commitMessage, fill, imageDetails, imageRow, laterPhasesSection, quietImageSections, serviceDefaultsSection, UNPLACED_HEADING, unplacedImages } from '../render/commit-message.js';
+import { type Engine, type RenderInputs } from '../render/render.js';
 import { projectRoot } from '../validate/project-root.js';
 import { checkOurPaths, layoutFor, openRepo, type CommitOptions, type PhaseLayout } from './commit-phases.js';
 import { tryGit } from './git.js';
@@ -86,11 +88,20 @@ function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { p
   const at = gitPhases.indexOf(phase);
   const next = chain.find((c) => c.phase === gitPhases[at + 1]);
   // the phases between this one and the next pull request: Git gets nothing, the gates still hold
-  const quiet = plan.phases.filter((p) => p.index > phase.index && !p.git.changes && (!next || p.index < next.phase.index));
-  const rows = phaseImageRows(plan, phase);
+  const quiet = followingQuietPhases(plan, phase);
+  const images = phaseImages(plan, phase);
+  const quietImages = quietImageSections(plan, phase).map((q) => imageDetails(`Images rolling out in ${q.label}, which has no pull request of its own`, q.images));
+  const unplaced = unplacedImages(plan, phase);
+  const quietRows = quiet.map((p) => {
+    const n = phaseImages(plan, p).length;
+    return `- ${phaseLabel(plan, p)} ${p.id}: ${p.gate.summary}${n ? ` (${n} image${n === 1 ? '' : 's'} roll${n === 1 ? 's' : ''} out)` : ''}`;
+  });
+  const quietChecks = quiet
+    .map((p) => ({ p, text: gateCommandsText(plan, p, false) }))
+    .filter((q) => q.text !== '')
+    .map((q) => `\nCheck ${phaseLabel(plan, q.p)} ${q.p.id} on the cluster:\n\`\`\`sh\n${q.text}\n\`\`\`\n`);
   const text = fill(prTemplate, {
-    number: String(at + 1),
-    total: String(gitPhases.length),
+    phase: phaseLabel(plan, phase),
     phaseId: phase.id,
     deployed: plan.versions.deployed,
     target: plan.versions.target,
@@ -99,13 +110,18 @@ function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { p
     branch: chain.find((c) => c.phase === phase)?.branch ?? '',
     prBase,
     planId: plan.id,
-    imageCount: String(rows.length),
-    imageTable: rows.length ? rows.join('\n') : '- none',
+    imageCount: String(images.length),
+    imageTable: images.length ? images.map(imageRow).join('\n') : '- none',
+    imageDetails: [imageDetails('Full image references', images), imageDetails(UNPLACED_HEADING, unplaced)].filter(Boolean).map((d) => `\n\n${d}`).join(''),
+    laterPhases: laterPhasesSection(plan, phase, true),
     serviceDefaults: serviceDefaultsSection(plan, phase, true),
     gateSummary: phase.gate.summary,
     gateChecks: phase.gate.checks.map((c) => `- ${checkText(c)}`).join('\n'),
-    quietPhases: quiet.length ? `\nThen, in phases that change nothing in Git:\n${quiet.map((p) => `- ${p.id}: ${p.gate.summary}`).join('\n')}\n` : '',
-    mergeOrder: chain.map((c, i) => `${i + 1}. \`${c.branch}\`${c.phase === phase ? ' (this pull request)' : c.merged ? ` (merged into \`${base}\`)` : ''}`).join('\n'),
+    gateCommands: gateCommandsText(plan, phase),
+    quietPhases: quiet.length
+      ? `\nThen, in phases that change nothing in Git (${next ? 'their gates hold the next pull request too' : 'osv-gitops waits for their gates too'}):\n${quietRows.join('\n')}\n${quietChecks.join('')}${quietImages.map((d) => `\n${d}\n`).join('')}`
+      : '',
+    mergeOrder: chain.map((c, i) => `${i + 1}. \`${c.branch}\`, ${phaseLabel(plan, c.phase)}${c.phase === phase ? ' (this pull request)' : c.merged ? ` (merged into \`${base}\`)` : ''}`).join('\n'),
     dependency: next
       ? `\`${next.branch}\` is built on this branch: merge this pull request first, then point the next one at \`${base}\`.`
       : 'This is the last phase that changes Git: nothing depends on this branch.',
@@ -198,7 +214,7 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   const result: PhaseBranch[] = open.map((o, i) => {
     const prBase = i > 0 ? open[i - 1]!.branch : base;
     const { title, body } = pullRequestText(plan, o.phase, chain, base, prBase);
-    const file = opts.prDir !== undefined ? join(opts.prDir, target, `${phaseDirName(o.phase)}.md`) : undefined;
+    const file = opts.prDir !== undefined ? join(opts.prDir, target, `${phaseSlug(o.phase)}.md`) : undefined;
     return { phase: o.phase.id, index: o.phase.index, branch: o.branch, prBase, sha: o.sha, title, body, ...(file ? { file } : {}) };
   });
   // anything failing from here on takes our new branches back, so an error leaves the refs as they were
@@ -216,7 +232,7 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   }
   // the descriptions last: a refused push must not leave them behind (the folder was checked up front)
   if (opts.prDir !== undefined) {
-    for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseDirName(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
+    for (const r of result) writeOwnFileUnder(opts.prDir, `${target}/${phaseSlug(plan.phases.find((p) => p.id === r.phase)!)}.md`, `${r.title}\n\n${r.body}`, 'a pull-request description');
   }
   return { base, committed, alreadyCommitted: branches.filter((b) => b.done).map((b) => b.phase.id), branches: result, pushed, warnings: [...(layout?.warnings ?? [])] };
 }

@@ -16,6 +16,7 @@ import { OsvError } from '../errors.js';
 import { dataPlaneDeploymentExprs, openStackVersionGateExprs, type FluxHealthCheckExpr } from '../health/cel.js';
 import { isOpenStackVersionGate } from '../health/annotations.js';
 import { versionSlug } from '../plan/names.js';
+import { phaseNumberText, phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { assertNoEmptyFields } from '../validate/empty-fields.js';
 import { assertNoSecrets } from '../validate/secrets.js';
@@ -85,8 +86,9 @@ export function renderedPhases(plan: UpdatePlan): PhasePlan[] {
   return first < 0 ? [] : plan.phases.slice(first);
 }
 
+/** `NN-<id>`: the phase folder, numbered as everywhere else (src/plan/numbering.ts). */
 export function phaseDirName(p: PhasePlan): string {
-  return `${String(p.index).padStart(2, '0')}-${p.id}`;
+  return phaseSlug(p);
 }
 
 function synthObjects(build: (app: App) => Chart[]): Record<string, unknown>[] {
@@ -153,7 +155,7 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
       charts.push(
         new GateJobChart(app, 'gate', {
           namespace: plan.namespace,
-          name: `osv-gate-${versionSlug(plan.versions.target)}-${String(phase.index).padStart(2, '0')}`.slice(0, 63).replace(/-+$/, ''),
+          name: `osv-gate-${versionSlug(plan.versions.target)}-${phaseNumberText(phase)}`.slice(0, 63).replace(/-+$/, ''),
           openStackVersion: plan.openStackVersion,
           targetVersion: plan.versions.target,
           condition: gate.condition,

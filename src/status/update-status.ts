@@ -3,6 +3,7 @@
  * Pure: a plan, a snapshot and where Git stands in; a status out. `status` prints it, `advance`
  * acts on `next`.
  */
+import { phaseNumber, phaseTotal } from '../plan/numbering.js';
 import { CONTROLPLANE_SUBSTEPS } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { deploymentState, resolveDeployment, updateStart } from './deployments.js';
@@ -41,8 +42,9 @@ export interface UpdateStatus {
   readonly readAt: string;
   /** The first phase whose gate has not passed, or `complete`. */
   readonly phase: string;
-  /** 1-based position of `phase` among all phases (N+1 when complete). */
+  /** i of "phase i of N" (src/plan/numbering.ts): 0 is preflight, `phaseCount` (N) is complete, also once done. */
   readonly phaseNumber: number;
+  /** N: the number of the last phase, `complete`. */
   readonly phaseCount: number;
   /** `passed` only when the whole update is done. */
   readonly verdict: Verdict;
@@ -191,7 +193,7 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
       observed: live ? freshness(live).fresh : false,
     };
   });
-  const currentIdx = current ? current.phase.index : plan.phases.length;
+  const last = plan.phases[plan.phases.length - 1]!;
   return {
     apiVersion: 'osv-gitops.io/v1alpha1',
     kind: 'UpdateStatus',
@@ -201,8 +203,8 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
     source: snapshot.source,
     readAt: snapshot.readAt,
     phase: current ? current.phase.id : 'complete',
-    phaseNumber: currentIdx + 1,
-    phaseCount: plan.phases.length,
+    phaseNumber: phaseNumber(current ? current.phase : last),
+    phaseCount: phaseTotal(plan),
     verdict: current ? current.verdict : 'passed',
     reason: current ? current.reason : `update to ${target} complete`,
     next,

@@ -64,13 +64,13 @@ describe('commit --branch-per-phase', () => {
     ]);
     expect(readdirSync(join(prDir, V)).sort()).toEqual(['01-ovn-controlplane.md', '02-ovn-dataplane.md', '04-dataplane.md']);
     const pr2 = readFileSync(join(prDir, V, '02-ovn-dataplane.md'), 'utf8');
-    expect(pr2.split('\n')[0]).toBe(`osv-gitops: phase 2/3 ovn-dataplane (18.0.3-1761036417 -> ${V})`);
+    expect(pr2.split('\n')[0]).toBe(`osv-gitops: phase 2 of 5 ovn-dataplane (18.0.3-1761036417 -> ${V})`);
     expect(pr2).toBe(`${out.branches[1]!.title}\n\n${out.branches[1]!.body}`);
     expect(pr2).toContain(`Branch \`${B('ovn-dataplane')}\`, opened against \`${B('ovn-controlplane')}\``);
     expect(pr2).toMatch(/## Images rolling out in this phase \(\d+\)\n- /);
     expect(pr2).toContain('osv-gitops waits for: ');
-    expect(pr2).toMatch(/in phases that change nothing in Git:\n- controlplane: /);
-    expect(pr2).toContain(`2. \`${B('ovn-dataplane')}\` (this pull request)`);
+    expect(pr2).toMatch(/in phases that change nothing in Git \(their gates hold the next pull request too\):\n- phase 3 of 5 controlplane: MinorUpdateControlplane=True \(75 images roll out\)\n/);
+    expect(pr2).toContain(`2. \`${B('ovn-dataplane')}\`, phase 2 of 5 (this pull request)`);
     expect(pr2).toContain(`\`${B('dataplane')}\` is built on this branch: merge this pull request first`);
     const pr3 = readFileSync(join(prDir, V, '04-dataplane.md'), 'utf8');
     expect(pr3).toContain('This is the last phase that changes Git');
@@ -97,7 +97,7 @@ describe('commit --branch-per-phase', () => {
     expect(second.alreadyCommitted).toEqual(['ovn-controlplane']);
     expect(sh(work, 'rev-parse', `${B('ovn-dataplane')}^`).trim()).toBe(sh(work, 'rev-parse', 'main').trim());
     expect(second.branches.map((b) => [b.branch, b.prBase])).toEqual([[B('ovn-dataplane'), 'main']]);
-    expect(second.branches[0]!.body).toContain(`1. \`${B('ovn-controlplane')}\` (merged into \`main\`)`);
+    expect(second.branches[0]!.body).toContain(`1. \`${B('ovn-controlplane')}\`, phase 1 of 5 (merged into \`main\`)`);
     expect(refs).toContain(B('ovn-controlplane'));
 
     const rest = await bpp(work, '--all');

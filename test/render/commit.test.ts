@@ -24,7 +24,7 @@ describe('commit', () => {
     const again = await runCli(['commit', '--example', '--repo', work, '--date', DATE, '--phase', '1', '--json'], work);
     expect((JSON.parse(again.stdout) as { committed: unknown[] }).committed).toEqual([]);
     const msg = sh(work, 'log', '-1', '--format=%B');
-    expect(msg).toMatch(/^osv-gitops: phase 1\/3 ovn-controlplane/);
+    expect(msg).toMatch(/^osv-gitops: phase 1 of 5 ovn-controlplane /);
     expect(sh(work, 'log', '-1', '--format=%(trailers:key=Osv-Update-Phase,valueonly)').trim()).toBe('1 ovn-controlplane');
     expect(sh(work, 'log', '-1', '--format=%(trailers:key=Osv-Update-Target,valueonly)').trim()).toBe('18.0.4-1764633600');
     expect(sh(work, 'rev-list', '--count', 'HEAD').trim()).toBe('2');
