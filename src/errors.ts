@@ -4,8 +4,11 @@
  */
 import { escapeControls } from './validate/quote.js';
 
-/** Exit codes by contract: 0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 70 internal. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, waiting: 3, internal: 70 } as const;
+/**
+ * Exit codes by contract: 0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 4 the cluster
+ * could not be reached (nothing was judged: not a failed gate), 70 internal.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, waiting: 3, unreachable: 4, internal: 70 } as const;
 
 export type ErrorCode =
   // usage and input (exit 2)
@@ -61,6 +64,8 @@ export type ErrorCode =
   // the cluster and the update loop
   | 'CLUSTER_CONFIG'
   | 'CLUSTER_UNAVAILABLE'
+  // no answer at all from the API server (refused, timed out, no route): exit 4
+  | 'CLUSTER_UNREACHABLE'
   | 'STATUS_NOT_FOUND'
   | 'GIT_DIVERGED';
 
@@ -138,6 +143,7 @@ export class OsvError extends Error {
   get exitCode(): number {
     // "already at that version" is an answer, not a failure
     if (this.code === 'POLICY_NOTHING_TO_DO') return EXIT.ok;
+    if (this.code === 'CLUSTER_UNREACHABLE') return EXIT.unreachable;
     return USAGE_CODES.has(this.code) ? EXIT.usage : EXIT.failure;
   }
 

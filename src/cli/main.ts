@@ -1,7 +1,7 @@
 /**
  * The osv-gitops command line. Every command lives in its own file; errors are handled once here:
  * known errors print their message (and hint) without a stack and exit by contract
- * (0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 70 internal).
+ * (0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 4 cluster unreachable, 70 internal).
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT, isOsvError } from '../errors.js';
@@ -46,7 +46,10 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end here with exitCode 0
-      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (e.exitCode === 0) return EXIT.ok;
+      // commander printed its message already; a --json caller reads stdout, so it gets the same error object as ours
+      if (jsonRequested(argv)) io.stdout(JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, ''), commander: e.code } }, null, 2) + '\n');
+      return EXIT.usage;
     }
     if (isOsvError(e)) {
       if (jsonRequested(argv)) io.stdout(JSON.stringify({ error: e.toJSON() }, null, 2) + '\n');
@@ -63,5 +66,9 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  process.exitCode = await run(argv);
+  const code = await run(argv);
+  process.exitCode = code;
+  // the command is over: a server, socket or timer something left open (a bug) must not keep the
+  // process alive past it, so exit once what is queued has had a moment to run
+  setTimeout(() => process.exit(code), 1000).unref();
 }

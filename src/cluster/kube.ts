@@ -2,6 +2,9 @@
  * The Kubernetes client at the edge: kubeconfig resolution as kubectl does it, request timeouts,
  * and retries with backoff on answers that are worth retrying (5xx, 429, timeouts, resets).
  */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { OsvError } from '../errors.js';
 import type { ResourceType } from './resources.js';
@@ -13,6 +16,11 @@ export interface KubeFlags {
 
 /** `--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`, else in-cluster (client-node's own order). */
 export function loadKubeConfig(flags: KubeFlags): k8s.KubeConfig {
+  // with nothing to load, client-node falls back to http://localhost:8080 and later fails with a
+  // message about skipTLSVerify that names none of the places we looked
+  if (!flags.kubeconfig && !process.env['KUBECONFIG'] && !existsSync(join(homedir(), '.kube', 'config')) && !existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) {
+    throw new OsvError('CLUSTER_CONFIG', 'no kubeconfig found (set KUBECONFIG or --kubeconfig)', { hint: 'Looked at --kubeconfig, $KUBECONFIG, ~/.kube/config and the in-cluster service account; or use status --from-files with `oc get -o yaml` dumps.' });
+  }
   const kc = new k8s.KubeConfig();
   try {
     if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
@@ -87,7 +95,13 @@ export async function withRetry<T>(what: string, call: () => Promise<T>, b: Back
       await sleep(wait);
     }
   }
+  // no HTTP answer at all is "unreachable" (its own exit code); an answer that said no is "unavailable"
+  if (last && last.status === undefined) throw unreachable(what, last.message);
   throw new OsvError('CLUSTER_UNAVAILABLE', `${what}: ${last?.message ?? 'failed'}`, { hint: 'Check the API server, your kubeconfig and your permissions (get, list, watch on the OpenStack kinds).' });
+}
+
+function unreachable(what: string, message: string): OsvError {
+  return new OsvError('CLUSTER_UNREACHABLE', `cluster unreachable: ${what}: ${message}`, { hint: 'Check that the API server in your kubeconfig is up and reachable from here (VPN, proxy, --context).' });
 }
 
 /** Per-request options: abort a request that hangs (client-node has no timeout of its own). */
@@ -151,7 +165,8 @@ export class KubeReader {
       return { items: items.map((i) => withKind(i, t)), resourceVersion: meta.resourceVersion ?? '' };
     } catch (e) {
       if (e instanceof OsvError) throw e;
-      throw new OsvError('CLUSTER_UNAVAILABLE', `${what}: ${apiError(e).message}`);
+      const info = apiError(e);
+      throw info.status === undefined ? unreachable(what, info.message) : new OsvError('CLUSTER_UNAVAILABLE', `${what}: ${info.message}`);
     }
   }
 

@@ -160,65 +160,80 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   const timeScale = opts.timeScale ?? rehearsalTimeScale(opts.durations?.deploymentService ?? DEFAULT_DURATIONS.deploymentService);
   const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
-  const kubeconfigYaml = server.kubeconfig(plan.namespace);
-  const kubeconfigPath = join(base, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
+  // whatever fails while starting (a missing data file, a refused seed) stops what already runs:
+  // a listening server or a polling agent would keep the process alive after the error
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const kubeconfigYaml = server.kubeconfig(plan.namespace);
+    const kubeconfigPath = join(base, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
 
-  // the user's GitOps repository: a bare remote the agent fetches, and a work tree the tool commits in
-  const bare = join(base, 'gitops.git');
-  const work = join(base, 'work');
-  const branch = 'main';
-  sealedGit(base, ['init', '--quiet', '--bare', `--initial-branch=${branch}`, bare]);
-  sealedGit(base, ['init', '--quiet', `--initial-branch=${branch}`, work]);
-  writeFileSync(join(work, 'README.md'), 'GitOps repository of the rehearsal cluster\n');
-  if (opts.mode === 'directories') {
-    writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.', argo: { repoURL: `file://${bare}` } }));
+    // the user's GitOps repository: a bare remote the agent fetches, and a work tree the tool commits in
+    const bare = join(base, 'gitops.git');
+    const work = join(base, 'work');
+    const branch = 'main';
+    sealedGit(base, ['init', '--quiet', '--bare', `--initial-branch=${branch}`, bare]);
+    sealedGit(base, ['init', '--quiet', `--initial-branch=${branch}`, work]);
+    // the tool's phase commits take the committer from Git's config: a user without a global identity must still be able to rehearse
+    sealedGit(work, ['config', 'user.name', 'osv-gitops rehearsal']);
+    sealedGit(work, ['config', 'user.email', 'rehearsal@osv-gitops.invalid']);
+    writeFileSync(join(work, 'README.md'), 'GitOps repository of the rehearsal cluster\n');
+    if (opts.mode === 'directories') {
+      writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.', argo: { repoURL: `file://${bare}` } }));
+    }
+    sealedGit(work, ['add', '--all']);
+    sealedGit(work, ['commit', '--quiet', '-m', opts.mode === 'directories' ? `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)` : 'initial']);
+    sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`]);
+    sealedGit(work, ['push', '--quiet', 'origin', branch]);
+
+    const operator = await seedAndStartOperator(kubeconfigYaml, opts, CSV_NAMESPACE);
+    started.push(operator);
+    const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
+    const dirPath = posix.join('updates', plan.versions.target, opts.engine);
+    const agent = await startSimulatedAgent({
+      kubeconfigYaml,
+      engine: opts.engine,
+      mode: opts.mode,
+      repoUrl: `file://${bare}`,
+      branch,
+      path: opts.mode === 'commits' ? COMMITS_PATH : dirPath,
+      agentObject: { namespace: agentRef.namespace, name: agentRef.name },
+      namespace: plan.namespace,
+      pollMs: 50,
+      ...(opts.agentLagMs !== undefined ? { applyDelayMs: opts.agentLagMs } : {}),
+      timeScale,
+      log,
+    });
+    started.push(agent);
+    // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
+    const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
+    const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
+    let stopped = false;
+    return {
+      server,
+      kubeconfigYaml,
+      kubeconfigPath,
+      repo: { work, bare, branch },
+      agentRef,
+      operator,
+      agent,
+      snapshotTarget,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await agent.stop();
+        await jobs?.stop();
+        await operator.stop();
+        if (!opts.apiServer) await server.close();
+        rmSync(base, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    for (const part of started.reverse()) await part.stop().catch(() => {});
+    if (!opts.apiServer) await server.close().catch(() => {});
+    rmSync(base, { recursive: true, force: true });
+    throw e;
   }
-  sealedGit(work, ['add', '--all']);
-  sealedGit(work, ['commit', '--quiet', '-m', opts.mode === 'directories' ? `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)` : 'initial']);
-  sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`]);
-  sealedGit(work, ['push', '--quiet', 'origin', branch]);
-
-  const operator = await seedAndStartOperator(kubeconfigYaml, opts, CSV_NAMESPACE);
-  const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
-  const dirPath = posix.join('updates', plan.versions.target, opts.engine);
-  const agent = await startSimulatedAgent({
-    kubeconfigYaml,
-    engine: opts.engine,
-    mode: opts.mode,
-    repoUrl: `file://${bare}`,
-    branch,
-    path: opts.mode === 'commits' ? COMMITS_PATH : dirPath,
-    agentObject: { namespace: agentRef.namespace, name: agentRef.name },
-    namespace: plan.namespace,
-    pollMs: 50,
-    ...(opts.agentLagMs !== undefined ? { applyDelayMs: opts.agentLagMs } : {}),
-    timeScale,
-    log,
-  });
-  // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
-  const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
-  const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
-  let stopped = false;
-  return {
-    server,
-    kubeconfigYaml,
-    kubeconfigPath,
-    repo: { work, bare, branch },
-    agentRef,
-    operator,
-    agent,
-    snapshotTarget,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await agent.stop();
-      await jobs?.stop();
-      await operator.stop();
-      if (!opts.apiServer) await server.close();
-      rmSync(base, { recursive: true, force: true });
-    },
-  };
 }
 
 function rec(v: unknown): Obj {
@@ -277,13 +292,14 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
   // the timeline starts once the cluster holds the pre-update state
   const t0 = Date.now();
   const timeline = new Timeline(t0, opts.onEntry);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(cluster.kubeconfigYaml);
-  const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1000 }, opts.log);
-  const watcher = new ClusterWatcher(reader, cluster.snapshotTarget, { resyncMs: 2_000, ...(opts.log ? { log: opts.log } : {}) });
+  let watcher: ClusterWatcher | undefined;
   const baseRequests = cluster.server.stats?.requests ?? 0;
   try {
-    await watcher.start();
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(cluster.kubeconfigYaml);
+    const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1000 }, opts.log);
+    const w = (watcher = new ClusterWatcher(reader, cluster.snapshotTarget, { resyncMs: 2_000, ...(opts.log ? { log: opts.log } : {}) }));
+    await w.start();
     let result: WatchResult;
     if (opts.mode === 'commits') {
       result = await watchUpdate(
@@ -293,8 +309,8 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
           branch: cluster.repo.branch,
           engine: opts.engine,
           remote: 'origin',
-          readSnapshot: async () => watcher.snapshot(),
-          nextChange: (ms) => watcher.changed(ms),
+          readSnapshot: async () => w.snapshot(),
+          nextChange: (ms) => w.changed(ms),
           idleMs: 500,
           timeoutMs: opts.timeoutMs ?? 120_000,
           ...(opts.skipGates ? { skipGates: opts.skipGates } : {}),
@@ -309,7 +325,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
         },
       );
     } else {
-      result = await observeAgentGated(opts, watcher, timeline);
+      result = await observeAgentGated(opts, w, timeline);
     }
     if (result.end === 'timeout') timeline.timedOut(result.last);
     const causes = result.end === 'done' ? [] : await stopCauses(cluster, opts).catch((e: unknown) => [`could not read the agent's objects: ${e instanceof Error ? e.message : String(e)}`]);
@@ -325,7 +341,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
       causes,
     };
   } finally {
-    await watcher.stop();
+    await watcher?.stop();
     await cluster.stop();
   }
 }
