@@ -83,9 +83,9 @@ export function registerAdvance(program: Command, io: CliIo, setExit: (code: num
   addAdvanceOptions(cmd)
     .addHelpText('after', '\nExamples:\n  osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack\n  osv-gitops advance --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --agent argocd:argocd/openstack\n')
     .action(async (flags: AdvanceFlags) => {
-      const { update, options } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
-      const { advanceOnce } = await import('../advance/advance.js');
-      const r = await advanceOnce(update, options);
+      const { update, options, source } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
+      const { advanceWithEvents } = await import('../advance/events.js');
+      const r = await advanceWithEvents(update, options, source.reader);
       io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
       setExit(r.exitCode);
     });

@@ -129,6 +129,21 @@ describeRealCluster('render-runner: CronJob ticks drive the example update under
     expect(outcomes.filter((o) => o.startsWith('advanced'))).toHaveLength(gitPhases(plan).length);
     expect(phaseTrailers(rehearsal!.repo.bare, rehearsal!.repo.branch)).toEqual(gitPhases(plan));
     // committed by the runner's identity, from the rendered Git configuration
+    // the progress as Events on the OpenStackVersion, written under the runner's token, each once
+    // although one more tick runs after the update is done (as the CronJob keeps going)
+    const extra = join(tmp, 'work-extra');
+    mkdirSync(extra);
+    execFileSync('git', clone.slice(1).map((a) => (a === REPO_URL ? bare : a === RUNNER_PATHS.repo ? join(extra, 'repo') : a)), { env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect((await runCli([...args.map((a) => (a === RUNNER_PATHS.repo ? join(extra, 'repo') : a)), '--kubeconfig', tokenKubeconfig], join(extra, 'repo'))).exitCode).toBe(0);
+    const admin = new KubeConfig();
+    admin.loadFromString(real!.kubeconfigYaml);
+    const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: plan.namespace, fieldSelector: `involvedObject.name=${plan.openStackVersion}` });
+    const reasons = events.items.filter((e) => e.source?.component === 'osv-gitops').map((e) => e.reason ?? '');
+    console.info(`Events: ${reasons.join(', ')}`);
+    expect(reasons.filter((x) => x === 'OsvGitopsPhaseCommitted')).toHaveLength(gitPhases(plan).length);
+    expect(reasons.filter((x) => x === 'OsvGitopsUpdateComplete')).toHaveLength(1);
+    expect(reasons).toContain('OsvGitopsGatePassed');
+    expect(events.items.every((e) => e.involvedObject.uid)).toBe(true);
     const committers = execFileSync('git', ['log', '--format=%cn', '-n', '1', rehearsal!.repo.branch], { cwd: rehearsal!.repo.bare, encoding: 'utf8' }).trim();
     expect(committers).toBe('osv-gitops-runner');
   }, 300_000);
