@@ -200,7 +200,9 @@ function podSpec(o: RunnerOptions): Manifest {
     volumes: [
       { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
       { name: 'work', emptyDir: { sizeLimit: '2Gi' } },
-      { name: 'git-credentials', secret: { secretName: o.gitSecret, defaultMode: 0o440 } },
+      // readable by the pod's user whatever UID it gets: restricted-v2 sets an fsGroup, plain Pod
+      // Security `restricted` need not, and the files stay owned by root (ssh accepts such a key)
+      { name: 'git-credentials', secret: { secretName: o.gitSecret, defaultMode: 0o444 } },
       { name: 'gitconfig', configMap: { name: o.name } },
     ],
   };

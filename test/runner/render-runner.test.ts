@@ -128,7 +128,7 @@ describe('render-runner manifests', () => {
       }
       expect(pod.volumes.filter((v: Any) => v.emptyDir).map((v: Any) => v.name)).toEqual(['tmp', 'work']);
       // the Secret is referenced by name only
-      expect(pod.volumes.find((v: Any) => v.secret)).toEqual({ name: 'git-credentials', secret: { secretName: 'osv-gitops-git', defaultMode: 0o440 } });
+      expect(pod.volumes.find((v: Any) => v.secret)).toEqual({ name: 'git-credentials', secret: { secretName: 'osv-gitops-git', defaultMode: 0o444 } });
     }
   });
 
