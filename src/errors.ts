@@ -55,6 +55,7 @@ export type ErrorCode =
   | 'GIT_PUSH_REFUSED'
   | 'GIT_HOOK_REJECTED'
   | 'GIT_LOCKED'
+  | 'SECOND_OWNER'
   | 'WRITE_FAILED'
   | 'RENDER_INVALID'
   | 'SECRET_REFUSED'

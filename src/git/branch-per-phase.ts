@@ -19,6 +19,7 @@ import { gateCommandsText } from '../plan/gate-commands.js';
 import { commitMessage, fill, imageDetails, imageRow, laterPhasesSection, quietImageSections, serviceDefaultsSection, UNPLACED_HEADING, unplacedImages } from '../render/commit-message.js';
 import { type Engine, type RenderInputs } from '../render/render.js';
 import { projectRoot } from '../validate/project-root.js';
+import { assertSingleOwner } from './owners.js';
 import { checkOurPaths, layoutFor, openRepo, type CommitOptions, type PhaseLayout } from './commit-phases.js';
 import { tryGit } from './git.js';
 import { applyFiles, assertRemote, buildCommits, identity, moveRefs, objectFormat, push, runVetoHooks, sameState, treeState, vetoHooks, type CommitToBuild, type RefMove, type TreeState } from './land.js';
@@ -196,6 +197,7 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
   const committed: { phase: string; branch: string; sha: string }[] = [];
   const moves: RefMove[] = [];
   if (planned.length) {
+    await assertSingleOwner(top, baseTip, layout ?? { paths: [], ownedDirs: [] }, planned.flatMap((c) => c.files));
     const ids = await buildCommits(top, planned, await identity(top, opts.date));
     await runVetoHooks(top, hooks, ids.get(planned.length)!, planned.map((c) => ({ label: `phase ${c.phase.id}`, message: c.message })));
     for (const c of planned) moves.push({ ref: `refs/heads/${c.branch}`, old: c.old, next: ids.get(c.mark)! });

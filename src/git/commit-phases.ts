@@ -32,6 +32,7 @@ import {
   type TreeState,
 } from './land.js';
 import { phaseCommits, TRAILER_PHASE } from './trailers.js';
+import { assertSingleOwner } from './owners.js';
 import { versionFileLayout } from './version-file.js';
 
 export interface CommitOptions {
@@ -209,6 +210,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
   const committed: { phase: string; sha: string }[] = [];
   let newTip = at.start;
   if (planned.length) {
+    await assertSingleOwner(top, tip ?? at.start, layout, planned.flatMap((c) => c.files));
     const ids = await buildCommits(top, planned, await identity(top, opts.date));
     newTip = ids.get(planned.length)!;
     await runVetoHooks(top, hooks, newTip, planned.map((c) => ({ label: `phase ${c.phase.id}`, message: c.message })));

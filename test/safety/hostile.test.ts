@@ -20,8 +20,10 @@ import {
   gitState,
   indexOutside,
   objectsHold,
+  retireUserVersionFile,
   sandboxRelative,
   templateFor,
+  writesCopies,
   type Sandbox,
 } from './sandbox.js';
 
@@ -190,6 +192,7 @@ describe('hostile inputs (issue 9): the safety floor', () => {
       const template = await templateFor(c.fixture, async () => {});
       const sb = copySandbox(template);
       const run = c.setup(sb);
+      if (writesCopies(run.argv)) retireUserVersionFile(sb);
       const before = { digest: digestTree(sb.root), git: gitState(sb) };
       const o = await execute(run, sb);
       const problems = problemsOf(c, sb, o, before);

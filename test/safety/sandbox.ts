@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -67,6 +67,31 @@ const SENTINELS: Readonly<Record<string, string>> = {
 
 export function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', ...extra };
+}
+
+/** `commit` without `--version-file`: it writes its own copy of the OpenStackVersion. */
+export function writesCopies(argv: readonly string[]): boolean {
+  return argv[0] === 'commit' && !argv.includes('--version-file');
+}
+
+/**
+ * The user's own OpenStackVersion taken out of the repository (a commit of that folder only, so
+ * whatever the case staged stays staged): with it, a command that writes a copy refuses with
+ * SECOND_OWNER, which test/git/owners.test.ts covers.
+ */
+export function retireUserVersionFile(sb: Sandbox): void {
+  const folder = posix.dirname(USER_OSV_PATH);
+  const index = join(sb.dir, 'retire.index');
+  const env = gitEnv({ GIT_INDEX_FILE: index, GIT_AUTHOR_DATE: TEST_DATE, GIT_COMMITTER_DATE: TEST_DATE });
+  const tmpGit = (...args: string[]) => execFileSync('git', ['-c', 'user.name=user', '-c', 'user.email=user@example.invalid', ...args], { cwd: sb.repo, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  tmpGit('read-tree', 'HEAD');
+  tmpGit('rm', '--quiet', '-r', '--cached', '--', folder);
+  const commit = tmpGit('commit-tree', tmpGit('write-tree'), '-p', 'HEAD', '-m', 'the OpenStackVersion moves to osv-gitops');
+  rmSync(index, { force: true });
+  userGit(sb.repo, 'update-ref', 'HEAD', commit);
+  // a case that left .git/index.lock behind tests exactly that lock: leave the index to it
+  if (!existsSync(join(sb.repo, '.git', 'index.lock'))) userGit(sb.repo, 'rm', '--quiet', '-r', '--cached', '--', folder);
+  rmSync(join(sb.repo, folder), { recursive: true, force: true });
 }
 
 /** Run git in `cwd`; returns stdout. */
