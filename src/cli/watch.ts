@@ -168,6 +168,9 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
             }, 1000)
           : undefined;
         ticker?.unref();
+        // progress Events on the OpenStackVersion (best effort, see src/advance/events.ts), awaited before the end
+        const { recordStepEvents } = await import('../advance/events.js');
+        const recording: Promise<void>[] = [];
         try {
           const result = await watchUpdate(
             update,
@@ -181,6 +184,7 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
             },
             {
               onStep: (r) => {
+                recording.push(recordStepEvents(r, update.plan, watcher.snapshot(), source.reader!, log, new Date()).catch(() => {}));
                 const elapsed = formatSeconds((Date.now() - started) / 1000);
                 current = `${r.status.phase} (${phaseOfText(r.status.phaseNumber, r.status.phaseCount)}) ${r.status.verdict}: ${r.status.reason}`;
                 if (live) io.stderr('\r\x1b[K');
@@ -189,6 +193,7 @@ export function registerWatch(program: Command, io: CliIo, setExit: (code: numbe
               },
             },
           );
+          await Promise.all(recording);
           const summary = { event: 'end', end: result.end, steps: result.steps, commits: result.commits, phase: result.last?.phase ?? null, reason: result.last?.reason ?? null };
           if (jsonLines) io.stdout(JSON.stringify(summary) + '\n');
           else if (result.end === 'timeout') io.stdout(`timed out after ${flags.timeout}; the update is waiting in ${result.last?.phase}: ${result.last?.reason}\n`);

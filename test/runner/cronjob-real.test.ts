@@ -35,6 +35,7 @@ describeRealCluster('render-runner: CronJob ticks drive the example update under
   const opts = rehearsalInputs('example', 'flux', 'commits');
   const plan = opts.update.plan;
   let workload: Any;
+  let deploymentArgs: string[] = [];
   let tokenKubeconfig = '';
   const savedEnv = Object.fromEntries(IDENTITY.map((k) => [k, process.env[k]]));
 
@@ -73,6 +74,7 @@ describeRealCluster('render-runner: CronJob ticks drive the example update under
       expect(res.status, statusMessage(res.body)).toBe(201);
     }
     workload = manifests.at(-1) as Manifest;
+    deploymentArgs = (runnerManifests({ ...options, kind: 'deployment' }).at(-1) as Any).spec.template.spec.containers[0].args;
     const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
       name: options.name,
       namespace: options.namespace,
@@ -147,4 +149,18 @@ describeRealCluster('render-runner: CronJob ticks drive the example update under
     const committers = execFileSync('git', ['log', '--format=%cn', '-n', '1', rehearsal!.repo.branch], { cwd: rehearsal!.repo.bare, encoding: 'utf8' }).trim();
     expect(committers).toBe('osv-gitops-runner');
   }, 300_000);
+
+  it("the Deployment's watch, with the same token, starts its watches and ends at once: the update is done", async () => {
+    const work = join(tmp, 'work-watch');
+    mkdirSync(work);
+    const repoDir = join(work, 'repo');
+    const clone: string[] = workload.spec.jobTemplate.spec.template.spec.initContainers[0].command;
+    execFileSync('git', clone.slice(1).map((a) => (a === REPO_URL ? `file://${rehearsal!.repo.bare}` : a === RUNNER_PATHS.repo ? repoDir : a)), { env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect(deploymentArgs[0]).toBe('watch');
+    const r = await runCli([...deploymentArgs.map((a) => (a === RUNNER_PATHS.repo ? repoDir : a)), '--kubeconfig', tokenKubeconfig, '--timeout', '60s'], repoDir);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Any);
+    expect(lines.at(-1)).toMatchObject({ event: 'end', end: 'done' });
+    expect(r.stderr).not.toMatch(/forbidden|403/i);
+  }, 120_000);
 });
