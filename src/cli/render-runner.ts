@@ -126,10 +126,10 @@ export function registerRenderRunner(program: Command, io: CliIo, _setExit: (cod
     .command('render-runner')
     .summary('render the manifests that run advance in the cluster (CronJob or Deployment, least-privilege RBAC)')
     .description(
-      'Render what it takes to run `osv-gitops advance` inside the cluster instead of on a workstation: a CronJob\n' +
-        '(or a Deployment running `watch`), its ServiceAccount, least-privilege Roles for exactly the objects\n' +
-        'advance reads, and a Git configuration that takes credentials from an existing Secret by name.\n' +
-        'Nothing is applied and no secret is rendered; the output is the same for the same flags.',
+      'Render what it takes to run `osv-gitops advance` inside the cluster instead of on a workstation: a ' +
+        'CronJob (or a Deployment running `watch`), its ServiceAccount, least-privilege Roles for exactly the ' +
+        'objects advance reads, and a Git configuration that takes credentials from an existing Secret by name. ' +
+        'Nothing is applied and no secret is rendered; the same flags give the same output.',
     )
     .addOption(new Option('--kind <kind>', 'cronjob (advance every --schedule) or deployment (watch)').default('cronjob'))
     .option('--namespace <ns>', 'namespace of the OpenStack objects; the runner lives there', 'openstack')
