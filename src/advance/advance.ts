@@ -4,7 +4,7 @@
  * state: running it twice, or after a crash at any point, never makes a second commit.
  */
 import { OsvError } from '../errors.js';
-import { catchUpOurPaths, commitPhases, folderLayout } from '../git/commit-phases.js';
+import { catchUpOurPaths, commitPhases, folderLayout, layoutFor } from '../git/commit-phases.js';
 import { git, tryGit } from '../git/git.js';
 import { fetchRemote, readGitProgress, TRAILER_SKIPPED_GATE } from '../git/progress.js';
 import { TRAILER_TARGET } from '../git/trailers.js';
@@ -20,6 +20,8 @@ export interface AdvanceOptions {
   readonly branch?: string;
   /** Folder inside the repository that osv-gitops owns. */
   readonly path?: string;
+  /** Edit the user's own OpenStackVersion file in place (as `commit --version-file`). */
+  readonly versionFile?: { readonly path: string; readonly deploymentsDir?: string };
   readonly engine: Engine;
   /** Remote to fetch from and push to; `false` commits locally only. */
   readonly remote: string | false;
@@ -117,7 +119,9 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
   if ((await tryGit(opts.repo, ['rev-parse', '--git-dir'])) === undefined) throw new OsvError('GIT_FAILED', `${opts.repo} is not a Git repository`);
   const branch = await currentBranch(opts.repo, opts.branch);
   // a run killed after its commit moved the branch may have left our folder behind it
-  if (await catchUpOurPaths(opts.repo, folderLayout({ plan }, opts.engine, opts.path ?? 'openstack-update'))) log('caught up the owned folder with the branch: an earlier run was stopped before it finished');
+  const path = opts.path ?? 'openstack-update';
+  const layout = opts.versionFile ? await layoutFor(inputs, { repo: opts.repo, engine: opts.engine, versionFile: opts.versionFile }, path, 'HEAD') : folderLayout({ plan }, opts.engine, path);
+  if (await catchUpOurPaths(opts.repo, layout)) log('caught up the owned folder with the branch: an earlier run was stopped before it finished');
   const attempts = opts.pushAttempts ?? 3;
   let pushed = 0;
 
@@ -139,6 +143,7 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
       engine: opts.engine,
       uptoPhase: next.index,
       ...(opts.path ? { path: opts.path } : {}),
+      ...(opts.versionFile ? { versionFile: opts.versionFile } : {}),
       ...(opts.date ? { date: opts.date } : {}),
       ...(trailers.length ? { extraTrailers: trailers } : {}),
     });

@@ -16,6 +16,8 @@ export interface AdvanceFlags extends LoopFlags {
   readonly push?: boolean;
   readonly skipGate?: string[];
   readonly date?: string;
+  readonly versionFile?: string;
+  readonly deploymentsDir?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -26,6 +28,8 @@ export function addAdvanceOptions(cmd: Command): Command {
     .option('--no-push', 'commit locally only (the agent will not see it until you push)')
     .option('--skip-gate <phase>', "pass this phase's gate without checking it (recorded in the commit trailer Osv-Update-Skipped-Gate)", collect)
     .option('--date <iso>', 'author and committer date (reproducible commits)')
+    .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository), as commit --version-file')
+    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
     .option('--json', 'print the result as JSON');
 }
 
@@ -36,6 +40,9 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   const path = flags.path !== undefined ? safeRelativePath('--path', flags.path) : undefined;
   if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
   if (flags.remote !== undefined) parseGitRef(flags.remote, '--remote');
+  const versionFile = flags.versionFile !== undefined ? safeRelativePath('--version-file', flags.versionFile) : undefined;
+  const deploymentsDir = flags.deploymentsDir !== undefined ? safeRelativePath('--deployments-dir', flags.deploymentsDir) : undefined;
+  if (deploymentsDir !== undefined && versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
   const update = loadUpdate(flags, io);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
@@ -50,6 +57,7 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
     log,
     ...(flags.branch ? { branch: flags.branch } : {}),
     ...(path !== undefined ? { path } : {}),
+    ...(versionFile !== undefined ? { versionFile: { path: versionFile, ...(deploymentsDir !== undefined ? { deploymentsDir } : {}) } } : {}),
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
   };

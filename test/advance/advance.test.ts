@@ -1,5 +1,5 @@
 /** advance against real temporary repositories and a bare remote, with scripted cluster snapshots. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { advanceOnce } from '../../src/advance/advance.js';
@@ -139,5 +139,31 @@ describe('advance', () => {
     expect(sh(r.work, 'log', '-1', '--format=%(trailers:key=Osv-Update-Skipped-Gate,valueonly)').trim()).toBe('ovn-controlplane');
     const st = await advanceOnce(update, opts(r.work, () => before));
     expect(st.status.gates.find((g) => g.id === 'ovn-controlplane')?.skipped).toBe(true);
+  });
+  it('with --version-file: edits the user\'s own OpenStackVersion in place and puts the deployments beside it', async () => {
+    const r = newRepo({ push: false });
+    mkdirSync(join(r.work, 'clusters', 'prod'), { recursive: true });
+    const own = `# the platform team's file\napiVersion: core.openstack.org/v1beta1\nkind: OpenStackVersion\nmetadata:\n  name: ${plan.openStackVersion}\n  namespace: ${plan.namespace}\nspec:\n  targetVersion: ${plan.versions.deployed}\n`;
+    writeFileSync(join(r.work, 'clusters', 'prod', 'openstackversion.yaml'), own);
+    writeFileSync(join(r.work, 'clusters', 'prod', 'kustomization.yaml'), 'resources:\n- openstackversion.yaml\n');
+    sh(r.work, 'add', '.');
+    sh(r.work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'the prod cloud');
+    sh(r.work, 'push', '--quiet', 'origin', 'main');
+    const layout = { versionFile: { path: 'clusters/prod/openstackversion.yaml', deploymentsDir: 'clusters/prod/updates' } };
+    // without it, a copy would give the OpenStackVersion a second owner
+    await expect(advanceOnce(update, opts(r.work, () => before))).rejects.toMatchObject({ code: 'SECOND_OWNER' });
+    const first = await advanceOnce(update, opts(r.work, () => before, layout));
+    expect(first.committed?.phase).toBe('ovn-controlplane');
+    const edited = sh(r.work, 'show', 'HEAD:clusters/prod/openstackversion.yaml');
+    expect(edited).toContain("# the platform team's file");
+    expect(edited).toContain(`targetVersion: "${plan.versions.target}"`);
+    expect(sh(r.work, 'ls-tree', '--name-only', 'HEAD')).not.toContain('openstack-update');
+    const sha = sh(r.work, 'rev-parse', 'HEAD').trim();
+    const ready = clusterAt(plan, { targetApplied: true, trueConditions: ['MinorUpdateOVNControlplane'], agentSha: sha });
+    const second = await advanceOnce(update, opts(r.work, () => ready, layout));
+    expect(second.committed?.phase).toBe('ovn-dataplane');
+    expect(sh(r.work, 'ls-tree', '-r', '--name-only', 'HEAD', '--', 'clusters/prod/updates')).toMatch(/openstackdataplanedeployment/i);
+    expect(sh(r.work, 'show', 'HEAD:clusters/prod/kustomization.yaml')).toContain('- updates');
+    expect(sh(r.work, 'status', '--porcelain')).toBe('');
   });
 });
