@@ -6,6 +6,7 @@
 import { phaseNumber, phaseTotal } from '../plan/numbering.js';
 import { CONTROLPLANE_SUBSTEPS } from '../plan/phases.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
+import { agentWarnings } from './agent.js';
 import { deploymentState, resolveDeployment, updateStart } from './deployments.js';
 import { evaluateGate, type CheckResult, type GitView, type Verdict } from './gates.js';
 import { at, condition, findNamed, freshness, isoTime, str, type ClusterSnapshot, type KubeObject } from './snapshot.js';
@@ -215,7 +216,7 @@ export function updateStatus(plan: UpdatePlan, snapshot: ClusterSnapshot, git: G
     progressFrom,
     skippedGates: skipped,
     unread: snapshot.unread,
-    warnings: [...(opts.warnings ?? [])],
+    warnings: [...(opts.warnings ?? []), ...agentWarnings(snapshot.agent)],
   };
 }
 
