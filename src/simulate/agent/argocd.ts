@@ -12,7 +12,11 @@
  *   `syncResult.revision`;
  * - health is assessed again after the sync ends, and only then does `reconciledAt` pass
  *   `finishedAt` (the trust rule of d3.1);
- * - an automated sync is not retried for a revision whose sync failed; `selfHeal` re-syncs drift.
+ * - a failed sync is retried as Argo CD does (`syncPolicy.retry`, for automated syncs 5 times by
+ *   default, 5 s doubling up to 3 min, divided by the time scale): between attempts the operation
+ *   stays Running with `retryCount` and "<cause>. Retrying attempt #N at <time>."; once the retries
+ *   are spent it ends Failed "(retried N times)", and an automated sync is not started again for
+ *   that revision; `selfHeal` re-syncs drift.
  *
  * In directories mode the agent's Application is the app-of-apps: its resources are the phase
  * Applications, so its waves wait on their health (the Application Lua check), and every child
@@ -67,7 +71,11 @@ interface AppSpec {
   readonly project?: string;
   readonly source?: { readonly repoURL?: string; readonly path?: string; readonly targetRevision?: string; [k: string]: unknown };
   readonly destination?: { readonly namespace?: string; readonly server?: string; readonly name?: string };
-  readonly syncPolicy?: { readonly automated?: { readonly prune?: boolean; readonly selfHeal?: boolean }; readonly syncOptions?: readonly string[] };
+  readonly syncPolicy?: {
+    readonly automated?: { readonly prune?: boolean; readonly selfHeal?: boolean };
+    readonly syncOptions?: readonly string[];
+    readonly retry?: { readonly limit?: number; readonly backoff?: { readonly duration?: string; readonly factor?: number; readonly maxDuration?: string } };
+  };
 }
 
 interface ResourceStatus {
@@ -98,6 +106,7 @@ interface OperationState {
   message: string;
   startedAt: string;
   finishedAt?: string;
+  retryCount?: number;
   syncResult?: { revision: string; source?: unknown; resources: SyncResultResource[] };
 }
 
@@ -121,6 +130,45 @@ interface Operation {
   index: number;
   waveApplied: boolean;
   readonly results: SyncResultResource[];
+  /** Failed attempts before this one. */
+  readonly retryCount: number;
+}
+
+/** A failed sync waiting for its next attempt. */
+interface PendingRetry {
+  readonly retryCount: number;
+  /** When the next attempt starts (ms). */
+  readonly at: number;
+  readonly startedAt: string;
+  readonly automated: boolean;
+}
+
+/** Go duration text as Argo CD's retry backoff takes it (`5s`, `3m`, `1m30s`, `500ms`), in ms. */
+export function goDurationMs(text: string | undefined, fallbackMs: number): number {
+  if (!text) return fallbackMs;
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+  let total = 0;
+  let rest = text.trim();
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ms|h|m|s)/.exec(rest);
+    if (!m) return fallbackMs;
+    total += Number(m[1]) * units[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+
+/**
+ * The retry policy of a sync (gitops-engine RetryStrategy): automated syncs get `{limit: 5}` unless
+ * `syncPolicy.retry` says otherwise; the wait before attempt N+1 is duration × factor^N, capped.
+ */
+export function retryPolicy(spec: AppSpec, automated: boolean): { limit: number; waitMs: (retryCount: number) => number } {
+  const retry = spec.syncPolicy?.retry;
+  const limit = retry?.limit ?? (automated ? 5 : 0);
+  const duration = goDurationMs(retry?.backoff?.duration, 5_000);
+  const factor = retry?.backoff?.factor ?? 2;
+  const max = goDurationMs(retry?.backoff?.maxDuration, 180_000);
+  return { limit, waitMs: (n) => Math.min(duration * factor ** n, max) };
 }
 
 function waveOf(o: KubeObject): number {
@@ -179,6 +227,7 @@ export class ArgoController {
   private readonly ctx: AgentContext;
   private readonly opts: ArgoControllerOptions;
   private readonly operations = new Map<string, Operation>();
+  private readonly retries = new Map<string, PendingRetry>();
   /** Set when a sync just ended: the next pass assesses health (and moves reconciledAt). */
   requeue = false;
 
@@ -266,7 +315,15 @@ export class ArgoController {
     // sync: start one when due, then step it
     let op = this.operations.get(key);
     const requested = (app['operation'] as { sync?: unknown } | undefined)?.sync !== undefined;
-    if (!op) {
+    const pending = this.retries.get(key);
+    if (!op && pending && this.ctx.now() >= pending.at) {
+      // the next attempt, at the branch head (Argo CD retries the operation's own revision)
+      this.retries.delete(key);
+      op = { sha: checkout.sha, startedAt: pending.startedAt, automated: pending.automated, waves: syncWaves(desired), index: 0, waveApplied: false, results: [], retryCount: pending.retryCount };
+      this.operations.set(key, op);
+      this.ctx.log(`Application ${key}: retrying the sync (attempt #${pending.retryCount})`);
+    }
+    if (!op && !this.retries.has(key)) {
       const compare = await this.compare(app, desired, status);
       const last = status.operationState;
       const automated = spec.syncPolicy?.automated;
@@ -277,7 +334,7 @@ export class ArgoController {
         last?.phase === 'Running' ||
         (automated !== undefined && compare.syncStatus === 'OutOfSync' && !failedHere && (!syncedHere || automated.selfHeal === true));
       if (due) {
-        op = { sha: checkout.sha, startedAt: now, automated: !requested, waves: syncWaves(desired), index: 0, waveApplied: false, results: [] };
+        op = { sha: checkout.sha, startedAt: now, automated: !requested, waves: syncWaves(desired), index: 0, waveApplied: false, results: [], retryCount: 0 };
         this.operations.set(key, op);
         if (requested) await this.ctx.kube.jsonPatch(app, [{ op: 'remove', path: '/operation' }]);
         const outOfSync = compare.resources.filter((r) => r.status === 'OutOfSync').map((r) => `${r.kind}/${r.name}`);
@@ -286,6 +343,18 @@ export class ArgoController {
     }
     let ended: OperationState | undefined;
     if (op) ended = await this.step(app, op, spec, status, desired);
+    if (op && ended?.phase === 'Failed') {
+      const retry = retryPolicy(spec, op.automated);
+      if (op.retryCount < retry.limit || retry.limit < 0) {
+        const retryCount = op.retryCount + 1;
+        const at = this.ctx.now() + retry.waitMs(retryCount) / this.ctx.timeScale;
+        const clock = new Date(at).toISOString().slice(11, 19);
+        ended = { ...ended, phase: 'Running', retryCount, message: `${ended.message}. Retrying attempt #${retryCount} at ${clock}.` };
+        this.retries.set(key, { retryCount, at, startedAt: op.startedAt, automated: op.automated });
+      } else if (op.retryCount > 0) {
+        ended = { ...ended, message: `${ended.message} (retried ${op.retryCount} times).` };
+      }
+    }
 
     // compare again after the sync step, and write what changed
     const compare = await this.compare(app, desired, status);
@@ -297,9 +366,11 @@ export class ArgoController {
     };
     delete next.conditions;
     if (compare.shared.length > 0) {
-      const message = `shared resources: ${compare.shared.join('; ')}`;
-      const old = status.conditions?.find((c) => c.type === 'SharedResourceWarning' && c.message === message);
-      next.conditions = [{ type: 'SharedResourceWarning', message, lastTransitionTime: old?.lastTransitionTime ?? now }];
+      // one condition per object, worded as real Argo CD v3.2 words it
+      next.conditions = compare.shared.map((message) => {
+        const old = status.conditions?.find((c) => c.type === 'SharedResourceWarning' && c.message === message);
+        return { type: 'SharedResourceWarning', message, lastTransitionTime: old?.lastTransitionTime ?? now };
+      });
     }
     const running = this.operations.get(key);
     const opState = ended ?? (running ? this.runningState(key, running, spec) : status.operationState);
@@ -342,7 +413,7 @@ export class ArgoController {
       const health = argoResourceHealth(live, d);
       healths.push(health);
       const owner = live?.metadata.annotations?.[TRACKING_ANNOTATION];
-      if (owner !== undefined && !owner.startsWith(`${app.metadata.name}:`)) shared.push(`${displayName(d)} is part of application ${owner.split(':')[0] ?? ''}`);
+      if (owner !== undefined && !owner.startsWith(`${app.metadata.name}:`)) shared.push(`${d.kind}/${d.metadata.name} is part of applications ${app.metadata.namespace ?? ''}/${app.metadata.name} and ${owner.split(':')[0] ?? ''}`);
       resources.push({
         group: groupOfApiVersion(d.apiVersion),
         version: versionOf(d.apiVersion),
@@ -436,6 +507,7 @@ export class ArgoController {
       phase: 'Running',
       message: this.waitMessage.get(key) ?? 'one or more tasks are running',
       startedAt: op.startedAt,
+      ...(op.retryCount > 0 ? { retryCount: op.retryCount } : {}),
       syncResult: { revision: op.sha, ...(spec.source ? { source: spec.source } : {}), resources: [...op.results] },
     };
   }
