@@ -14,27 +14,38 @@
  * before it synced (status.sync.revision) and Healthy and the phase's gate passed. The test plays
  * the Git webhook (a refresh annotation after each push).
  */
-import { execFileSync } from 'node:child_process';
-import { watchUpdate } from '../../src/advance/watch.js';
-import { ClusterWatcher } from '../../src/cluster/watcher.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { watchUpdate } from '../../src/advance/watch.js';
 import { KubeReader } from '../../src/cluster/kube.js';
 import { readClusterSnapshot, type SnapshotTarget } from '../../src/cluster/read.js';
 import { ARGOCD_APPLICATION, CORE_TYPES, DATAPLANE_DEPLOYMENT, OPENSTACK_VERSION, collectionPath } from '../../src/cluster/resources.js';
 import { writeFiles } from '../../src/git/write-tree.js';
-import { phaseDirName, renderDirectories, renderedPhases, type RenderedFile } from '../../src/render/render.js';
+import { renderDirectories, renderedPhases } from '../../src/render/render.js';
 import { startGateJobRunner } from '../../src/simulate/jobs.js';
 import type { SimulatedOperator } from '../../src/simulate/operator/controller.js';
 import type { Obj } from '../../src/simulate/seed.js';
-import { COMMITS_PATH, CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
+import { CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/status/update-status.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
-import { ARGOCD_EXTRA_CRDS, ARGOCD_NS, argoCdAvailability, startArgoCd, type ArgoCd } from './argocd.js';
+import {
+  ARGOCD_EXTRA_CRDS,
+  ARGOCD_NS,
+  argoCdAvailability,
+  deployedVersionOf,
+  isHealthy,
+  renderedArgo,
+  sealedGit,
+  secs,
+  startArgoCd,
+  startArgoCommits,
+  toSeen,
+  type ArgoCd,
+  type Recorder,
+} from './argocd.js';
 import { describeRealCluster } from './describe-real.js';
 import { DEFAULT_CRDS, kubeRequest, startRealCluster, statusMessage, type RealCluster } from './harness.js';
 import { WatchRecorder } from './watch-recorder.js';
@@ -45,71 +56,6 @@ const JOB = CORE_TYPES.find((t) => t.kind === 'Job')!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-function sealedGit(cwd: string, args: string[]): void {
-  execFileSync('git', args, {
-    cwd,
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'argocd-real', GIT_AUTHOR_EMAIL: 'argocd-real@osv-gitops.invalid', GIT_COMMITTER_NAME: 'argocd-real', GIT_COMMITTER_EMAIL: 'argocd-real@osv-gitops.invalid' },
-    stdio: 'ignore',
-  });
-}
-
-// ---- a record of what the API server stored, in its own order ---------------------------------
-
-interface ResourceHealth {
-  readonly kind: string;
-  readonly name: string;
-  readonly health?: string;
-  readonly message?: string;
-}
-
-interface Seen {
-  readonly atMs: number;
-  /** resourceVersion as a number: the etcd revision, which orders writes to different objects. */
-  readonly rv: number;
-  readonly kind: string;
-  readonly name: string;
-  /** Applications: status.health.status / message, status.sync.status, operationState.phase. */
-  readonly health?: string;
-  readonly healthMessage?: string;
-  readonly sync?: string;
-  /** status.sync.revision: the commit the Application was last compared with. */
-  readonly revision?: string;
-  readonly operation?: string;
-  readonly resources: readonly ResourceHealth[];
-  /** Jobs: Complete or Failed once finished. */
-  readonly finished?: string;
-}
-
-type Recorder = WatchRecorder<Seen>;
-
-function toSeen(obj: unknown, kind: string, atMs: number): Seen {
-  const meta = rec(rec(obj)['metadata']);
-  const status = rec(rec(obj)['status']);
-  const health = rec(status['health']);
-  const resources = (Array.isArray(status['resources']) ? (status['resources'] as unknown[]) : []).map((r) => {
-    const h = rec(rec(r)['health']);
-    return { kind: String(rec(r)['kind']), name: String(rec(r)['name']), ...(str(h['status']) ? { health: str(h['status']) } : {}), ...(str(h['message']) ? { message: str(h['message']) } : {}) };
-  });
-  const conditions = (Array.isArray(status['conditions']) ? (status['conditions'] as unknown[]) : []).map(rec);
-  const finished = conditions.find((c) => (c['type'] === 'Complete' || c['type'] === 'Failed') && c['status'] === 'True');
-  const op = str(rec(status['operationState'])['phase']);
-  return {
-    atMs,
-    rv: Number(meta['resourceVersion']),
-    kind,
-    name: String(meta['name']),
-    ...(str(health['status']) ? { health: str(health['status']) } : {}),
-    ...(str(health['message']) ? { healthMessage: str(health['message']) } : {}),
-    ...(str(rec(status['sync'])['status']) ? { sync: str(rec(status['sync'])['status']) } : {}),
-    ...(str(rec(status['sync'])['revision']) ? { revision: str(rec(status['sync'])['revision']) } : {}),
-    ...(op ? { operation: op } : {}),
-    resources,
-    ...(finished ? { finished: String(finished['type']) } : {}),
-  };
-}
-
-const isHealthy = (s: Seen) => s.health === 'Healthy' && s.sync === 'Synced';
 
 // ---- one run: cluster, seed, operator, Git, Job controller, Argo CD -----------------------------
 
@@ -136,33 +82,6 @@ interface ArgoRun {
   ourStatus(): Promise<UpdateStatus>;
   checkAlive(): void;
   stop(): Promise<void>;
-}
-
-function renderedArgo(files: readonly RenderedFile[], phases: ReturnType<typeof renderedPhases>, target: string) {
-  const base = posix.join('updates', target);
-  const apps = files
-    .filter((f) => f.path.startsWith(`${base}/argocd/application-`))
-    .map((f) => rec(parse(f.content)))
-    .map((o) => ({
-      name: String(rec(o['metadata'])['name']),
-      path: String(rec(rec(o['spec'])['source'])['path']),
-      wave: Number(rec(rec(o['metadata'])['annotations'])['argocd.argoproj.io/sync-wave']),
-    }));
-  const wiring = phases.map((p) => {
-    const a = apps.find((x) => x.path.endsWith(`/${phaseDirName(p)}`));
-    if (!a) throw new Error(`no Argo CD Application renders phase ${p.id}`);
-    return { phase: p.id, app: a.name, wave: a.wave };
-  });
-  const inFolder = (p: (typeof phases)[number], prefix: string) =>
-    files.filter((x) => x.path.startsWith(`${base}/${phaseDirName(p)}/${prefix}`)).map((f) => String(rec(rec(parse(f.content))['metadata'])['name']));
-  const deployments = phases.flatMap((p) => inFolder(p, 'openstackdataplanedeployment-').map((name) => ({ name, phase: p.id })));
-  const jobs = phases.flatMap((p) => inFolder(p, 'job-').map((name) => ({ name, phase: p.id })));
-  const one = (path: string) => {
-    const f = files.find((x) => x.path === posix.join(base, path));
-    if (!f) throw new Error(`the render has no ${path}`);
-    return rec(parse(f.content));
-  };
-  return { wiring, deployments, jobs, rootApp: one('argocd-root-application.yaml'), argocdCm: one('argocd-cm-health-checks.yaml') };
 }
 
 async function startArgoRun(faults?: { readonly failDeployments?: RegExp }, caseName = 'example'): Promise<ArgoRun> {
@@ -283,7 +202,6 @@ async function deployedVersion(run: ArgoRun): Promise<string | undefined> {
   return str(rec(osv['status'])['deployedVersion']);
 }
 
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 describeRealCluster('real Argo CD: directories mode', () => {
   const availability = argoCdAvailability();
@@ -420,142 +338,34 @@ describeRealCluster('real Argo CD: commits mode', () => {
 
   it('advance commits each phase once the real Application has synced the one before and its gate passed', async () => {
     const started = Date.now();
-    const cleanups: (() => Promise<void> | void)[] = [];
+    const run = await startArgoCommits();
     try {
-      const cluster = await startRealCluster({ crds: [...DEFAULT_CRDS, ARGOCD_EXTRA_CRDS] });
-      cleanups.push(() => cluster.stop());
-      const base = mkdtempSync(join(tmpdir(), 'osv-argocd-commits-'));
-      cleanups.push(() => rmSync(base, { recursive: true, force: true }));
-      const inputs = rehearsalInputs('example', 'argocd', 'commits');
-      const plan = inputs.update.plan;
-      const kc = new k8s.KubeConfig();
-      kc.loadFromString(cluster.kubeconfigYaml);
-
-      // the user's repository: one commit before the update; advance commits and pushes the phases
-      const bare = join(base, 'gitops.git');
-      const repoURL = `file://${bare}`;
-      const work = join(base, 'work');
-      sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
-      sealedGit(base, ['init', '--quiet', '--initial-branch=main', work]);
-      writeFiles(work, [{ path: 'README.md', content: 'GitOps repository of the real Argo CD test\n' }]);
-      sealedGit(work, ['add', '--all']);
-      sealedGit(work, ['commit', '--quiet', '-m', 'initial']);
-      sealedGit(work, ['remote', 'add', 'origin', repoURL]);
-      sealedGit(work, ['push', '--quiet', 'origin', 'main']);
-
-      const operator = await seedAndStartOperator(cluster.kubeconfigYaml, inputs, CSV_NAMESPACE);
-      cleanups.push(() => operator.stop());
-      const recorder = new WatchRecorder(kc, toSeen);
-      cleanups.push(() => recorder.stop());
-      await recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application');
-
-      // the health checks are the same Lua as in the directories mode's argocd-cm
-      const { argocdCm } = renderedArgo(renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } }), renderedPhases(plan), plan.versions.target);
-      const argo = await startArgoCd({ cluster, argocdCm: argocdCm as k8s.V1ConfigMap });
-      cleanups.push(() => argo.stop());
-      cleanups.push(() => {
-        if (process.env['OSV_ARGOCD_LOGS']) console.info(argo.logs(200));
-      });
-
-      // the agent object: one Application on the folder advance writes, as the README sets it up
-      const name = 'openstack';
-      const app = {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'Application',
-        metadata: { name, namespace: ARGOCD_NS },
-        spec: {
-          project: 'default',
-          source: { repoURL, path: COMMITS_PATH, targetRevision: 'main' },
-          destination: { server: 'https://kubernetes.default.svc', namespace: plan.namespace },
-          syncPolicy: { automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true'] },
-        },
-      };
-      const res = await kubeRequest(kc, 'POST', `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/applications`, app);
-      if (res.status !== 201) throw new Error(`creating the Application: HTTP ${res.status}: ${statusMessage(res.body)}`);
-
-      // the Git webhook's part: a push makes Argo CD refresh the Application at once
-      let lastHead = '';
-      let refreshing = true;
-      const refresher = (async () => {
-        while (refreshing) {
-          const head = execFileSync('git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim();
-          if (head !== lastHead) {
-            lastHead = head;
-            await patchRefresh(kc, name);
-          }
-          await sleep(300);
-        }
-      })();
-      cleanups.push(async () => {
-        refreshing = false;
-        await refresher;
-      });
-
-      const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'argocd', namespace: ARGOCD_NS, name } };
-      const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1_000 });
-      const watcher = new ClusterWatcher(reader, target, { resyncMs: 2_000 });
-      await watcher.start();
-      cleanups.push(() => watcher.stop());
+      const { plan, recorder, app } = run;
       const steps: string[] = [];
       const result = await watchUpdate(
-        inputs.update,
-        {
-          repo: work,
-          branch: 'main',
-          engine: 'argocd',
-          remote: 'origin',
-          readSnapshot: async () => {
-            argo.checkAlive();
-            return watcher.snapshot();
-          },
-          nextChange: (ms) => watcher.changed(ms),
-          idleMs: 1_000,
-          timeoutMs: 300_000,
-        },
+        run.inputs.update,
+        { ...run.advance, nextChange: (ms) => run.watcher.changed(ms), idleMs: 1_000, timeoutMs: 300_000 },
         { onStep: (r) => steps.push(`${secs(Date.now() - started)} ${r.outcome} ${r.status.phase}${r.committed ? ` committed ${r.committed.phase}` : ''}`) },
       );
-      expect(result.end, `${result.last?.reason ?? ''}\n${steps.join('\n')}\n${argo.logs(30)}`).toBe('done');
+      expect(result.end, `${result.last?.reason ?? ''}\n${steps.join('\n')}\n${run.argo.logs(30)}`).toBe('done');
       expect(result.commits.length).toBeGreaterThan(1);
       // advance committed each phase only after the real Application had synced the commit before
       // it (status.sync.revision) and reported it Healthy
-      const synced = result.commits.map((c) => recorder.first('Application', name, (s) => s.revision === c.sha && isHealthy(s)));
+      const synced = result.commits.map((c) => recorder.first('Application', app, (s) => s.revision === c.sha && isHealthy(s)));
       for (const [i, c] of result.commits.entries()) {
         expect(synced[i], `Application Synced and Healthy at ${c.phase} (${c.sha})`).toBeDefined();
         if (i > 0) {
-          const introduced = recorder.first('Application', name, (s) => s.revision === c.sha);
+          const introduced = recorder.first('Application', app, (s) => s.revision === c.sha);
           expect(introduced!.rv, `${c.phase} reached Argo CD after ${result.commits[i - 1]!.phase} was Healthy`).toBeGreaterThan(synced[i - 1]!.rv);
         }
       }
-      expect(await deployedVersionOf(kc, plan.namespace, plan.openStackVersion)).toBe(plan.versions.target);
+      expect(await deployedVersionOf(run.kc, plan.namespace, plan.openStackVersion)).toBe(plan.versions.target);
       console.info(
         `real Argo CD, commits mode: ${result.commits.length} commits, done in ${secs(Date.now() - started)}; Synced and Healthy at ` +
           result.commits.map((c, i) => `${c.phase} ${secs(synced[i]!.atMs)}`).join(', '),
       );
     } finally {
-      for (const c of cleanups.splice(0).reverse()) {
-        try {
-          await c();
-        } catch {
-          // keep stopping the rest
-        }
-      }
+      await run.stop();
     }
   }, LONG);
 });
-
-/** What a Git webhook does: ask Argo CD to compare the Application with the repository now. */
-async function patchRefresh(kc: k8s.KubeConfig, name: string): Promise<void> {
-  const api = kc.makeApiClient(k8s.CustomObjectsApi);
-  await api
-    .patchNamespacedCustomObject(
-      { group: ARGOCD_APPLICATION.group, version: ARGOCD_APPLICATION.version, namespace: ARGOCD_NS, plural: ARGOCD_APPLICATION.plural, name, body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } } },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-    )
-    .catch(() => undefined);
-}
-
-async function deployedVersionOf(kc: k8s.KubeConfig, namespace: string, name: string): Promise<string | undefined> {
-  const api = kc.makeApiClient(k8s.CustomObjectsApi);
-  const osv = rec(await api.getNamespacedCustomObject({ group: OPENSTACK_VERSION.group, version: OPENSTACK_VERSION.version, namespace, plural: OPENSTACK_VERSION.plural, name }));
-  return str(rec(osv['status'])['deployedVersion']);
-}
