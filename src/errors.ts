@@ -48,6 +48,8 @@ export type ErrorCode =
   | 'POLICY_NOTHING_TO_DO'
   | 'POLICY_CUSTOM_IMAGES_UNCHANGED'
   | 'POLICY_NOT_DEPLOYED'
+  // an InstallPlan that holds more (or other) than the CSVs asked for is never approved
+  | 'OLM_APPROVAL_REFUSED'
   // side effects (exit 1)
   | 'GIT_FAILED'
   | 'GIT_DIRTY'

@@ -110,7 +110,12 @@ function pickCsv(objects: SourcedObject[], file: string): SourcedObject {
 }
 
 export function loadCsv(file: string): CsvInput {
-  const obj = pickCsv(readObjects(file, 'the CSV'), file);
+  return csvFromObjects(readObjects(file, 'the CSV'), file);
+}
+
+/** The same reading from objects already at hand (a live CSV read from the cluster); `file` names them in messages. */
+export function csvFromObjects(objects: SourcedObject[], file: string): CsvInput {
+  const obj = pickCsv(objects, file);
   const csv = Field.of(obj, 'INPUT_INVALID');
   csv.expectApiVersion(CSV_API_VERSION);
   const name = csv.get('metadata').get('name').name('object', 'metadata.name');

@@ -48,14 +48,17 @@ describeRealCluster('real API server harness', () => {
     expect(established).toEqual([
       'applications.argoproj.io',
       'argocds.argoproj.io',
+      'catalogsources.operators.coreos.com',
       'clusterserviceversions.operators.coreos.com',
       'gitrepositories.source.toolkit.fluxcd.io',
+      'installplans.operators.coreos.com',
       'kustomizations.kustomize.toolkit.fluxcd.io',
       'openstackcontrolplanes.core.openstack.org',
       'openstackdataplanedeployments.dataplane.openstack.org',
       'openstackdataplanenodesets.dataplane.openstack.org',
       'openstackdataplaneservices.dataplane.openstack.org',
       'openstackversions.core.openstack.org',
+      'subscriptions.operators.coreos.com',
     ]);
   });
 
