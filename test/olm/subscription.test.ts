@@ -1,6 +1,7 @@
 /** The openstack-operator Subscription: read, validated, pinned in place (comments kept) or rendered afresh. */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { validateObject } from '../../src/validate/crd-schema.js';
 import { pinSubscriptionText, readSubscriptionText, renderPinnedSubscription } from '../../src/olm/subscription.js';
 
 const USER_FILE = `# the openstack-operator, installed by OLM
@@ -67,5 +68,14 @@ describe('the openstack-operator Subscription', () => {
       metadata: { name: 'openstack-operator', namespace: 'openstack-operators' },
       spec: { channel: 'stable-v1.0', installPlanApproval: 'Manual', name: 'openstack-operator', source: 'redhat-operators', sourceNamespace: 'openshift-marketplace', startingCSV: 'openstack-operator.v1.0.6' },
     });
+  });
+
+  it('the pinned Subscription validates against the real OLM Subscription CRD (crds/olm)', () => {
+    const { text } = pinSubscriptionText(USER_FILE, 'sub.yaml', { csv: 'openstack-operator.v1.0.6' });
+    expect(validateObject(parse(text))).toEqual({ ok: true, errors: [], warnings: [] });
+    // the schema is really applied: a Subscription without its required source is refused
+    const bad = parse(text) as { spec: Record<string, unknown> };
+    delete bad.spec['source'];
+    expect(validateObject(bad).ok).toBe(false);
   });
 });
