@@ -119,6 +119,9 @@ async function commitMode(flags: OperatorUpgradeFlags, csv: string, io: CliIo): 
     ...(flags.push ? { push: { remote: flags.remote ?? 'origin' } } : {}),
     ...(flags.verify === false ? { verify: false } : {}),
   });
+  if (r.before.installPlanApproval !== 'Manual') {
+    io.stderr(`warning: the Subscription had installPlanApproval ${r.before.installPlanApproval ?? 'unset (Automatic)'}; until your agent applies the pinned one, OLM may still approve upgrades on its own\n`);
+  }
   if (flags.json) io.stdout(json({ mode: 'commit', csv, path: r.path, inPlace: r.inPlace, committed: r.sha ?? null, branch: r.branch, pushed: r.pushed, previousStartingCSV: r.before.startingCSV ?? null }));
   else {
     const what = r.sha ? `committed ${r.sha.slice(0, 12)} on ${r.branch}` : `${r.branch} already holds it`;

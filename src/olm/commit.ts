@@ -14,7 +14,7 @@ import { safeRelativePath } from '../fs/contained.js';
 import { readTextInput } from '../inputs/yaml.js';
 import { checkOurPaths, openRepo } from '../git/commit-phases.js';
 import { git } from '../git/git.js';
-import { assertRemote, buildCommits, dropStaging, identity, moveRefs, push, runVetoHooks, syncPaths, vetoHooks } from '../git/land.js';
+import { assertRemote, buildCommits, identity, moveRefs, push, runVetoHooks, syncPaths, vetoHooks } from '../git/land.js';
 import { pinSubscriptionText, renderPinnedSubscription, type PinRequest, type SubscriptionInput } from './subscription.js';
 
 export const TRAILER_OPERATOR_CSV = 'Osv-Update-Operator-Csv';
@@ -115,7 +115,7 @@ export async function commitPinnedSubscription(opts: CommitSubscriptionOptions):
     sha = ids.get(1)!;
     await runVetoHooks(at.top, hooks, sha, [{ label: 'the Subscription commit', message }]);
     await moveRefs(at.top, [{ ref: `refs/heads/${at.branch}`, old: at.tip, next: sha }], `osv-gitops: pin openstack-operator to ${opts.csv}`);
-  } else await dropStaging(at.top);
+  }
   const tip = sha ?? at.start;
   const checkedOut = at.branch === at.current;
   if (checkedOut && tip !== undefined && (sha !== undefined || condition === 'lagging')) await syncPaths(at.top, tip, [path]);

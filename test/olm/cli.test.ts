@@ -42,6 +42,8 @@ describe('osv-gitops operator-upgrade', () => {
     expect(noChannel).toMatchObject({ exitCode: 2, error: 'USAGE' });
     const r = await runOperatorUpgrade(['--subscription', 'operators/sub.yaml', '--csv', 'openstack-operator.v1.0.6', '--channel', 'stable-v1.0', '--repo', '.', '--date', TEST_DATE, '--json'], work);
     expect(r.exitCode, r.stderr).toBe(0);
+    // it was Automatic (unset): OLM may still act on its own until the agent applies the commit
+    expect(r.stderr).toContain('installPlanApproval unset (Automatic)');
     const out = JSON.parse(r.stdout) as { committed: string; inPlace: boolean; path: string };
     expect(out).toMatchObject({ inPlace: true, path: 'operators/sub.yaml' });
     expect(sh(work, 'rev-parse', 'HEAD').trim()).toBe(out.committed);
