@@ -1,37 +1,16 @@
 /** `osv-gitops advance`: one step of the loop; commit and push the next phase once its gate passed. */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import type { AdvanceOptions, AdvanceResult } from '../advance/advance.js';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
 import { phaseOfText } from '../plan/numbering.js';
 import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
-import { addInputOptions, loadUpdate } from './inputs.js';
-import { paint, type CliIo } from './io.js';
-import { addClusterOptions, addRepoOptions, engineFlag, snapshotSource, type LoopFlags } from './loop-flags.js';
-import { stableJson } from './plan.js';
+import { loadUpdate } from './inputs.js';
+import { paint, stableJson, type CliIo } from './io.js';
+import { engineFlag, snapshotSource } from './loop-flags.js';
+import type { AdvanceFlags } from './options.js';
 
-export interface AdvanceFlags extends LoopFlags {
-  readonly remote?: string;
-  readonly push?: boolean;
-  readonly skipGate?: string[];
-  readonly date?: string;
-  readonly versionFile?: string;
-  readonly deploymentsDir?: string;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export function addAdvanceOptions(cmd: Command): Command {
-  return addRepoOptions(addClusterOptions(addInputOptions(cmd, { savedPlan: true })), true)
-    .option('--remote <name>', 'remote the agent reads from: fetched before, pushed after', 'origin')
-    .option('--no-push', 'commit locally only (the agent will not see it until you push)')
-    .option('--skip-gate <phase>', "pass this phase's gate without checking it (recorded in the commit trailer Osv-Update-Skipped-Gate)", collect)
-    .option('--date <iso>', 'author and committer date (reproducible commits)')
-    .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository), as commit --version-file')
-    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
-    .option('--json', 'print the result as JSON');
-}
+export { addAdvanceOptions, type AdvanceFlags } from './options.js';
 
 export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: string) => void) {
   if (flags.fromFiles !== undefined) throw new OsvError('USAGE', '--from-files is for status only: advance must read the live cluster before it commits');
@@ -78,23 +57,11 @@ export function describeStep(r: AdvanceResult, io: CliIo): string {
   }
 }
 
-export function registerAdvance(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('advance')
-    .summary('one step: commit and push the next phase when the current gate has passed')
-    .description(
-      'Rebuild where the update is from the phase commits (trailers) and one read of the cluster, and when\n' +
-        'the current gate has passed, commit and push the next phase. Exit 0: advanced or done; 3: waiting;\n' +
-        '1: a gate failed. Running it twice never makes a second commit; a push rejected because the remote\n' +
-        'moved is fetched, re-checked and retried.',
-    );
-  addAdvanceOptions(cmd)
-    .addHelpText('after', '\nExamples:\n  osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack\n  osv-gitops advance --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --agent argocd:argocd/openstack\n')
-    .action(async (flags: AdvanceFlags) => {
-      const { update, options, source } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
-      const { advanceWithEvents } = await import('../advance/events.js');
-      const r = await advanceWithEvents(update, options, source.reader);
-      io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
-      setExit(r.exitCode);
-    });
+/** The action of `osv-gitops advance` (its flags and help are registered in commands.ts). */
+export async function advanceAction(flags: AdvanceFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const { update, options, source } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
+  const { advanceWithEvents } = await import('../advance/events.js');
+  const r = await advanceWithEvents(update, options, source.reader);
+  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
+  setExit(r.exitCode);
 }

@@ -1,16 +1,16 @@
 /** `osv-gitops commit`: the commits delivery mode, one commit per phase that changes Git. */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { assertFolderOrMissing, safeRelativePath } from '../fs/contained.js';
 import { parseGitRef, parseIsoDate, parsePhaseIndex } from '../validate/grammar.js';
 import { commitBranchPerPhase } from '../git/branch-per-phase.js';
 import { commitPhases } from '../git/commit-phases.js';
-import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
+import { loadUpdate } from './inputs.js';
+import type { InputFlags } from './options.js';
 import type { CliIo } from './io.js';
 import { engineOf } from './render.js';
 
-interface CommitFlags extends InputFlags {
+export interface CommitFlags extends InputFlags {
   readonly repo: string;
   readonly branch?: string;
   readonly path?: string;
@@ -28,86 +28,59 @@ interface CommitFlags extends InputFlags {
   readonly verify?: boolean;
 }
 
-export function registerCommit(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('commit')
-    .summary('write phases as ordered Git commits with trailers (commits mode)')
-    .description(
-      'Commit the next phase of the update (or up to --phase N, or --all) into a folder of your repository.\n' +
-        'Each commit holds the whole desired state of its phase and carries the trailers Osv-Update-Target,\n' +
-        'Osv-Update-Phase and Osv-Update-Plan; phases already committed are never committed again.',
-    );
-  addInputOptions(cmd, { savedPlan: true })
-    .requiredOption('--repo <path>', 'the Git work tree of your GitOps repository')
-    .option('--branch <name>', 'commit on this branch (created from HEAD when missing)')
-    .option('--path <dir>', 'folder inside the repository that osv-gitops owns', 'openstack-update')
-    .option('--engine <engine>', 'annotations for flux, argocd or plain', 'flux')
-    .option('--push [remote]', 'push the branch afterwards (default remote: origin)')
-    .option('--phase <n>', 'commit every pending phase up to this index')
-    .option('--all', 'commit every pending phase (e.g. to review the whole update in one pull request)')
-    .option('--date <iso>', 'author and committer date (reproducible commits)')
-    .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository) instead of writing a copy')
-    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
-    .option('--branch-per-phase', 'one branch per phase, osv-update/<version>/<phase>, each on the previous one, for pull requests (--branch is their base)')
-    .option('--pr-dir <dir>', 'with --branch-per-phase: write a pull-request description per branch to <dir>/<version>/<NN>-<phase>.md (keep it outside the repository)')
-    .option('--no-verify', "skip your repository's pre-commit and commit-msg hooks (they run by default, on exactly what osv-gitops commits)")
-    .option('--json', 'print what was committed as JSON (with --branch-per-phase: the pull-request titles and bodies too)')
-    .addHelpText('after', '\nExamples:\n  osv-gitops commit --example --repo ../gitops --push\n  osv-gitops commit --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --all\n' +
-        '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir ../prs --push\n' +
-        '  osv-gitops commit --example --repo ../gitops --version-file clusters/prod/openstackversion.yaml --deployments-dir clusters/prod/updates\n')
-    .action(async (flags: CommitFlags) => {
-      // every flag against its grammar before any input is read or anything is written
-      const upto = flags.phase !== undefined ? parsePhaseIndex(flags.phase) : undefined;
-      const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
-      const path = safeRelativePath('--path', flags.path ?? 'openstack-update');
-      if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
-      if (typeof flags.push === 'string') parseGitRef(flags.push, '--push');
-      if (flags.versionFile !== undefined) safeRelativePath('--version-file', flags.versionFile);
-      if (flags.deploymentsDir !== undefined) safeRelativePath('--deployments-dir', flags.deploymentsDir);
-      if (flags.deploymentsDir !== undefined && flags.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
-      if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
-      const update = loadUpdate(flags, io);
-      if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
-      const common = {
-        repo: resolve(io.cwd, flags.repo),
-        engine: engineOf(flags.engine),
-        path,
-        ...(flags.branch ? { branch: flags.branch } : {}),
-        ...(upto !== undefined ? { uptoPhase: upto } : {}),
-        ...(flags.all ? { all: true } : {}),
-        ...(date !== undefined ? { date } : {}),
-        verify: flags.verify !== false,
-        ...(flags.versionFile !== undefined ? { versionFile: { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } } : {}),
-        ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
-      };
-      if (flags.verify === false) io.stderr('warning: --no-verify: your pre-commit and commit-msg hooks are skipped for these commits\n');
-      if (flags.branchPerPhase) {
-        if (flags.prDir !== undefined) assertFolderOrMissing(resolve(io.cwd, flags.prDir), '--pr-dir');
-        const result = await commitBranchPerPhase(update, { ...common, ...(flags.prDir !== undefined ? { prDir: resolve(io.cwd, flags.prDir) } : {}) });
-        for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-        if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, mode: 'branch-per-phase', ...result }, null, 2) + '\n');
-        else {
-          for (const c of result.committed) io.stdout(`committed ${c.phase} on ${c.branch} ${c.sha.slice(0, 12)}\n`);
-          if (!result.committed.length) io.stdout(`nothing to commit: ${result.alreadyCommitted.length ? `phases ${result.alreadyCommitted.join(', ')} already committed` : 'no phase changes Git'}\n`);
-          if (result.branches.length) io.stdout(`pull requests, merge in this order:\n`);
-          for (const b of result.branches) io.stdout(`  ${b.branch} -> ${b.prBase}${b.file ? `  (${b.file})` : ''}\n`);
-          if (result.branches.length && flags.prDir === undefined) io.stdout('descriptions: --pr-dir DIR writes them as files, --json prints them\n');
-          if (result.pushed.length) io.stdout(`pushed ${result.pushed.join(', ')}\n`);
-        }
-        setExit(0);
-        return;
-      }
-      const result = await commitPhases(update, common);
-      // on stderr in every output mode: --json keeps them in its `warnings` too
-      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-      if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, ...result }, null, 2) + '\n');
-      else {
-        if (result.recovered) io.stdout(`caught up ${flags.path ?? 'openstack-update'} with ${result.branch}: an earlier run was stopped before it finished\n`);
-        for (const c of result.committed) io.stdout(`committed ${c.phase} ${c.sha.slice(0, 12)}${result.checkedOut ? '' : ` on ${result.branch} (not checked out)`}\n`);
-        if (result.hooksRun.length) io.stdout(`your ${result.hooksRun.join(' and ')} hook${result.hooksRun.length > 1 ? 's' : ''} passed\n`);
-        if (!result.committed.length) io.stdout(`nothing to commit: ${result.alreadyCommitted.length ? `phases ${result.alreadyCommitted.join(', ')} already committed` : 'no phase changes Git'}\n`);
-        if (result.pushed) io.stdout(`pushed ${result.branch}\n`);
-      }
-      setExit(0);
-    });
+/** The action of `osv-gitops commit` (its flags and help are registered in commands.ts). */
+export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  // every flag against its grammar before any input is read or anything is written
+  const upto = flags.phase !== undefined ? parsePhaseIndex(flags.phase) : undefined;
+  const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
+  const path = safeRelativePath('--path', flags.path ?? 'openstack-update');
+  if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
+  if (typeof flags.push === 'string') parseGitRef(flags.push, '--push');
+  if (flags.versionFile !== undefined) safeRelativePath('--version-file', flags.versionFile);
+  if (flags.deploymentsDir !== undefined) safeRelativePath('--deployments-dir', flags.deploymentsDir);
+  if (flags.deploymentsDir !== undefined && flags.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+  if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
+  const update = loadUpdate(flags, io);
+  if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
+  const common = {
+    repo: resolve(io.cwd, flags.repo),
+    engine: engineOf(flags.engine),
+    path,
+    ...(flags.branch ? { branch: flags.branch } : {}),
+    ...(upto !== undefined ? { uptoPhase: upto } : {}),
+    ...(flags.all ? { all: true } : {}),
+    ...(date !== undefined ? { date } : {}),
+    verify: flags.verify !== false,
+    ...(flags.versionFile !== undefined ? { versionFile: { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } } : {}),
+    ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
+  };
+  if (flags.verify === false) io.stderr('warning: --no-verify: your pre-commit and commit-msg hooks are skipped for these commits\n');
+  if (flags.branchPerPhase) {
+    if (flags.prDir !== undefined) assertFolderOrMissing(resolve(io.cwd, flags.prDir), '--pr-dir');
+    const result = await commitBranchPerPhase(update, { ...common, ...(flags.prDir !== undefined ? { prDir: resolve(io.cwd, flags.prDir) } : {}) });
+    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+    if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, mode: 'branch-per-phase', ...result }, null, 2) + '\n');
+    else {
+      for (const c of result.committed) io.stdout(`committed ${c.phase} on ${c.branch} ${c.sha.slice(0, 12)}\n`);
+      if (!result.committed.length) io.stdout(`nothing to commit: ${result.alreadyCommitted.length ? `phases ${result.alreadyCommitted.join(', ')} already committed` : 'no phase changes Git'}\n`);
+      if (result.branches.length) io.stdout(`pull requests, merge in this order:\n`);
+      for (const b of result.branches) io.stdout(`  ${b.branch} -> ${b.prBase}${b.file ? `  (${b.file})` : ''}\n`);
+      if (result.branches.length && flags.prDir === undefined) io.stdout('descriptions: --pr-dir DIR writes them as files, --json prints them\n');
+      if (result.pushed.length) io.stdout(`pushed ${result.pushed.join(', ')}\n`);
+    }
+    setExit(0);
+    return;
+  }
+  const result = await commitPhases(update, common);
+  // on stderr in every output mode: --json keeps them in its `warnings` too
+  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+  if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, ...result }, null, 2) + '\n');
+  else {
+    if (result.recovered) io.stdout(`caught up ${flags.path ?? 'openstack-update'} with ${result.branch}: an earlier run was stopped before it finished\n`);
+    for (const c of result.committed) io.stdout(`committed ${c.phase} ${c.sha.slice(0, 12)}${result.checkedOut ? '' : ` on ${result.branch} (not checked out)`}\n`);
+    if (result.hooksRun.length) io.stdout(`your ${result.hooksRun.join(' and ')} hook${result.hooksRun.length > 1 ? 's' : ''} passed\n`);
+    if (!result.committed.length) io.stdout(`nothing to commit: ${result.alreadyCommitted.length ? `phases ${result.alreadyCommitted.join(', ')} already committed` : 'no phase changes Git'}\n`);
+    if (result.pushed) io.stdout(`pushed ${result.branch}\n`);
+  }
+  setExit(0);
 }

@@ -3,7 +3,6 @@
  * reading a saved one with `--plan`).
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { loadControlPlane, type ControlPlaneInput } from '../inputs/controlplane.js';
 import { loadCsv } from '../inputs/csv.js';
@@ -18,48 +17,10 @@ import { parseAttempt, parseName, parseNamespace, parseReleaseVersion } from '..
 import { quoteInput } from '../validate/quote.js';
 import { projectRoot } from '../validate/project-root.js';
 import type { CliIo } from './io.js';
+import type { InputFlags } from './options.js';
 
-export interface InputFlags {
-  readonly example?: boolean;
-  readonly plan?: string;
-  readonly csv?: string;
-  readonly openstackVersion?: string;
-  readonly customImages?: string;
-  readonly nodesets?: string;
-  readonly controlplane?: string;
-  readonly target?: string;
-  readonly namespace?: string;
-  readonly dataplaneService?: string;
-  readonly updateSystem?: boolean;
-  readonly reboot?: boolean;
-  readonly batch?: string[];
-  readonly skipCustomImagesValidation?: boolean;
-  readonly attempt?: string;
-  readonly namePrefix?: string;
-}
+export { addInputOptions, type InputFlags } from './options.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolean }): Command {
-  cmd
-    .option('--example', 'use the bundled example (fixtures/example) for every input')
-    .option('--csv <file>', 'the openstack-operator ClusterServiceVersion (`oc get csv NAME -o yaml`, a bundle CSV, a List)')
-    .option('--openstack-version <file>', 'the OpenStackVersion (`oc get openstackversion -o yaml`, or the spec from your repository)')
-    .option('--custom-images <file>', 'the complete customContainerImages for the target version (YAML map; `{}` drops them)')
-    .option('--nodesets <file|dir>', 'OpenStackDataPlaneNodeSet manifests: a file or a folder searched recursively')
-    .option('--controlplane <file>', 'the OpenStackControlPlane (name, OVN and enabled services are read; spec is carried through)')
-    .option('--target <version>', 'the version to update to (default: the available version)')
-    .option('--namespace <ns>', 'namespace of the OpenStack objects (default: from the inputs, else "openstack")')
-    .option('--dataplane-service <name>', 'data-plane update service: update or update-services', 'update')
-    .option('--update-system', 'add a dataplane-system phase (update-system service)')
-    .option('--reboot', 'reboot nodes in the dataplane-system phase (reboot-os, edpm_reboot_strategy: force)')
-    .option('--batch <nodesets>', 'a nodeset batch, comma-separated; repeat for more batches, the rest form the last batch', collect)
-    .option('--skip-custom-images-validation', 'keep unchanged custom images by setting the skip annotation')
-    .option('--attempt <n>', 're-run number, gives new data-plane deployment names (-r<n>)', '1')
-    .option('--name-prefix <prefix>', 'prefix of data-plane deployment names', 'edpm');
-  if (savedPlan) cmd.option('--plan <plan.json>', 'a plan saved with `plan --output` (instead of the input flags)');
-  return cmd;
-}
 
 export function exampleDir(): string {
   return join(projectRoot(), 'fixtures', 'example');

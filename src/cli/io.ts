@@ -42,6 +42,11 @@ export function processIo(): CliIo {
 
 type Style = Parameters<typeof styleText>[0];
 
+/** JSON as every --json prints it: two-space indent, a final newline. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
 export function paint(io: CliIo, style: Style, text: string): string {
   return io.color ? styleText(style, text) : text;
 }

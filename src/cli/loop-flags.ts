@@ -5,50 +5,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import type { KubeReader } from '../cluster/kube.js';
 import { parseAgentFlag, readClusterSnapshot, readFilesSnapshot, type SnapshotTarget } from '../cluster/read.js';
 import { OsvError } from '../errors.js';
 import type { ClusterSnapshot, KubeObject } from '../status/snapshot.js';
 import { at, str } from '../status/snapshot.js';
-import { loadUpdate, type InputFlags, type LoadedUpdate } from './inputs.js';
+import { loadUpdate, type LoadedUpdate } from './inputs.js';
 import type { CliIo } from './io.js';
+import type { InputFlags, LoopFlags } from './options.js';
+
+export { addClusterOptions, addRepoOptions, type LoopFlags } from './options.js';
 import type { Engine } from '../render/render.js';
-
-export interface LoopFlags extends InputFlags {
-  readonly kubeconfig?: string;
-  readonly context?: string;
-  readonly fromFiles?: string;
-  readonly agent?: string;
-  readonly csvNamespace?: string;
-  readonly repo?: string;
-  readonly branch?: string;
-  readonly path?: string;
-  readonly engine?: string;
-  readonly requestTimeout?: string;
-  readonly json?: boolean;
-}
-
-export function addClusterOptions(cmd: Command): Command {
-  return cmd
-    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
-    .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('--from-files <dir>', 'read the objects from `oc get -o yaml` dumps under DIR (a must-gather) instead of a cluster')
-    .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME, or none')
-    .option('--csv-namespace <ns>', "namespace of the operator's ClusterServiceVersion (preflight checks it)")
-    .addOption(new Option('--request-timeout <seconds>', 'timeout of one API request').default('10'));
-}
-
-export function addRepoOptions(cmd: Command, required: boolean): Command {
-  const repo = '--repo <path>';
-  const text = 'the Git work tree of your GitOps repository (phase commits carry the update state)';
-  (required ? cmd.requiredOption(repo, text) : cmd.option(repo, text))
-    .option('--branch <name>', 'branch the agent follows (default: the current one)')
-    .option('--path <dir>', 'folder inside the repository that osv-gitops owns', 'openstack-update')
-    .option('--engine <engine>', 'annotations for flux, argocd or plain', 'flux');
-  return cmd;
-}
 
 export function engineFlag(value: string | undefined): Engine {
   const e = value ?? 'flux';

@@ -1,5 +1,5 @@
 /**
- * The osv-gitops command line. Every command lives in its own file; errors are handled once here:
+ * The osv-gitops command line. Every command's flags are in commands.ts and its action in a file of its own, loaded when it runs; errors are handled once here:
  * known errors print their message (and hint) without a stack and exit by contract
  * (0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 4 cluster unreachable, 70 internal).
  */
@@ -7,14 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, isOsvError } from '../errors.js';
 import { escapeControls } from '../validate/quote.js';
 import { processIo, type CliIo } from './io.js';
-import { registerPlan } from './plan.js';
-import { registerRender } from './render.js';
-import { registerCommit } from './commit.js';
-import { registerStatus } from './status.js';
-import { registerAdvance } from './advance.js';
-import { registerWatch } from './watch.js';
-import { registerSimulate } from './simulate.js';
-import { registerRenderRunner } from './render-runner.js';
+import { registerCommands } from './commands.js';
 
 const VERSION = '0.1.0';
 
@@ -32,14 +25,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: (t) => io.stderr(t.split('\n').map(escapeControls).join('\n')) })
     .exitOverride();
-  registerPlan(program, io, setExit);
-  registerRender(program, io, setExit);
-  registerCommit(program, io, setExit);
-  registerStatus(program, io, setExit);
-  registerAdvance(program, io, setExit);
-  registerWatch(program, io, setExit);
-  registerSimulate(program, io, setExit);
-  registerRenderRunner(program, io, setExit);
+  registerCommands(program, io, setExit);
+  (await import('./operator-upgrade.js')).registerOperatorUpgrade(program, io, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;

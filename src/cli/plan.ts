@@ -1,24 +1,22 @@
 /** `osv-gitops plan`: from the inputs to a verified update plan, as a table or as JSON. */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { shortChange, shortImage } from '../images/diff.js';
 import { OsvError } from '../errors.js';
 import { writeOwnFile } from '../fs/contained.js';
 import { phaseNumberText } from '../plan/numbering.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { quoteInput } from '../validate/quote.js';
-import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
-import { paint, table, type CliIo } from './io.js';
+import { loadUpdate } from './inputs.js';
+import { paint, stableJson, table, type CliIo } from './io.js';
+import type { InputFlags } from './options.js';
 
-interface PlanFlags extends InputFlags {
+export interface PlanFlags extends InputFlags {
   readonly json?: boolean;
   readonly output?: string;
   readonly allImages?: boolean;
 }
 
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
+export { stableJson };
 
 export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): string {
   const v = plan.versions;
@@ -62,36 +60,17 @@ export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): stri
   return out;
 }
 
-export function registerPlan(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('plan')
-    .summary('compute and check the update plan (no cluster, no Git)')
-    .description(
-      'Read the operator CSV and the OpenStackVersion, compute exactly the images the operator will deploy,\n' +
-        'check that the update is allowed, and print the ordered phases with their gates and the image diff.',
-    );
-  addInputOptions(cmd, { savedPlan: false })
-    .option('--json', 'print the plan as JSON on stdout')
-    .option('--output <file>', 'write the plan as JSON to a file (render/commit read it with --plan)')
-    .option('--all-images', 'list unchanged images too')
-    .addHelpText(
-      'after',
-      '\nExamples:\n' +
-        '  osv-gitops plan --example\n' +
-        '  osv-gitops plan --csv csv.yaml --openstack-version osv.yaml --nodesets nodesets/ --controlplane cp.yaml\n' +
-        '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n',
-    )
-    .action((flags: PlanFlags) => {
-      const { plan } = loadUpdate(flags, io);
-      if (flags.output !== undefined) {
-        writePlanFile(resolve(io.cwd, flags.output), stableJson(plan), flags.output);
-        io.stderr(`plan ${plan.id} written to ${flags.output}\n`);
-      }
-      if (flags.json) io.stdout(stableJson(plan));
-      else if (flags.output === undefined) io.stdout(formatPlan(plan, io, flags.allImages));
-      else io.stderr(formatPlan(plan, io, flags.allImages));
-      setExit(0);
-    });
+/** The action of `osv-gitops plan` (its flags and help are registered in commands.ts). */
+export async function planAction(flags: PlanFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const { plan } = loadUpdate(flags, io);
+  if (flags.output !== undefined) {
+    writePlanFile(resolve(io.cwd, flags.output), stableJson(plan), flags.output);
+    io.stderr(`plan ${plan.id} written to ${flags.output}\n`);
+  }
+  if (flags.json) io.stdout(stableJson(plan));
+  else if (flags.output === undefined) io.stdout(formatPlan(plan, io, flags.allImages));
+  else io.stderr(formatPlan(plan, io, flags.allImages));
+  setExit(0);
 }
 
 const WRITE_ERRORS: Readonly<Record<string, string>> = {

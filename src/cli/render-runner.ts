@@ -1,15 +1,18 @@
 /** `osv-gitops render-runner`: the manifests that run `advance` (or `watch`) inside the cluster. */
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { RUNNER_DEFAULTS } from '../runner/defaults.js';
 import { parseAgentFlag } from '../cluster/read.js';
 import { OsvError } from '../errors.js';
 import { ensureFolder, replaceOwnedFolder, safeRelativePath } from '../fs/contained.js';
-import { RUNNER_DEFAULTS, runnerFiles, runnerManifests, runnerYaml, type RunnerKind, type RunnerOptions } from '../runner/manifests.js';
+import { runnerFiles, runnerManifests, runnerYaml, type RunnerKind, type RunnerOptions } from '../runner/manifests.js';
 import { parseCronSchedule } from '../runner/schedule.js';
 import { parseGitRef, parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
 import { quoteInput } from '../validate/quote.js';
 import type { CliIo } from './io.js';
-import { stableJson } from './plan.js';
+import { stableJson } from './io.js';
+import { RUNNER_FOLDER } from './options.js';
+
+export { RUNNER_FOLDER };
 
 export interface RenderRunnerFlags {
   readonly kind?: string;
@@ -30,9 +33,6 @@ export interface RenderRunnerFlags {
   readonly out?: string;
   readonly json?: boolean;
 }
-
-/** The folder `--out` gets; replaced whole on every run. */
-export const RUNNER_FOLDER = 'osv-gitops-runner';
 
 function required(value: string | undefined, flag: string, hint: string): string {
   if (value === undefined || value === '') throw new OsvError('USAGE', `missing ${flag}`, { hint });
@@ -82,83 +82,16 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
   };
 }
 
-const HELP_AFTER = `
-What it renders (namespace objects in the OpenStack namespace unless said otherwise):
-  ServiceAccount   the runner's identity
-  ConfigMap        Git's configuration: committer, and how Git reads the credentials from the Secret
-  Role/RoleBinding get, list, watch on OpenStackVersion, OpenStackControlPlane, nodesets and deployments;
-                   create on events. A second Role in the agent's namespace reads only the --agent object
-                   (by name); a third in --csv-namespace reads ClusterServiceVersions. Nothing else:
-                   no Secrets, no writes to OpenStack objects (advance changes the cluster through Git).
-  CronJob          (default) every --schedule: clone the branch, run advance once, exit. advance keeps no
-                   local state, so a fresh clone each time is enough; concurrencyPolicy Forbid. "waiting"
-                   (exit 3) counts as a successful Job; a failed gate fails the Job.
-  Deployment       (--kind deployment) clone once, then watch: one step per cluster change. The pod ends
-                   (and is restarted) when the update is done or a gate failed; delete it when done.
-
-Before applying:
-  1. Commit the plan (osv-gitops plan ... --output plan.json) into the repository; --plan is its path there.
-  2. Create the Git Secret yourself (it is never rendered), with Flux's key names:
-       https:  oc create secret generic osv-gitops-git -n openstack --from-literal=username=bot --from-literal=password=<token>
-       ssh:    oc create secret generic osv-gitops-git -n openstack --from-file=identity=id_ed25519 --from-file=known_hosts
-     The token must be able to push to --branch.
-  3. Build the image from the Containerfile of osv-gitops and push it where the cluster can pull it.
-
-The pod runs under OpenShift's restricted-v2 SCC and Pod Security "restricted": no fixed user or group,
-non-root, read-only root file system (emptyDir for /tmp and the clone), no privilege escalation, all
-capabilities dropped, seccomp RuntimeDefault.
-
-Output: YAML on stdout (kubectl apply -f -); --json prints the objects as a JSON List; --out DIR writes
-DIR/${RUNNER_FOLDER}/ (one file per object and a kustomization.yaml), replacing that folder whole.
-
-Examples:
-  osv-gitops render-runner --image quay.io/example/osv-gitops:0.1.0 \\
-    --repo-url https://git.example.com/ops/openstack.git --git-secret osv-gitops-git \\
-    --plan updates/plan.json --agent flux:flux-system/openstack | oc apply -f -
-  osv-gitops render-runner --kind deployment --image quay.io/example/osv-gitops:0.1.0 \\
-    --repo-url git@git.example.com:ops/openstack.git --git-secret osv-gitops-git --plan plan.json \\
-    --controlplane openstack/controlplane.yaml --nodesets openstack/nodesets \\
-    --agent argocd:openshift-gitops/openstack --out clusters/prod
-`;
-
-export function registerRenderRunner(program: Command, io: CliIo, _setExit: (code: number) => void): void {
-  program
-    .command('render-runner')
-    .summary('render the manifests that run advance in the cluster (CronJob or Deployment, least-privilege RBAC)')
-    .description(
-      'Render what it takes to run `osv-gitops advance` inside the cluster instead of on a workstation: a ' +
-        'CronJob (or a Deployment running `watch`), its ServiceAccount, least-privilege Roles for exactly the ' +
-        'objects advance reads, and a Git configuration that takes credentials from an existing Secret by name. ' +
-        'Nothing is applied and no secret is rendered; the same flags give the same output.',
-    )
-    .addOption(new Option('--kind <kind>', 'cronjob (advance every --schedule) or deployment (watch)').default('cronjob'))
-    .option('--namespace <ns>', 'namespace of the OpenStack objects; the runner lives there', 'openstack')
-    .option('--name <name>', 'name of every runner object', RUNNER_DEFAULTS.name)
-    .option('--image <image>', 'the runner image (built from the Containerfile of osv-gitops)')
-    .option('--repo-url <url>', 'the GitOps repository to clone and push (https, ssh or scp form; no credentials in it)')
-    .option('--branch <name>', 'branch the agent follows; the runner commits there', RUNNER_DEFAULTS.branch)
-    .option('--git-secret <name>', 'Secret in the namespace with the Git credentials (username/password or identity/known_hosts)')
-    .option('--schedule <cron>', `CronJob schedule (default: "${RUNNER_DEFAULTS.schedule}")`)
-    .option('--plan <path>', 'the saved plan, as a path inside the repository')
-    .option('--controlplane <path>', 'advance --controlplane, a path inside the repository (carried through; advance refuses it as SECOND_OWNER when the repository already applies that object)')
-    .option('--nodesets <path>', 'advance --nodesets, a path inside the repository (carried through; the same rule)')
-    .option('--path <dir>', 'advance --path: folder of the repository osv-gitops owns (default: advance\'s own)')
-    .option('--engine <engine>', 'advance --engine: flux, argocd or plain (default: from --agent)')
-    .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME or none')
-    .option('--csv-namespace <ns>', "namespace of the operator's ClusterServiceVersion, or none", RUNNER_DEFAULTS.csvNamespace)
-    .option('--out <dir>', `write DIR/${RUNNER_FOLDER}/ instead of printing`)
-    .option('--json', 'print JSON (the objects as a List; with --out, the files written)')
-    .addHelpText('after', HELP_AFTER)
-    .action((flags: RenderRunnerFlags) => {
-      const options = runnerOptions(flags);
-      if (flags.out === undefined) {
-        io.stdout(flags.json ? stableJson({ apiVersion: 'v1', kind: 'List', items: runnerManifests(options) }) : runnerYaml(options));
-        return;
-      }
-      const root = ensureFolder(resolve(io.cwd, flags.out), '--out');
-      const files = runnerFiles(options, RUNNER_FOLDER);
-      replaceOwnedFolder(root, RUNNER_FOLDER, files, '--out');
-      const written = files.map((f) => f.path);
-      io.stdout(flags.json ? stableJson({ out: flags.out, files: written }) : `wrote ${written.length} files to ${flags.out}/${RUNNER_FOLDER}/\n${written.map((p) => `  ${p}`).join('\n')}\n`);
-    });
+/** The action of `osv-gitops render-runner` (its flags and help are registered in commands.ts). */
+export async function renderRunnerAction(flags: RenderRunnerFlags, io: CliIo, _setExit: (code: number) => void): Promise<void> {
+  const options = runnerOptions(flags);
+  if (flags.out === undefined) {
+    io.stdout(flags.json ? stableJson({ apiVersion: 'v1', kind: 'List', items: runnerManifests(options) }) : runnerYaml(options));
+    return;
+  }
+  const root = ensureFolder(resolve(io.cwd, flags.out), '--out');
+  const files = runnerFiles(options, RUNNER_FOLDER);
+  replaceOwnedFolder(root, RUNNER_FOLDER, files, '--out');
+  const written = files.map((f) => f.path);
+  io.stdout(flags.json ? stableJson({ out: flags.out, files: written }) : `wrote ${written.length} files to ${flags.out}/${RUNNER_FOLDER}/\n${written.map((p) => `  ${p}`).join('\n')}\n`);
 }

@@ -1,7 +1,6 @@
 /** `osv-gitops render`: the directories delivery mode, written to a folder. */
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
-import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { tryGit } from '../git/git.js';
@@ -10,9 +9,11 @@ import { quoteInput } from '../validate/quote.js';
 import { renderDirectories, renderedPhases, type ArgoProfile, type Engine, type RenderOptions } from '../render/render.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { parseGitRef, parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
-import { addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
+import { loadUpdate } from './inputs.js';
+import { parseDuration, type InputFlags } from './options.js';
+
+export { addAgentOptions } from './options.js';
 import type { CliIo } from './io.js';
-import { parseDuration } from './watch.js';
 
 export interface RenderFlags extends InputFlags {
   readonly mode?: string;
@@ -35,21 +36,6 @@ export function engineOf(value: string | undefined): Engine {
   const e = value ?? 'flux';
   if (e !== 'flux' && e !== 'argocd' && e !== 'plain') throw new OsvError('USAGE', `--engine must be flux, argocd or plain, not "${e}"`);
   return e;
-}
-
-export function addAgentOptions(cmd: Command): Command {
-  return cmd
-    .option('--engine <engine>', 'the GitOps agent: flux, argocd or plain (kustomize folders only)', 'flux')
-    .option('--repo-path <path>', 'where the output folder sits inside the Git repository, for agent paths (default: found from the Git work tree that holds --out)')
-    .option('--repo-url <url>', 'Argo CD: the repository URL of the Applications')
-    .option('--revision <rev>', 'Argo CD: targetRevision of the Applications', 'HEAD')
-    .option('--flux-namespace <ns>', 'Flux: namespace of the Kustomizations', 'flux-system')
-    .option('--flux-source <name>', 'Flux: the GitRepository the Kustomizations read', 'flux-system')
-    .option('--argo-namespace <ns>', 'Argo CD: namespace of the Applications (default: argocd, openshift-gitops with that profile)')
-    .option('--argo-project <name>', 'Argo CD: project of the Applications', 'default')
-    .option('--gate-image <image>', 'Argo CD: image with sh and kubectl/oc for the gate Jobs')
-    .option('--profile <profile>', 'Argo CD: argocd (health checks in argocd-cm) or openshift-gitops (in the ArgoCD resource, namespace openshift-gitops, gate Jobs for restricted-v2)', 'argocd')
-    .option('--gate-deadline <phase=duration>', 'gate deadline of a phase (or of all its batches), e.g. dataplane=12h; repeatable', (v: string, prev: string[] = []) => [...prev, v]);
 }
 
 /** The longest gate deadline we render (a saved plan's own limit). */
@@ -153,42 +139,27 @@ export async function defaultRepoPath(outFlag: string | undefined, out: string):
   };
 }
 
-export function registerRender(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('render')
-    .summary('write every phase as kustomize folders with the agent wiring (directories mode)')
-    .description(
-      'Render the update as updates/<version>/<NN>-<phase>/ folders, each the whole desired state at that\n' +
-        'phase, plus Flux Kustomizations chained by dependsOn with CEL health checks, or Argo CD Applications\n' +
-        'in sync waves with Lua health checks and gate Jobs. Commit the folder once; the agent runs the phases.',
-    );
-  addAgentOptions(addInputOptions(cmd, { savedPlan: true }))
-    .option('--mode <mode>', 'directories (the commits mode is `osv-gitops commit`)', 'directories')
-    .requiredOption('--out <dir>', 'output folder (updates/<version>/ is created inside and owned by osv-gitops)')
-    .option('--json', 'print the list of written files as JSON')
-    .addHelpText('after', '\nExamples:\n  osv-gitops render --example --engine flux --out gitops/\n  osv-gitops render --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --engine argocd --repo-url https://git.example.com/ops.git --out .\n' +
-        '  osv-gitops render --example --engine argocd --profile openshift-gitops --repo-url https://git.example.com/ops.git --gate-deadline dataplane=12h --out .\n')
-    .action(async (flags: RenderFlags) => {
-      if (flags.mode !== 'directories') {
-        throw new OsvError('USAGE', `--mode ${flags.mode} is not rendered here`, { hint: 'For ordered commits use `osv-gitops commit --repo PATH`.' });
-      }
-      const engine = engineOf(flags.engine);
-      const agent = agentFlags(flags);
-      if (engine === 'argocd' && !flags.repoUrl) {
-        throw new OsvError('USAGE', '--engine argocd needs --repo-url: the URL of this repository, as Argo CD reads it', { hint: 'e.g. --repo-url https://git.example.com/ops/openstack.git' });
-      }
-      if (engine !== 'argocd' && agent.argo?.profile === 'openshift-gitops') throw new OsvError('USAGE', '--profile openshift-gitops goes with --engine argocd');
-      const update = loadUpdate(flags, io);
-      checkGateDeadlinePhases(update.plan, agent.gateDeadlines ?? {});
-      const out = resolve(io.cwd, flags.out ?? '.');
-      const where = flags.repoPath !== undefined ? { repoPath: flags.repoPath } : await defaultRepoPath(flags.out, out);
-      const files = renderDirectories(update, { engine, repoPath: where.repoPath, ...agent });
-      // the output folder may be new; what we replace inside it is only updates/<version>/
-      writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
-      // after the write, so that a refused --out reports its error alone
-      if (where.warning !== undefined) io.stderr(`warning: ${where.warning}\n`);
-      if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path), warnings: where.warning !== undefined ? [where.warning] : [] }, null, 2) + '\n');
-      else io.stdout(`${files.length} files written under ${posix.join(flags.out ?? '.', 'updates', update.plan.versions.target)} (engine ${engine}, plan ${update.plan.id})\n`);
-      setExit(0);
-    });
+/** The action of `osv-gitops render` (its flags and help are registered in commands.ts). */
+export async function renderAction(flags: RenderFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  if (flags.mode !== 'directories') {
+    throw new OsvError('USAGE', `--mode ${flags.mode} is not rendered here`, { hint: 'For ordered commits use `osv-gitops commit --repo PATH`.' });
+  }
+  const engine = engineOf(flags.engine);
+  const agent = agentFlags(flags);
+  if (engine === 'argocd' && !flags.repoUrl) {
+    throw new OsvError('USAGE', '--engine argocd needs --repo-url: the URL of this repository, as Argo CD reads it', { hint: 'e.g. --repo-url https://git.example.com/ops/openstack.git' });
+  }
+  if (engine !== 'argocd' && agent.argo?.profile === 'openshift-gitops') throw new OsvError('USAGE', '--profile openshift-gitops goes with --engine argocd');
+  const update = loadUpdate(flags, io);
+  checkGateDeadlinePhases(update.plan, agent.gateDeadlines ?? {});
+  const out = resolve(io.cwd, flags.out ?? '.');
+  const where = flags.repoPath !== undefined ? { repoPath: flags.repoPath } : await defaultRepoPath(flags.out, out);
+  const files = renderDirectories(update, { engine, repoPath: where.repoPath, ...agent });
+  // the output folder may be new; what we replace inside it is only updates/<version>/
+  writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
+  // after the write, so that a refused --out reports its error alone
+  if (where.warning !== undefined) io.stderr(`warning: ${where.warning}\n`);
+  if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path), warnings: where.warning !== undefined ? [where.warning] : [] }, null, 2) + '\n');
+  else io.stdout(`${files.length} files written under ${posix.join(flags.out ?? '.', 'updates', update.plan.versions.target)} (engine ${engine}, plan ${update.plan.id})\n`);
+  setExit(0);
 }

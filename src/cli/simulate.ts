@@ -1,17 +1,15 @@
 /** `osv-gitops simulate`: rehearse the whole update against a rehearsal cluster on this machine. */
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { OsvError } from '../errors.js';
 import { defaultsFromEnv } from '../images/defaults.js';
 import { loadCsv } from '../inputs/csv.js';
 import { readObjects } from '../inputs/yaml.js';
 import type { Mode, TimelineEntry } from '../simulate/rehearsal.js';
-import { exampleDir, addInputOptions, loadUpdate, type InputFlags } from './inputs.js';
-import { paint, type CliIo } from './io.js';
-import { stableJson } from './plan.js';
-import { parseDuration } from './watch.js';
+import { exampleDir, loadUpdate } from './inputs.js';
+import { paint, stableJson, type CliIo } from './io.js';
+import { parseDuration, type InputFlags } from './options.js';
 
-interface SimulateFlags extends InputFlags {
+export interface SimulateFlags extends InputFlags {
   readonly engine?: string;
   readonly mode?: string;
   readonly stepMs?: string;
@@ -22,8 +20,6 @@ interface SimulateFlags extends InputFlags {
   readonly verbose?: boolean;
   readonly json?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function entryLine(e: TimelineEntry, io: CliIo): string {
   const at = `+${(e.atMs / 1000).toFixed(2)}s`.padStart(8);
@@ -54,70 +50,48 @@ export function rehearsalStart(flags: InputFlags, io: CliIo) {
   return { update, openStackVersion, ...(csv ? { csv } : {}), targetDefaults };
 }
 
-export function registerSimulate(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('simulate')
-    .summary('rehearse the whole update on this machine, with no cluster')
-    .description(
-      'Start a rehearsal cluster on 127.0.0.1 (a Kubernetes API server, a simulated openstack-operator and a\n' +
-        'simulated Flux or Argo CD reading a real Git repository), load your objects into it, and run the update\n' +
-        'with the same code as watch: commits mode (the tool gates each phase) or directories mode (the agent\n' +
-        'gates them). Prints the timeline: each commit, each gate, how long each phase waited. Time is scaled so\n' +
-        'the whole update runs in seconds.',
-    );
-  addInputOptions(cmd, { savedPlan: false })
-    .option('--engine <engine>', 'the agent: flux or argocd', 'flux')
-    .option('--mode <mode>', 'commits (tool-gated) or directories (agent-gated)', 'commits')
-    .option('--step-ms <ms>', 'simulated duration of each operator step and each deployment service', '150')
-    .option('--fail-deployment <regex>', 'make data-plane deployments whose name matches fail (a fault to rehearse)')
-    .option('--agent-lag <duration>', 'delay between a push and the agent applying it', '0ms')
-    .option('--skip-gate <phase>', 'skip the gate of this phase (as advance --skip-gate)', collect)
-    .option('--timeout <duration>', 'give up after this long (default: 2m, stretched with a --step-ms above 150)')
-    .option('--verbose', 'also print what the operator and the agent do')
-    .option('--json', 'print the timeline and the final status as JSON')
-    .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')
-    .action(async (flags: SimulateFlags) => {
-      const engine = flags.engine ?? 'flux';
-      if (engine !== 'flux' && engine !== 'argocd') throw new OsvError('USAGE', `--engine must be flux or argocd, not "${engine}"`);
-      const mode = (flags.mode ?? 'commits') as Mode;
-      if (mode !== 'commits' && mode !== 'directories') throw new OsvError('USAGE', `--mode must be commits or directories, not "${flags.mode}"`);
-      const step = Number(flags.stepMs ?? '150');
-      if (!Number.isFinite(step) || step < 1) throw new OsvError('USAGE', '--step-ms must be a positive number');
-      let failDeployments: RegExp | undefined;
-      try {
-        failDeployments = flags.failDeployment ? new RegExp(flags.failDeployment) : undefined;
-      } catch (e) {
-        throw new OsvError('USAGE', `--fail-deployment is not a regular expression: ${(e as Error).message}`);
-      }
-      const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(flags, io);
-      const verbose = (l: string) => io.stderr(`${paint(io, 'dim', l)}\n`);
-      const { rehearse } = await import('../simulate/rehearsal.js');
-      const result = await rehearse({
-        update,
-        openStackVersion: osv,
-        ...(csvObj ? { csv: csvObj } : {}),
-        targetDefaults,
-        engine,
-        mode,
-        durations: { ovnControlPlane: step * 2, rabbitmq: step, galera: step, memcached: step, keystone: step, controlPlaneRest: step * 2, deploymentService: step },
-        ...(failDeployments ? { faults: { failDeployments } } : {}),
-        agentLagMs: parseDuration(flags.agentLag ?? '0ms', '--agent-lag'),
-        // the default grows with the step, as the rehearsal's deadlines do
-        timeoutMs: flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : Math.max(1, step / 150) * 120_000,
-        ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
-        ...(flags.verbose ? { log: verbose } : {}),
-        ...(flags.json ? {} : { onEntry: (e) => io.stdout(entryLine(e, io)) }),
-      });
-      if (flags.json) {
-        io.stdout(stableJson({ end: result.end, exitCode: result.exitCode, causes: result.causes, wallMs: result.wallMs, startMs: result.startMs, apiRequests: result.apiRequests, commits: result.commits, timeline: result.timeline, status: result.status }));
-      } else {
-        const verdict = result.end === 'done' ? paint(io, 'green', 'complete') : paint(io, 'red', result.end);
-        // directories mode makes no commits: the agent runs the phases from one
-        const commits = mode === 'commits' ? `${result.commits.length} commits, ` : '';
-        io.stdout(`\nrehearsal ${verdict}: ${update.plan.versions.deployed} → ${update.plan.versions.target}, ${engine} ${mode} mode, ${commits}${(result.wallMs / 1000).toFixed(1)} s (cluster start ${(result.startMs / 1000).toFixed(1)} s), ${result.apiRequests} API requests\n`);
-        if (result.end !== 'done' && result.status) io.stdout(`  stopped in ${result.status.phase}${mode === 'commits' || result.causes.length === 0 ? `: ${result.status.reason}` : ''}\n`);
-        for (const c of result.causes) io.stdout(`  cause: ${c}\n`);
-      }
-      setExit(result.exitCode);
-    });
+/** The action of `osv-gitops simulate` (its flags and help are registered in commands.ts). */
+export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const engine = flags.engine ?? 'flux';
+  if (engine !== 'flux' && engine !== 'argocd') throw new OsvError('USAGE', `--engine must be flux or argocd, not "${engine}"`);
+  const mode = (flags.mode ?? 'commits') as Mode;
+  if (mode !== 'commits' && mode !== 'directories') throw new OsvError('USAGE', `--mode must be commits or directories, not "${flags.mode}"`);
+  const step = Number(flags.stepMs ?? '150');
+  if (!Number.isFinite(step) || step < 1) throw new OsvError('USAGE', '--step-ms must be a positive number');
+  let failDeployments: RegExp | undefined;
+  try {
+    failDeployments = flags.failDeployment ? new RegExp(flags.failDeployment) : undefined;
+  } catch (e) {
+    throw new OsvError('USAGE', `--fail-deployment is not a regular expression: ${(e as Error).message}`);
+  }
+  const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(flags, io);
+  const verbose = (l: string) => io.stderr(`${paint(io, 'dim', l)}\n`);
+  const { rehearse } = await import('../simulate/rehearsal.js');
+  const result = await rehearse({
+    update,
+    openStackVersion: osv,
+    ...(csvObj ? { csv: csvObj } : {}),
+    targetDefaults,
+    engine,
+    mode,
+    durations: { ovnControlPlane: step * 2, rabbitmq: step, galera: step, memcached: step, keystone: step, controlPlaneRest: step * 2, deploymentService: step },
+    ...(failDeployments ? { faults: { failDeployments } } : {}),
+    agentLagMs: parseDuration(flags.agentLag ?? '0ms', '--agent-lag'),
+    // the default grows with the step, as the rehearsal's deadlines do
+    timeoutMs: flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : Math.max(1, step / 150) * 120_000,
+    ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
+    ...(flags.verbose ? { log: verbose } : {}),
+    ...(flags.json ? {} : { onEntry: (e) => io.stdout(entryLine(e, io)) }),
+  });
+  if (flags.json) {
+    io.stdout(stableJson({ end: result.end, exitCode: result.exitCode, causes: result.causes, wallMs: result.wallMs, startMs: result.startMs, apiRequests: result.apiRequests, commits: result.commits, timeline: result.timeline, status: result.status }));
+  } else {
+    const verdict = result.end === 'done' ? paint(io, 'green', 'complete') : paint(io, 'red', result.end);
+    // directories mode makes no commits: the agent runs the phases from one
+    const commits = mode === 'commits' ? `${result.commits.length} commits, ` : '';
+    io.stdout(`\nrehearsal ${verdict}: ${update.plan.versions.deployed} → ${update.plan.versions.target}, ${engine} ${mode} mode, ${commits}${(result.wallMs / 1000).toFixed(1)} s (cluster start ${(result.startMs / 1000).toFixed(1)} s), ${result.apiRequests} API requests\n`);
+    if (result.end !== 'done' && result.status) io.stdout(`  stopped in ${result.status.phase}${mode === 'commits' || result.causes.length === 0 ? `: ${result.status.reason}` : ''}\n`);
+    for (const c of result.causes) io.stdout(`  cause: ${c}\n`);
+  }
+  setExit(result.exitCode);
 }

@@ -1,6 +1,5 @@
 /** `osv-gitops status`: where the update is, from the cluster (or dumps) and the Git trailers. */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { isOsvError } from '../errors.js';
 import { readGitProgress } from '../git/progress.js';
 import { phaseCommits, type PhaseCommit } from '../git/trailers.js';
@@ -10,12 +9,12 @@ import { agentRevision } from '../status/agent.js';
 import { formatSeconds } from '../status/gates.js';
 import { at, str, type ClusterSnapshot } from '../status/snapshot.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../status/update-status.js';
-import { addInputOptions, loadUpdate } from './inputs.js';
-import { paint, table, type CliIo } from './io.js';
-import { addClusterOptions, addRepoOptions, hasPlanInputs, planFromSnapshot, snapshotSource, type LoopFlags } from './loop-flags.js';
-import { stableJson } from './plan.js';
+import { loadUpdate } from './inputs.js';
+import { paint, stableJson, table, type CliIo } from './io.js';
+import { hasPlanInputs, planFromSnapshot, snapshotSource } from './loop-flags.js';
+import type { LoopFlags } from './options.js';
 
-interface StatusFlags extends LoopFlags {
+export interface StatusFlags extends LoopFlags {
   readonly exitCode?: boolean;
 }
 
@@ -46,61 +45,43 @@ export function formatStatus(s: UpdateStatus, io: CliIo): string {
   return out;
 }
 
-export function registerStatus(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('status')
-    .summary('where the update is: each gate, what it waits for, per-nodeset state')
-    .description(
-      'Read the cluster (or `oc get -o yaml` dumps with --from-files) and, with --repo, the phase commits,\n' +
-        'and show where the update is: phase i of N, every gate with its verdict and reason, the control-plane\n' +
-        'sub-steps, nodesets and deployments. Without plan inputs the plan is rebuilt from the live objects,\n' +
-        'with the target from --target or the live spec.targetVersion. Without --repo, what the cluster shows\n' +
-        'stands in for the phase commits. Anything not read is reported as not checked, never as passed.',
-    );
-  addRepoOptions(addClusterOptions(addInputOptions(cmd, { savedPlan: true })), false)
-    .option('--json', 'print the status as JSON (a stable contract: target, phase, verdict, gates, ...)')
-    .option('--exit-code', 'exit 0 when complete, 3 while waiting, 1 when a gate failed')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  osv-gitops status --repo . --agent flux:flux-system/openstack\n  osv-gitops status --from-files must-gather/ --json\n  osv-gitops status --example --repo ../gitops --kubeconfig ~/.kube/config\n',
-    )
-    .action(async (flags: StatusFlags) => {
-      const source = await snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
-      const snapshot = await source.read();
-      const repo = flags.repo !== undefined ? resolve(io.cwd, flags.repo) : undefined;
-      const trailers = repo !== undefined ? await phaseCommits(repo, flags.branch ?? 'HEAD') : [];
-      const chosen = flags.plan === undefined ? targetFromGit(flags.target, trailers, snapshot) : { target: flags.target, warnings: [] };
-      const warnings = [...chosen.warnings, ...(snapshot.duplicates ?? []).map((d) => `counted once: ${d}`)];
-      const planFlags: StatusFlags = chosen.target !== undefined ? { ...flags, target: chosen.target } : flags;
-      let update;
-      try {
-        update = hasPlanInputs(planFlags) ? loadUpdate(planFlags, io) : planFromSnapshot(snapshot, planFlags, io);
-      } catch (e) {
-        if (isOsvError(e) && e.code === 'POLICY_NOTHING_TO_DO') {
-          // the live objects say the update is done: deployedVersion already equals the target
-          const msg = e.message;
-          if (flags.json) io.stdout(stableJson({ apiVersion: 'osv-gitops.io/v1alpha1', kind: 'UpdateStatus', target: chosen.target ?? null, phase: 'complete', verdict: 'passed', reason: msg, gates: [], warnings }));
-          else io.stdout(`complete: ${msg}\n${warnings.map((w) => `warning: ${w}\n`).join('')}`);
-          return;
-        }
-        throw e;
-      }
-      const plan = update.plan;
-      const recorded = trailers.find((c) => c.target === plan.versions.target && c.plan !== '');
-      if (recorded && recorded.plan !== plan.id) {
-        warnings.push(`the phase commits for ${plan.versions.target} name plan ${recorded.plan} (commit ${recorded.sha.slice(0, 12)}), but the plan rebuilt here is ${plan.id}: its inputs differ from the committed plan's, so phases or deployment names may differ`);
-      }
-      let status: UpdateStatus;
-      if (repo !== undefined) {
-        const agentSha = snapshot.agent ? agentRevision(snapshot.agent)?.sha : undefined;
-        const progress = await readGitProgress(repo, plan.versions.target, flags.branch ?? 'HEAD', agentSha);
-        status = updateStatus(plan, snapshot, progress.view, 'git', { skippedBefore: progress.skippedGates, warnings });
-      } else {
-        status = updateStatus(plan, snapshot, clusterEvidence(plan, snapshot), 'cluster', { warnings });
-      }
-      io.stdout(flags.json ? stableJson(status) : formatStatus(status, io));
-      if (flags.exitCode) setExit(status.verdict === 'passed' ? 0 : status.verdict === 'failed' ? 1 : 3);
-    });
+/** The action of `osv-gitops status` (its flags and help are registered in commands.ts). */
+export async function statusAction(flags: StatusFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const source = await snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
+  const snapshot = await source.read();
+  const repo = flags.repo !== undefined ? resolve(io.cwd, flags.repo) : undefined;
+  const trailers = repo !== undefined ? await phaseCommits(repo, flags.branch ?? 'HEAD') : [];
+  const chosen = flags.plan === undefined ? targetFromGit(flags.target, trailers, snapshot) : { target: flags.target, warnings: [] };
+  const warnings = [...chosen.warnings, ...(snapshot.duplicates ?? []).map((d) => `counted once: ${d}`)];
+  const planFlags: StatusFlags = chosen.target !== undefined ? { ...flags, target: chosen.target } : flags;
+  let update;
+  try {
+    update = hasPlanInputs(planFlags) ? loadUpdate(planFlags, io) : planFromSnapshot(snapshot, planFlags, io);
+  } catch (e) {
+    if (isOsvError(e) && e.code === 'POLICY_NOTHING_TO_DO') {
+      // the live objects say the update is done: deployedVersion already equals the target
+      const msg = e.message;
+      if (flags.json) io.stdout(stableJson({ apiVersion: 'osv-gitops.io/v1alpha1', kind: 'UpdateStatus', target: chosen.target ?? null, phase: 'complete', verdict: 'passed', reason: msg, gates: [], warnings }));
+      else io.stdout(`complete: ${msg}\n${warnings.map((w) => `warning: ${w}\n`).join('')}`);
+      return;
+    }
+    throw e;
+  }
+  const plan = update.plan;
+  const recorded = trailers.find((c) => c.target === plan.versions.target && c.plan !== '');
+  if (recorded && recorded.plan !== plan.id) {
+    warnings.push(`the phase commits for ${plan.versions.target} name plan ${recorded.plan} (commit ${recorded.sha.slice(0, 12)}), but the plan rebuilt here is ${plan.id}: its inputs differ from the committed plan's, so phases or deployment names may differ`);
+  }
+  let status: UpdateStatus;
+  if (repo !== undefined) {
+    const agentSha = snapshot.agent ? agentRevision(snapshot.agent)?.sha : undefined;
+    const progress = await readGitProgress(repo, plan.versions.target, flags.branch ?? 'HEAD', agentSha);
+    status = updateStatus(plan, snapshot, progress.view, 'git', { skippedBefore: progress.skippedGates, warnings });
+  } else {
+    status = updateStatus(plan, snapshot, clusterEvidence(plan, snapshot), 'cluster', { warnings });
+  }
+  io.stdout(flags.json ? stableJson(status) : formatStatus(status, io));
+  if (flags.exitCode) setExit(status.verdict === 'passed' ? 0 : status.verdict === 'failed' ? 1 : 3);
 }
 
 /**

@@ -1,24 +1,17 @@
 /** `osv-gitops watch`: advance until the update is done, a gate fails, or --timeout. */
-import type { Command } from 'commander';
 import type { ClusterWatcher } from '../cluster/watcher.js';
 import { isOsvError, OsvError } from '../errors.js';
 import { phaseOfText } from '../plan/numbering.js';
 import { formatSeconds } from '../status/gates.js';
-import { addAdvanceOptions, advanceContext, describeStep, type AdvanceFlags } from './advance.js';
+import { advanceContext, describeStep } from './advance.js';
+import { parseDuration, type AdvanceFlags } from './options.js';
+
+export { parseDuration };
 import type { CliIo } from './io.js';
 
-interface WatchFlags extends AdvanceFlags {
+export interface WatchFlags extends AdvanceFlags {
   readonly timeout?: string;
   readonly resync?: string;
-}
-
-/** `90`, `90s`, `15m`, `2h` → milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new OsvError('USAGE', `${flag} must be a duration like 90s, 15m or 2h, not "${text}"`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return n * unit;
 }
 
 export interface ConnectOptions {
@@ -93,116 +86,103 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function registerWatch(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('watch')
-    .summary('advance until done, a failed gate, or --timeout')
-    .description(
-      'Run advance whenever the cluster changes (watches, with a periodic resync; no polling loop) until the\n' +
-        'update is done (exit 0), a gate fails (exit 1) or --timeout passes (exit 3). Ctrl-C stops between\n' +
-        'steps, so nothing is left half-written; run watch again to resume.',
-    );
-  addAdvanceOptions(cmd)
-    .option('--timeout <duration>', 'give up after this long (e.g. 8h); the update keeps its state in Git')
-    .option('--resync <duration>', 'full re-read of the cluster at least this often', '30s')
-    .addHelpText('after', '\nExamples:\n  osv-gitops watch --example --repo ../gitops --agent flux:flux-system/openstack --timeout 12h\n  osv-gitops watch --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --json\n')
-    .action(async (flags: WatchFlags) => {
-      const jsonLines = Boolean(flags.json);
-      // on a terminal, one line kept up to date (while connecting, and between steps); plain lines and JSON lines otherwise
-      const live = io.color && !jsonLines;
-      let connecting = true;
-      const log = (l: string) => {
-        // the reader's per-request retries while connecting are summed up by connect()'s own line
-        if (connecting) return;
-        io.stderr(jsonLines ? `${JSON.stringify({ event: 'log', message: l })}\n` : `${l}\n`);
-      };
-      const { watchUpdate } = await import('../advance/watch.js');
-      const { ClusterWatcher } = await import('../cluster/watcher.js');
-      // every flag is checked before the cluster is tried
-      const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : undefined;
-      const resyncMs = parseDuration(flags.resync ?? '30s', '--resync');
-      const { update, source, options } = await advanceContext({ ...flags, json: false }, io, log);
-      if (!source.reader) throw new OsvError('USAGE', 'watch needs a cluster; use status --from-files for dumps');
-      const watcher = new ClusterWatcher(source.reader, source.target, { resyncMs, log });
-      const controller = new AbortController();
-      const onSigint = () => {
-        log('stopping after the current step (Ctrl-C again to force)');
-        controller.abort();
-        process.once('SIGINT', () => process.exit(130));
-      };
-      process.once('SIGINT', onSigint);
-      const started = Date.now();
-      try {
-        const connected = await connect(watcher, {
-          deadline: timeoutMs !== undefined ? started + timeoutMs : undefined,
-          signal: controller.signal,
-          progress: (attempt, message, waitMs) => {
-            const text = `cluster unreachable (attempt ${attempt}, ${formatSeconds((Date.now() - started) / 1000)}): ${message}; retrying in ${waitMs < 10_000 ? `${(waitMs / 1000).toFixed(1)}s` : formatSeconds(waitMs / 1000)}`;
-            if (jsonLines) io.stderr(`${JSON.stringify({ event: 'unreachable', attempt, message, retryInMs: waitMs })}\n`);
-            else if (live) io.stderr(`\r\x1b[K${text}`.slice(0, (process.stderr.columns || 100) + 4));
-            else io.stderr(`${text}\n`);
-          },
-        }).finally(() => {
-          connecting = false;
-          if (live) io.stderr('\r\x1b[K');
-        });
-        if (!connected) {
-          if (jsonLines) io.stdout(JSON.stringify({ event: 'end', end: 'interrupted', steps: 0, commits: [], phase: null, reason: null }) + '\n');
-          else io.stdout('interrupted before the cluster answered; nothing written. Run watch again to resume.\n');
-          setExit(130);
-          return;
-        }
-        // the time spent connecting counts against --timeout
-        const left = timeoutMs !== undefined ? Math.max(1, started + timeoutMs - Date.now()) : undefined;
-        await follow(left);
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-        await watcher.stop();
-      }
-
-      async function follow(leftMs: number | undefined): Promise<void> {
-        let current = '';
-        const ticker = live
-          ? setInterval(() => {
-              if (current) io.stderr(`\r\x1b[K${formatSeconds((Date.now() - started) / 1000)} ${current}`.slice(0, (process.stderr.columns || 100) + 4));
-            }, 1000)
-          : undefined;
-        ticker?.unref();
-        // progress Events on the OpenStackVersion (best effort, see src/advance/events.ts), awaited before the end
-        const { recordStepEvents } = await import('../advance/events.js');
-        const recording: Promise<void>[] = [];
-        try {
-          const result = await watchUpdate(
-            update,
-            {
-              ...options,
-              readSnapshot: async () => watcher.snapshot(),
-              nextChange: (ms) => watcher.changed(ms),
-              idleMs: resyncMs,
-              signal: controller.signal,
-              ...(leftMs !== undefined ? { timeoutMs: leftMs } : {}),
-            },
-            {
-              onStep: (r) => {
-                recording.push(recordStepEvents(r, update.plan, watcher.snapshot(), source.reader!, log, new Date()).catch(() => {}));
-                const elapsed = formatSeconds((Date.now() - started) / 1000);
-                current = `${r.status.phase} (${phaseOfText(r.status.phaseNumber, r.status.phaseCount)}) ${r.status.verdict}: ${r.status.reason}`;
-                if (live) io.stderr('\r\x1b[K');
-                if (jsonLines) io.stdout(JSON.stringify({ event: 'step', elapsed, outcome: r.outcome, phase: r.status.phase, verdict: r.status.verdict, reason: r.status.reason, committed: r.committed ?? null }) + '\n');
-                else io.stdout(`[${elapsed}] ${describeStep(r, io)}`);
-              },
-            },
-          );
-          await Promise.all(recording);
-          const summary = { event: 'end', end: result.end, steps: result.steps, commits: result.commits, phase: result.last?.phase ?? null, reason: result.last?.reason ?? null };
-          if (jsonLines) io.stdout(JSON.stringify(summary) + '\n');
-          else if (result.end === 'timeout') io.stdout(`timed out after ${flags.timeout}; the update is waiting in ${result.last?.phase}: ${result.last?.reason}\n`);
-          else if (result.end === 'interrupted') io.stdout('interrupted between steps; nothing half-written. Run watch again to resume.\n');
-          setExit(result.exitCode);
-        } finally {
-          if (ticker) clearInterval(ticker);
-          if (live) io.stderr('\r\x1b[K');
-        }
-      }
+/** The action of `osv-gitops watch` (its flags and help are registered in commands.ts). */
+export async function watchAction(flags: WatchFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const jsonLines = Boolean(flags.json);
+  // on a terminal, one line kept up to date (while connecting, and between steps); plain lines and JSON lines otherwise
+  const live = io.color && !jsonLines;
+  let connecting = true;
+  const log = (l: string) => {
+    // the reader's per-request retries while connecting are summed up by connect()'s own line
+    if (connecting) return;
+    io.stderr(jsonLines ? `${JSON.stringify({ event: 'log', message: l })}\n` : `${l}\n`);
+  };
+  const { watchUpdate } = await import('../advance/watch.js');
+  const { ClusterWatcher } = await import('../cluster/watcher.js');
+  // every flag is checked before the cluster is tried
+  const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : undefined;
+  const resyncMs = parseDuration(flags.resync ?? '30s', '--resync');
+  const { update, source, options } = await advanceContext({ ...flags, json: false }, io, log);
+  if (!source.reader) throw new OsvError('USAGE', 'watch needs a cluster; use status --from-files for dumps');
+  const watcher = new ClusterWatcher(source.reader, source.target, { resyncMs, log });
+  const controller = new AbortController();
+  const onSigint = () => {
+    log('stopping after the current step (Ctrl-C again to force)');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  const started = Date.now();
+  try {
+    const connected = await connect(watcher, {
+      deadline: timeoutMs !== undefined ? started + timeoutMs : undefined,
+      signal: controller.signal,
+      progress: (attempt, message, waitMs) => {
+        const text = `cluster unreachable (attempt ${attempt}, ${formatSeconds((Date.now() - started) / 1000)}): ${message}; retrying in ${waitMs < 10_000 ? `${(waitMs / 1000).toFixed(1)}s` : formatSeconds(waitMs / 1000)}`;
+        if (jsonLines) io.stderr(`${JSON.stringify({ event: 'unreachable', attempt, message, retryInMs: waitMs })}\n`);
+        else if (live) io.stderr(`\r\x1b[K${text}`.slice(0, (process.stderr.columns || 100) + 4));
+        else io.stderr(`${text}\n`);
+      },
+    }).finally(() => {
+      connecting = false;
+      if (live) io.stderr('\r\x1b[K');
     });
+    if (!connected) {
+      if (jsonLines) io.stdout(JSON.stringify({ event: 'end', end: 'interrupted', steps: 0, commits: [], phase: null, reason: null }) + '\n');
+      else io.stdout('interrupted before the cluster answered; nothing written. Run watch again to resume.\n');
+      setExit(130);
+      return;
+    }
+    // the time spent connecting counts against --timeout
+    const left = timeoutMs !== undefined ? Math.max(1, started + timeoutMs - Date.now()) : undefined;
+    await follow(left);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await watcher.stop();
+  }
+
+  async function follow(leftMs: number | undefined): Promise<void> {
+    let current = '';
+    const ticker = live
+      ? setInterval(() => {
+          if (current) io.stderr(`\r\x1b[K${formatSeconds((Date.now() - started) / 1000)} ${current}`.slice(0, (process.stderr.columns || 100) + 4));
+        }, 1000)
+      : undefined;
+    ticker?.unref();
+    // progress Events on the OpenStackVersion (best effort, see src/advance/events.ts), awaited before the end
+    const { recordStepEvents } = await import('../advance/events.js');
+    const recording: Promise<void>[] = [];
+    try {
+      const result = await watchUpdate(
+        update,
+        {
+          ...options,
+          readSnapshot: async () => watcher.snapshot(),
+          nextChange: (ms) => watcher.changed(ms),
+          idleMs: resyncMs,
+          signal: controller.signal,
+          ...(leftMs !== undefined ? { timeoutMs: leftMs } : {}),
+        },
+        {
+          onStep: (r) => {
+            recording.push(recordStepEvents(r, update.plan, watcher.snapshot(), source.reader!, log, new Date()).catch(() => {}));
+            const elapsed = formatSeconds((Date.now() - started) / 1000);
+            current = `${r.status.phase} (${phaseOfText(r.status.phaseNumber, r.status.phaseCount)}) ${r.status.verdict}: ${r.status.reason}`;
+            if (live) io.stderr('\r\x1b[K');
+            if (jsonLines) io.stdout(JSON.stringify({ event: 'step', elapsed, outcome: r.outcome, phase: r.status.phase, verdict: r.status.verdict, reason: r.status.reason, committed: r.committed ?? null }) + '\n');
+            else io.stdout(`[${elapsed}] ${describeStep(r, io)}`);
+          },
+        },
+      );
+      await Promise.all(recording);
+      const summary = { event: 'end', end: result.end, steps: result.steps, commits: result.commits, phase: result.last?.phase ?? null, reason: result.last?.reason ?? null };
+      if (jsonLines) io.stdout(JSON.stringify(summary) + '\n');
+      else if (result.end === 'timeout') io.stdout(`timed out after ${flags.timeout}; the update is waiting in ${result.last?.phase}: ${result.last?.reason}\n`);
+      else if (result.end === 'interrupted') io.stdout('interrupted between steps; nothing half-written. Run watch again to resume.\n');
+      setExit(result.exitCode);
+    } finally {
+      if (ticker) clearInterval(ticker);
+      if (live) io.stderr('\r\x1b[K');
+    }
+  }
 }

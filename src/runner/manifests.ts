@@ -43,12 +43,7 @@ export interface RunnerOptions {
 
 export type Manifest = Record<string, unknown>;
 
-export const RUNNER_DEFAULTS = {
-  name: 'osv-gitops-runner',
-  branch: 'main',
-  schedule: '*/5 * * * *',
-  csvNamespace: 'openstack-operators',
-} as const;
+export { RUNNER_DEFAULTS } from './defaults.js';
 
 /** Where the pod keeps things (all on emptyDir or read-only mounts; the root file system is read-only). */
 export const RUNNER_PATHS = {

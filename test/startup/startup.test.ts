@@ -1,0 +1,73 @@
+/**
+ * Start-up cost (issue 14): a command loads what it needs and nothing else. The built CLI runs as a
+ * real process with a recorder (record-imports.mjs) that writes down every module it loaded; the
+ * Kubernetes client, cdk8s(-plus), CEL and Lua take from a third of a second to over a second each
+ * to import, so `--version`, `--help`, `plan` and `status --from-files` must never load them.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, ensureBuilt } from '../safety/built-cli.js';
+import { PROJECT_ROOT } from '../safety/sandbox.js';
+
+const RECORDER = join(import.meta.dirname, 'record-imports.mjs');
+const HEAVY = ['@kubernetes/client-node', 'cdk8s', 'cdk8s-plus-28', '@bufbuild/cel', 'fengari'];
+
+const work = mkdtempSync(join(tmpdir(), 'osv-startup-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The npm packages a CLI process loaded (by their folder under node_modules), and its exit code. */
+async function packagesLoaded(args: readonly string[]): Promise<{ code: number; packages: Set<string>; stderr: string }> {
+  const record = join(work, `record-${Math.random().toString(36).slice(2)}.txt`);
+  const env = { ...process.env, OSV_RECORD_IMPORTS: record, NO_COLOR: '1' };
+  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', RECORDER, CLI_BIN, ...args], { cwd: work, env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, _stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr }),
+    );
+  });
+  const packages = new Set<string>();
+  for (const line of readFileSync(record, 'utf8').split('\n')) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
+    if (m) packages.add(m[1]!);
+  }
+  return { code, packages, stderr };
+}
+
+/** A must-gather of the example: the OpenStackVersion, the control plane and the nodesets. */
+function exampleDump(): string {
+  const dir = mkdtempSync(join(work, 'dump-'));
+  const ex = join(PROJECT_ROOT, 'fixtures', 'example');
+  for (const f of ['openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(ex, f), join(dir, f));
+  for (const f of readdirSync(join(ex, 'nodesets'))) copyFileSync(join(ex, 'nodesets', f), join(dir, `nodeset-${f}`));
+  return dir;
+}
+
+describe('start-up: each command loads only what it needs', () => {
+  beforeAll(() => ensureBuilt(), 300_000);
+
+  it('--version loads commander and no other package', async () => {
+    const r = await packagesLoaded(['--version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...r.packages]).toEqual(['commander']);
+  });
+
+  it.each([[['--help']], [['plan', '--help']], [['plan', '--example']], [['plan', '--example', '--json']]])('%j loads none of the heavy packages', async (args) => {
+    const r = await packagesLoaded(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([]);
+  });
+
+  it('status --from-files does not load the Kubernetes client (nor cdk8s, CEL, Lua)', async () => {
+    const r = await packagesLoaded(['status', '--example', '--from-files', exampleDump(), '--agent', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([]);
+  });
+
+  it('the recorder sees a heavy package when a command does load one (render loads cdk8s)', async () => {
+    const r = await packagesLoaded(['render', '--example', '--engine', 'plain', '--repo-path', '.', '--out', mkdtempSync(join(work, 'out-'))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.packages.has('cdk8s')).toBe(true);
+  });
+});
