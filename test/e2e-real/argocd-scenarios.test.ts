@@ -303,7 +303,9 @@ describeRealCluster('real Argo CD: commits-mode scenarios', () => {
           },
           nextChange: (ms) => run.watcher.changed(ms),
           idleMs: 1_000,
-          timeoutMs: 120_000,
+          // the flips start with our first commit; whether the update then completes or is held
+          // (the operator sees the old version come back) varied between runs: not asserted
+          timeoutMs: 60_000,
         },
         { onStep: (r) => steps.push(`${secs(Date.now() - started)} ${r.outcome} ${r.status.phase}: ${r.status.reason}`) },
       );
