@@ -30,7 +30,7 @@ import { describeRealCluster } from './describe-real.js';
 import { kubeRequest, statusMessage } from './harness.js';
 
 /** Each scenario's own limit; the work inside is bounded well below it. */
-const LIMIT = 300_000;
+const LIMIT = 450_000;
 /** The refused phase's sync retries (syncPolicy.retry.limit). */
 const RETRIES = 2;
 
