@@ -197,6 +197,8 @@ function registerRenderRunner(program: Command, io: CliIo, setExit: SetExit): vo
     .option('--plan <path>', 'the saved plan, as a path inside the repository')
     .option('--controlplane <path>', 'advance --controlplane, a path inside the repository (carried through; advance refuses it as SECOND_OWNER when the repository already applies that object)')
     .option('--nodesets <path>', 'advance --nodesets, a path inside the repository (carried through; the same rule)')
+    .option('--version-file <path>', 'advance --version-file: your own OpenStackVersion file in the repository, edited in place (one owner)')
+    .option('--deployments-dir <dir>', 'advance --deployments-dir, with --version-file')
     .option('--path <dir>', 'advance --path: folder of the repository osv-gitops owns (default: advance\'s own)')
     .option('--engine <engine>', 'advance --engine: flux, argocd or plain (default: from --agent)')
     .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME or none')

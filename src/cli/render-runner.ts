@@ -26,6 +26,8 @@ export interface RenderRunnerFlags {
   readonly plan?: string;
   readonly controlplane?: string;
   readonly nodesets?: string;
+  readonly versionFile?: string;
+  readonly deploymentsDir?: string;
   readonly path?: string;
   readonly engine?: string;
   readonly agent?: string;
@@ -62,6 +64,7 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
     parseNamespace(agent.namespace, '--agent namespace');
     parseName(agent.name, 'object', '--agent name');
   }
+  if (f.deploymentsDir !== undefined && f.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
   const csv = f.csvNamespace ?? RUNNER_DEFAULTS.csvNamespace;
   return {
     kind,
@@ -75,6 +78,8 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
     plan,
     ...(f.controlplane !== undefined ? { controlplane: safeRelativePath('--controlplane', f.controlplane) } : {}),
     ...(f.nodesets !== undefined ? { nodesets: safeRelativePath('--nodesets', f.nodesets) } : {}),
+    ...(f.versionFile !== undefined ? { versionFile: safeRelativePath('--version-file', f.versionFile) } : {}),
+    ...(f.deploymentsDir !== undefined ? { deploymentsDir: safeRelativePath('--deployments-dir', f.deploymentsDir) } : {}),
     ...(f.path !== undefined ? { path: safeRelativePath('--path', f.path) } : {}),
     engine,
     agent,

@@ -33,6 +33,9 @@ export interface RunnerOptions {
   readonly plan: string;
   readonly controlplane?: string;
   readonly nodesets?: string;
+  /** advance --version-file / --deployments-dir: the user's own OpenStackVersion, edited in place. */
+  readonly versionFile?: string;
+  readonly deploymentsDir?: string;
   /** The folder of the repository osv-gitops owns (`advance --path`). */
   readonly path?: string;
   readonly engine: 'flux' | 'argocd' | 'plain';
@@ -128,6 +131,8 @@ export function commandArgs(o: RunnerOptions): string[] {
     o.plan,
     ...(o.controlplane !== undefined ? ['--controlplane', o.controlplane] : []),
     ...(o.nodesets !== undefined ? ['--nodesets', o.nodesets] : []),
+    ...(o.versionFile !== undefined ? ['--version-file', o.versionFile] : []),
+    ...(o.deploymentsDir !== undefined ? ['--deployments-dir', o.deploymentsDir] : []),
     ...(o.path !== undefined ? ['--path', o.path] : []),
     '--namespace',
     o.namespace,

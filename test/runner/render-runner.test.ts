@@ -142,6 +142,12 @@ describe('render-runner manifests', () => {
     expect(d.spec.template.spec.restartPolicy).toBe('Always');
   });
 
+  it('carries --version-file and --deployments-dir through to advance (one owner of the OpenStackVersion)', () => {
+    const ms = runnerManifests(runnerOptions({ ...BASE, versionFile: 'clusters/prod/openstackversion.yaml', deploymentsDir: 'clusters/prod/updates' }));
+    const args = (byKind(ms, 'CronJob')[0] as Any).spec.jobTemplate.spec.template.spec.containers[0].args as string[];
+    expect(args.slice(args.indexOf('--version-file'), args.indexOf('--version-file') + 4)).toEqual(['--version-file', 'clusters/prod/openstackversion.yaml', '--deployments-dir', 'clusters/prod/updates']);
+  });
+
   it('validates every flag against its grammar (exit 2, nothing printed)', async () => {
     const cases: [string[], RegExp][] = [
       [['--image', 'Quay.io/UPPER/x:1'], /--image/],
@@ -156,6 +162,8 @@ describe('render-runner manifests', () => {
       [['--plan', '../plan.json'], /--plan/],
       [['--plan', '/etc/passwd'], /absolute/],
       [['--nodesets', '.git/x'], /\.git/],
+      [['--version-file', '../osv.yaml'], /--version-file/],
+      [['--deployments-dir', 'clusters/prod/updates'], /goes with --version-file/],
       [['--agent', 'flux:Flux/x'], /--agent/],
       [['--kind', 'job'], /--kind/],
       [['--kind', 'deployment', '--schedule', '@hourly'], /--schedule is for/],
