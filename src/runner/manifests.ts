@@ -50,8 +50,8 @@ export { RUNNER_DEFAULTS } from './defaults.js';
 
 /** Where the pod keeps things (all on emptyDir or read-only mounts; the root file system is read-only). */
 export const RUNNER_PATHS = {
-  work: '/work',
-  repo: '/work/repo',
+  work: '/workspace',
+  repo: '/workspace/repo',
   tmp: '/tmp',
   credentials: '/etc/osv-gitops/git-credentials',
   gitconfig: '/etc/osv-gitops/gitconfig',

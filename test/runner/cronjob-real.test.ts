@@ -111,7 +111,7 @@ describeRealCluster('render-runner: CronJob ticks drive the example update under
     let ticks = 0;
     for (let tick = 0; Date.now() < deadline; tick++) {
       ticks = tick + 1;
-      // a new pod: an empty /work, the clone of the init container (the URL and folder of this test)
+      // a new pod: an empty /workspace, the clone of the init container (the URL and folder of this test)
       const work = join(tmp, `work-${tick}`);
       mkdirSync(work);
       const repoDir = join(work, 'repo');

@@ -51,7 +51,7 @@ describe('render-runner manifests', () => {
     expect(c.args).toEqual([
       'advance',
       '--repo',
-      '/work/repo',
+      '/workspace/repo',
       '--branch',
       'main',
       '--remote',
@@ -124,7 +124,7 @@ describe('render-runner manifests', () => {
           runAsNonRoot: true,
           seccompProfile: { type: 'RuntimeDefault' },
         });
-        expect(c.volumeMounts.map((m: Any) => m.mountPath)).toEqual(['/tmp', '/work', RUNNER_PATHS.credentials, RUNNER_PATHS.gitconfig]);
+        expect(c.volumeMounts.map((m: Any) => m.mountPath)).toEqual(['/tmp', '/workspace', RUNNER_PATHS.credentials, RUNNER_PATHS.gitconfig]);
       }
       expect(pod.volumes.filter((v: Any) => v.emptyDir).map((v: Any) => v.name)).toEqual(['tmp', 'work']);
       // the Secret is referenced by name only
