@@ -60,7 +60,7 @@ export interface CommitStatusSpec {
   readonly targetUrl?: string;
 }
 
-export interface CommitStatus extends CommitStatusSpec {}
+export type CommitStatus = CommitStatusSpec;
 
 export interface Forge {
   readonly kind: ForgeKind;
