@@ -197,7 +197,10 @@ export class GitHubStandIn {
     const f = this.failNext;
     if (f && f.method === method && f.path.test(url.pathname) && f.times > 0) {
       f.times--;
-      return send(f.status, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest' });
+      // an injected fault, in GitHub's error shape; not every operation describes every status
+      res.writeHead(f.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'injected failure', documentation_url: 'https://docs.github.com/rest' }));
+      return;
     }
     const found = this.check.find(method, url.pathname)!;
     const prefix = `/repos/${this.owner}/${this.repo}`;
