@@ -165,6 +165,16 @@ describe('advance --pull-request', () => {
     expect(hub.pullCount).toBe(1);
   }, 60_000);
 
+  it('a squash that dropped the trailers stops the update and says how to merge', async () => {
+    const { hub, opts } = await setUp();
+    const first = await pullRequestStep(update, opts());
+    hub.merge(first.pullRequest!.number, 'squash', `${hub.pull(1)!.title} (#1)`);
+    const stopped = await pullRequestStep(update, opts());
+    expect(stopped.outcome).toBe('failed');
+    expect(stopped.status.reason).toMatch(/^pull request #1 of ovn-controlplane was merged, but no commit on main carries its trailers .*merge it keeping the description/);
+    expect(hub.pullCount).toBe(1);
+  }, 60_000);
+
   it('after a crash between the push and the pull request, the next step opens it once', async () => {
     const { r, hub, opts } = await setUp();
     await expect(pullRequestStep(update, opts({ afterPush: () => Promise.reject(new Error('killed')) }))).rejects.toThrow('killed');

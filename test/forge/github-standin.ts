@@ -130,7 +130,7 @@ export class GitHubStandIn {
   }
 
   /** Merge as GitHub does, moving the base branch of the bare repository; returns the new base tip. */
-  merge(number: number, method: MergeMethod): string {
+  merge(number: number, method: MergeMethod, squashMessage?: string): string {
     const p = this.pull(number)!;
     if (p.state !== 'open') throw new Error(`#${number} is not open`);
     const headSha = this.branchSha(p.head)!;
@@ -143,7 +143,7 @@ export class GitHubStandIn {
       } else if (method === 'squash') {
         git(work, ['merge', '--quiet', '--squash', `origin/${p.head}`]);
         // GitHub's "Pull request title and description" squash message
-        git(work, ['commit', '--quiet', '-F', '-'], `${p.title} (#${number})\n\n${p.body}`);
+        git(work, ['commit', '--quiet', '-F', '-'], squashMessage ?? `${p.title} (#${number})\n\n${p.body}`);
       } else {
         git(work, ['checkout', '--quiet', '-b', 'replay', `origin/${p.head}`]);
         // a later committer date, so every replayed commit gets a new SHA even on an unchanged base
