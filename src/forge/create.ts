@@ -90,6 +90,7 @@ export function forgeConfigFrom(flags: ForgeFlags, remoteUrl: string | undefined
   const apiText = flags.forgeUrl ?? DEFAULT_API[kind];
   if (apiText === undefined) refuse(`--forge ${kind} needs --forge-url (the API base, e.g. https://gitea.example.com/api/v1)`);
   const apiUrl = parseApiUrl(apiText);
+  if (kind === 'gitlab' && !/\/api\/v4$/.test(apiUrl)) refuse(`--forge-url ${quoteInput(apiText)} is not a GitLab API base: it ends in /api/v4`);
   if (flags.forgeRepo === undefined && !remote) refuse('cannot tell the repository from the remote URL', 'Pass --forge-repo owner/name.');
   const repository = parseRepository(flags.forgeRepo ?? remote!.path, flags.forgeRepo !== undefined ? '--forge-repo' : 'the remote URL path');
   if (kind !== 'gitlab' && repository.owner.includes('/')) refuse(`a ${kind} repository is owner/name, not ${quoteInput(`${repository.owner}/${repository.name}`)}`, 'Pass --forge-repo owner/name.');
@@ -108,10 +109,7 @@ export async function createForge(config: ForgeConfig): Promise<Forge> {
     case 'github':
       return (await import('./github.js')).createGitHubForge(config);
     case 'gitlab':
-      {
-      const module = './gitlab.js';
-      return ((await import(module)) as { createGitLabForge: (c: ForgeConfig) => Forge }).createGitLabForge(config);
-    }
+      return (await import('./gitlab.js')).createGitLabForge(config);
     case 'gitea': {
       // written alongside this file (src/forge/gitea.ts); the name is held in a variable so this
       // module type-checks before that driver lands on the branch

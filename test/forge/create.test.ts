@@ -37,6 +37,7 @@ describe('forge options', () => {
     refusal({ forgeUrl: 'http://api.github.example/' }, 'https://github.com/a/b', /must be https/);
     refusal({ forgeUrl: 'https://user:gh-secret-value@api.github.example/' }, 'https://github.com/a/b', /must not carry credentials/);
     refusal({ forgeUrl: 'not a url' }, 'https://github.com/a/b', /is not a URL/);
+    refusal({ forge: 'gitlab', forgeUrl: 'https://gitlab.example.com' }, 'https://gitlab.example.com/a/b', /not a GitLab API base/);
     refusal({ forgeRepo: 'just-a-name' }, 'https://github.com/a/b', /not a repository path/);
     refusal({ forgeRepo: 'a/b/c' }, 'https://github.com/a/b', /a github repository is owner\/name/);
     refusal({}, '/srv/git/gitops.git', /cannot tell the forge/);
