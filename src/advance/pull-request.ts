@@ -31,6 +31,7 @@ import { commitMessage } from '../render/commit-message.js';
 import type { RenderInputs } from '../render/render.js';
 import { agentRevision } from '../status/agent.js';
 import { updateStatus, type UpdateStatus } from '../status/update-status.js';
+import { assertNoSecretsInFiles } from '../validate/secrets.js';
 import type { AdvanceOptions, AdvanceOutcome, AdvanceResult } from './advance.js';
 
 export interface PullRequestStepOptions extends Omit<AdvanceOptions, 'remote' | 'pushAttempts' | 'afterCommit' | 'branch'> {
@@ -233,12 +234,15 @@ export async function pullRequestStep(inputs: RenderInputs, opts: PullRequestSte
       }
       await opts.afterPush?.();
       const { title, body } = pullRequestContent(plan, phase, base, new Set(Object.keys(progress.view.commits)), message);
+      // the description is published on the forge: the same last check as every file we commit
+      assertNoSecretsInFiles([{ path: `the pull request of ${branch}`, content: `${title}\n\n${body}` }]);
       let pr: PullRequest;
       let action: PullRequestInfo['action'];
       if (existing) {
         const same = existing.title === title && existing.body.replace(/\r\n/g, '\n') === body;
         pr = same ? existing : await opts.forge.updatePullRequest(existing.number, { title, body });
         action = same ? 'unchanged' : 'updated';
+        if (!same) log(`updated pull request #${pr.number} for ${phase.id}`);
       } else {
         pr = await opts.forge.openPullRequest({ head: branch, base, title, body });
         action = 'opened';

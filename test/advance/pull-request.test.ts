@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pullRequestStep, type PullRequestStepOptions } from '../../src/advance/pull-request.js';
+import { watchUpdate } from '../../src/advance/watch.js';
+import { pullRequestOptions } from '../../src/cli/advance.js';
 import { loadUpdate } from '../../src/cli/inputs.js';
 import { createGitHubForge } from '../../src/forge/github.js';
 import type { MergeMethod } from '../../src/forge/types.js';
@@ -164,6 +166,33 @@ describe('advance --pull-request', () => {
     expect(stopped.pullRequest).toMatchObject({ state: 'closed', action: 'closed' });
     expect(hub.pullCount).toBe(1);
   }, 60_000);
+
+  it('watch with the pull-request step follows each merge to the end of the update', async () => {
+    const { r, hub, forge } = await setUp();
+    let waits = 0;
+    const result = await watchUpdate(update, {
+      repo: r.work,
+      engine: 'flux',
+      remote: 'origin',
+      date: TEST_DATE,
+      readSnapshot: async () => clusterOf(r),
+      step: (inputs, o) => pullRequestStep(inputs, pullRequestOptions(o, forge)),
+      // a person reviewing: each wake-up merges the pull request that is open
+      nextChange: async () => {
+        waits++;
+        const open = hub.pull(hub.pullCount);
+        if (open?.state === 'open') hub.merge(open.number, 'rebase');
+      },
+      idleMs: 1,
+      timeoutMs: 100_000,
+    });
+    expect(result.end).toBe('done');
+    expect(result.exitCode).toBe(0);
+    expect(result.commits).toEqual([]); // nothing was committed to main by osv-gitops itself
+    expect(hub.pullCount).toBe(3);
+    expect(waits).toBe(3);
+    expect(phasesOn(r.bare)).toEqual(['4 dataplane', '2 ovn-dataplane', '1 ovn-controlplane']);
+  }, 120_000);
 
   it('a squash that dropped the trailers stops the update and says how to merge', async () => {
     const { hub, opts } = await setUp();
