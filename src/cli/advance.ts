@@ -55,8 +55,11 @@ export function pullRequestOptions(options: AdvanceOptions, forge: Forge): PullR
 
 /** The pull request of a step, for --json. */
 export function pullRequestJson(r: AdvanceResult): Record<string, unknown> {
-  const pr = (r as Partial<PullRequestStepResult>).pullRequest;
-  return pr ? { pullRequest: { number: pr.number, url: pr.url, state: pr.state, branch: pr.branch, phase: pr.phase, action: pr.action } } : {};
+  const { pullRequest: pr, statusErrors } = r as Partial<PullRequestStepResult>;
+  return {
+    ...(pr ? { pullRequest: { number: pr.number, url: pr.url, state: pr.state, branch: pr.branch, phase: pr.phase, action: pr.action } } : {}),
+    ...(statusErrors?.length ? { statusErrors } : {}),
+  };
 }
 
 export function describeStep(r: AdvanceResult, io: CliIo): string {

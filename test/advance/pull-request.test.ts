@@ -216,7 +216,15 @@ describe('advance --pull-request', () => {
     expect(sh(r.bare, 'rev-parse', 'refs/heads/osv-update/' + plan.versions.target + '/01-ovn-controlplane').trim()).toBe(pushed);
     await pullRequestStep(update, opts());
     expect(hub.pullCount).toBe(1);
-    expect(hub.pull(1)!.body.trimEnd().split('\n\n').at(-1)).toBe(`Osv-Update-Target: ${plan.versions.target}\nOsv-Update-Phase: 1 ovn-controlplane\nOsv-Update-Plan: ${plan.id}`);
+    // that phase's images, the gate it waits for and how to check it, how to stop, the trailers last
+    const body = hub.pull(1)!.body;
+    const phase = plan.phases.find((p) => p.id === 'ovn-controlplane')!;
+    expect(body).toContain('## Images rolling out in this phase');
+    expect(body).toContain(`osv-gitops waits for: ${phase.gate.summary}`);
+    expect(body).toMatch(/Check it on the cluster:\n```sh\n.*oc /s);
+    expect(body).toContain('## How to stop');
+    expect(body).toContain(`osv-gitops opens the pull request of \`osv-update/${plan.versions.target}/02-ovn-dataplane\` itself`);
+    expect(body.trimEnd().split('\n\n').at(-1)).toBe(`Osv-Update-Target: ${plan.versions.target}\nOsv-Update-Phase: 1 ovn-controlplane\nOsv-Update-Plan: ${plan.id}`);
   }, 60_000);
 
   it('when the base moves under an open pull request, its branch is rebuilt on the new tip (forced with a lease) and the same pull request kept', async () => {
