@@ -155,6 +155,27 @@ describe('advance --pull-request', () => {
     expect(hub.statusesOf(merged).map((s) => s.state)).toEqual(['pending', 'success']);
   }, 60_000);
 
+  it('a failed gate stops the update (exit 1) and is posted as a failure on its phase commit', async () => {
+    const { r, hub, opts } = await setUp();
+    const first = await pullRequestStep(update, opts());
+    const tip = hub.merge(first.pullRequest!.number, 'merge');
+    const failing = () => {
+      const snap = clusterOf(r);
+      const conditions = (snap.openStackVersions[0]!['status'] as { conditions: Record<string, string>[] }).conditions;
+      Object.assign(conditions.find((c) => c['type'] === 'MinorUpdateOVNControlplane')!, { status: 'False', reason: 'Error', message: 'OVN controller images do not match' });
+      return snap;
+    };
+    const stopped = await pullRequestStep(update, opts({ readSnapshot: async () => failing() }));
+    expect(stopped.outcome).toBe('failed');
+    expect(stopped.exitCode).toBe(1);
+    const phaseCommit = sh(r.bare, 'log', '--format=%H', '--grep', 'Osv-Update-Phase: 1 ovn-controlplane', tip).trim();
+    expect(hub.statusesOf(phaseCommit).map((s) => [s.context, s.state])).toEqual([['osv-gitops/ovn-controlplane', 'failure']]);
+    const description = hub.statusesOf(phaseCommit)[0]!.description!;
+    expect(description).toMatch(/^phase 1 of 5 ovn-controlplane: .*MinorUpdateOVNControlplane=False \(Error\)/);
+    expect(description.length).toBeLessThanOrEqual(140);
+    expect(hub.pullCount).toBe(1);
+  }, 60_000);
+
   it('a pull request closed without merging stops the update (exit 1), and no second one is opened', async () => {
     const { hub, opts } = await setUp();
     const first = await pullRequestStep(update, opts());
