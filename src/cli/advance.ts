@@ -9,11 +9,28 @@ import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
 import { engineFlag, snapshotSource } from './loop-flags.js';
 import type { AdvanceFlags } from './options.js';
-import { pullRequestConfig, type PullRequestFlags } from './pull-request-flags.js';
+import type { PullRequestFlags } from './pull-request-flags.js';
+import { forgeConfigFrom } from '../forge/create.js';
+import type { ForgeConfig } from '../forge/types.js';
+import { assertRemote } from '../git/land.js';
+import { tryGit } from '../git/git.js';
 import type { PullRequestStepOptions, PullRequestStepResult } from '../advance/pull-request.js';
 import type { Forge } from '../forge/types.js';
 
 export { addAdvanceOptions, type AdvanceFlags } from './options.js';
+
+/** The forge configuration when `--pull-request` is on; the forge flags without it are a usage error. */
+export async function pullRequestConfig(flags: PullRequestFlags & { readonly push?: boolean }, repo: string, remote: string): Promise<ForgeConfig | undefined> {
+  const given = (['forge', 'forgeUrl', 'forgeRepo', 'forgeTokenEnv'] as const).filter((k) => flags[k] !== undefined);
+  if (!flags.pullRequest) {
+    if (given.length) throw new OsvError('USAGE', `--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --pull-request`);
+    return undefined;
+  }
+  if (flags.push === false) throw new OsvError('USAGE', '--pull-request pushes the phase branch: it does not go with --no-push');
+  await assertRemote(repo, remote);
+  const url = (await tryGit(repo, ['remote', 'get-url', '--', remote]))?.trim();
+  return forgeConfigFrom(flags, url);
+}
 
 export async function advanceContext(flags: AdvanceFlags & PullRequestFlags, io: CliIo, log: (l: string) => void) {
   if (flags.fromFiles !== undefined) throw new OsvError('USAGE', '--from-files is for status only: advance must read the live cluster before it commits');
