@@ -113,6 +113,19 @@ function isRejected(e: unknown): boolean {
   return e instanceof OsvError && /rejected|non-fast-forward|fetch first|stale info/i.test([e.message, ...e.details].join('\n'));
 }
 
+/**
+ * Before our first phase commit: the live OpenStackVersion must not be another agent's (an
+ * Application of another repository is invisible to the tree scan of assertSingleOwner).
+ */
+export function assertOneLiveOwner(plan: RenderInputs['plan'], snapshot: ClusterSnapshot, phaseCommits: number): void {
+  if (phaseCommits > 0) return;
+  const secondOwner = secondLiveOwner(findNamed(snapshot.openStackVersions, plan.openStackVersion), snapshot.agent);
+  if (!secondOwner) return;
+  throw new OsvError('SECOND_OWNER', secondOwner, {
+    hint: "Name the agent that applies it (--agent), or hand the object over: first mark it so that agent will not delete it (Argo CD: annotation argocd.argoproj.io/sync-options: Prune=false; Flux: label kustomize.toolkit.fluxcd.io/prune: disabled), then remove it from that agent's source, let it sync, and run advance again.",
+  });
+}
+
 export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): Promise<AdvanceResult> {
   const log = opts.log ?? (() => {});
   const plan = inputs.plan;
@@ -137,14 +150,7 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
       const outcome: AdvanceOutcome = next.action === 'done' ? 'done' : next.action === 'stop' ? 'failed' : 'waiting';
       return { outcome, exitCode: EXIT_OF[outcome], pushed, status, branch };
     }
-    // before our first phase commit: the live OpenStackVersion must not be another agent's
-    const secondOwner = Object.keys(progress.view.commits).length === 0 ? secondLiveOwner(findNamed(snapshot.openStackVersions, plan.openStackVersion), snapshot.agent) : undefined;
-    if (secondOwner) {
-      throw new OsvError('SECOND_OWNER', secondOwner, {
-        hint:
-          "Name the agent that applies it (--agent), or hand the object over: first mark it so that agent will not delete it (Argo CD: annotation argocd.argoproj.io/sync-options: Prune=false; Flux: label kustomize.toolkit.fluxcd.io/prune: disabled), then remove it from that agent's source, let it sync, and run advance again.",
-      });
-    }
+    assertOneLiveOwner(plan, snapshot, Object.keys(progress.view.commits).length);
     const trailers = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
     const result = await commitPhases(inputs, {
       repo: opts.repo,

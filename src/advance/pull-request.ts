@@ -32,7 +32,7 @@ import type { RenderInputs } from '../render/render.js';
 import { agentRevision } from '../status/agent.js';
 import { updateStatus, type UpdateStatus } from '../status/update-status.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
-import type { AdvanceOptions, AdvanceOutcome, AdvanceResult } from './advance.js';
+import { assertOneLiveOwner, type AdvanceOptions, type AdvanceOutcome, type AdvanceResult } from './advance.js';
 
 export interface PullRequestStepOptions extends Omit<AdvanceOptions, 'remote' | 'pushAttempts' | 'afterCommit' | 'branch'> {
   /** The branch the agent follows and the pull requests go into. @default the checked-out branch */
@@ -191,6 +191,7 @@ export async function pullRequestStep(inputs: RenderInputs, opts: PullRequestSte
       return { outcome, exitCode: outcome === 'done' ? 0 : outcome === 'failed' ? 1 : 3, status, ...common };
     }
 
+    assertOneLiveOwner(plan, snapshot, Object.keys(progress.view.commits).length);
     const phase = plan.phases[next.index]!;
     const branch = pullRequestBranch(target, phase);
     const existing = await opts.forge.findPullRequest(branch, base);
