@@ -8,6 +8,7 @@ import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
 import { engineFlag, snapshotSource } from './loop-flags.js';
+import { checkLayoutFlags, resolveLayoutFlags } from './layout-flags.js';
 import type { AdvanceFlags } from './options.js';
 
 export { addAdvanceOptions, type AdvanceFlags } from './options.js';
@@ -19,24 +20,24 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   const path = flags.path !== undefined ? safeRelativePath('--path', flags.path) : undefined;
   if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
   if (flags.remote !== undefined) parseGitRef(flags.remote, '--remote');
-  const versionFile = flags.versionFile !== undefined ? safeRelativePath('--version-file', flags.versionFile) : undefined;
-  const deploymentsDir = flags.deploymentsDir !== undefined ? safeRelativePath('--deployments-dir', flags.deploymentsDir) : undefined;
-  if (deploymentsDir !== undefined && versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+  checkLayoutFlags(flags);
   const update = loadUpdate(flags, io);
+  const repo = resolve(io.cwd, flags.repo!);
+  const versionFile = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
   }
   const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
   const options: AdvanceOptions = {
-    repo: resolve(io.cwd, flags.repo!),
+    repo,
     engine: engineFlag(flags.engine),
     remote: flags.push === false ? (false as const) : (flags.remote ?? 'origin'),
     readSnapshot: source.read,
     log,
     ...(flags.branch ? { branch: flags.branch } : {}),
     ...(path !== undefined ? { path } : {}),
-    ...(versionFile !== undefined ? { versionFile: { path: versionFile, ...(deploymentsDir !== undefined ? { deploymentsDir } : {}) } } : {}),
+    ...(versionFile !== undefined ? { versionFile } : {}),
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
   };
