@@ -10,6 +10,7 @@ import { addAdvanceOptions, addAgentOptions, addClusterOptions, addInputOptions,
 import type { PlanFlags } from './plan.js';
 import type { RenderFlags } from './render.js';
 import type { CommitFlags } from './commit.js';
+import type { CleanupFlags } from './cleanup.js';
 import type { StatusFlags } from './status.js';
 import type { WatchFlags } from './watch.js';
 import type { SimulateFlags } from './simulate.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command, io: CliIo, setExit: SetExit):
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
   registerCommit(program, io, setExit);
+  registerCleanup(program, io, setExit);
   registerStatus(program, io, setExit);
   registerAdvance(program, io, setExit);
   registerWatch(program, io, setExit);
@@ -98,6 +100,34 @@ function registerCommit(program: Command, io: CliIo, setExit: SetExit): void {
         '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir ../prs --push\n' +
         '  osv-gitops commit --example --repo ../gitops --version-file clusters/prod/openstackversion.yaml --deployments-dir clusters/prod/updates\n')
     .action(async (flags: CommitFlags) => (await import('./commit.js')).commitAction(flags, io, setExit));
+}
+
+function registerCleanup(program: Command, io: CliIo, setExit: SetExit): void {
+  const cmd = program
+    .command('cleanup')
+    .summary('retire a finished update: unwire its folder, remove its one-shot deployments (one commit)')
+    .description(
+      'After the last phase is committed, retire the update so the next one starts clean: the deployments folder\n' +
+        'leaves the kustomization that lists it (comments kept) and, unless --keep-deployments, leaves Git. One commit\n' +
+        'with the trailer Osv-Update-Retired. Give it the plan of the update (e.g. --plan plan.json) and the same layout\n' +
+        'flags as commit. In the copies layout (--path) it refuses while that folder holds the only copy of your\n' +
+        'OpenStackVersion (removing it with prune on would delete it from the cluster) and prints how to hand it over.',
+    );
+  addInputOptions(cmd, { savedPlan: true })
+    .requiredOption('--repo <path>', 'the Git work tree of your GitOps repository')
+    .option('--branch <name>', 'the branch the update was committed on (default: the one checked out)')
+    .option('--path <dir>', 'the copies layout: the folder osv-gitops owns', 'openstack-update')
+    .option('--app-path <dir>', 'the adopted layout, as commit --app-path')
+    .option('--version-file <path>', 'the adopted layout, as commit --version-file')
+    .option('--deployments-dir <dir>', 'the adopted layout: the deployments folder (default: --path; with --app-path: <app-path>/openstack-updates)')
+    .option('--keep-deployments', 'keep the deployment files in Git (no longer applied) instead of removing them; the next update replaces them')
+    .option('--force', 'retire although the last phase is not committed: the phases not committed never run, and deployments still running lose their file in Git')
+    .option('--push [remote]', 'push the branch afterwards (default remote: origin)')
+    .option('--date <iso>', 'author and committer date (reproducible commits)')
+    .option('--no-verify', "skip your repository's pre-commit and commit-msg hooks")
+    .option('--json', 'print what was retired as JSON')
+    .addHelpText('after', '\nExamples:\n  osv-gitops cleanup --plan plan.json --repo ../gitops --app-path clusters/prod --push\n  osv-gitops cleanup --plan plan.json --repo ../gitops --version-file clusters/prod/osv.yaml --deployments-dir clusters/prod/updates --keep-deployments\n')
+    .action(async (flags: CleanupFlags) => (await import('./cleanup.js')).cleanupAction(flags, io, setExit));
 }
 
 function registerStatus(program: Command, io: CliIo, setExit: SetExit): void {

@@ -12,12 +12,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findSecondOwners } from '../../src/git/owners.js';
 import { runCli } from '../helpers/cli.js';
 import { sealGitEnv, sh } from '../helpers/git-repo.js';
-import { build, changedFiles, commitArgs, expectOneOwnerPerCluster, expectPhaseState, FIRST, LAYOUTS, planOf, userRepo } from '../helpers/layouts.js';
+import { build, changedFiles, cleanupArgs, commitArgs, expectOneOwnerPerCluster, expectPhaseState, FIRST, LAYOUTS, NEXT, planOf, userRepo } from '../helpers/layouts.js';
 
 describe.each(LAYOUTS)('adopting $name', (layout) => {
   beforeAll(sealGitEnv);
 
-  it('commits every phase into the user\'s own files; kustomize build of the app is each phase\'s desired state', async () => {
+  it('commits every phase into the user\'s own files (kustomize build of the app = each phase\'s desired state), retires the update, and runs the next one', async () => {
     const repo = userRepo(layout.files);
     const plan = planOf(FIRST);
     const start = sh(repo.work, 'rev-parse', 'HEAD').trim();
@@ -52,5 +52,38 @@ describe.each(LAYOUTS)('adopting $name', (layout) => {
     const again = await runCli(commitArgs(FIRST, repo.work, '--app-path', layout.appPath, '--all'), repo.work);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).committed).toEqual([]);
-  }, 120_000);
+
+    // retire it: the app builds the user's objects at the new version, nothing of the update is left
+    const finished = sh(repo.work, 'rev-parse', 'HEAD').trim();
+    const retired = await runCli(cleanupArgs(FIRST, repo.work, '--app-path', layout.appPath), repo.work);
+    expect(retired.exitCode, retired.stderr).toBe(0);
+    expect(sh(repo.work, 'log', '-1', '--format=%(trailers:key=Osv-Update-Retired,valueonly)').trim()).toBe(plan.versions.target);
+    expectPhaseState(await build(repo.work, layout.appPath), before, plan, 'retired');
+    expect(sh(repo.work, 'show', `HEAD:${layout.appPath}/kustomization.yaml`)).toBe(layout.files[`${layout.appPath}/kustomization.yaml`]);
+    expect(sh(repo.work, 'ls-tree', 'HEAD', '--', `${layout.appPath}/openstack-updates`).trim()).toBe('');
+    expect(changedFiles(repo.work, finished).every((f) => f === `${layout.appPath}/kustomization.yaml` || f.startsWith(`${layout.appPath}/openstack-updates/`))).toBe(true);
+    expect(sh(repo.work, 'status', '--porcelain').trim()).toBe('');
+    await expectOneOwnerPerCluster(repo.work, layout);
+    const retiredAt = sh(repo.work, 'rev-parse', 'HEAD').trim();
+    const twice = await runCli(cleanupArgs(FIRST, repo.work, '--app-path', layout.appPath), repo.work);
+    expect(twice.exitCode, twice.stderr).toBe(0);
+    expect(JSON.parse(twice.stdout).sha).toBeUndefined();
+    expect(sh(repo.work, 'rev-parse', 'HEAD').trim()).toBe(retiredAt);
+
+    // the next update, to another version with custom images, plans and commits cleanly in the same layout
+    const next = planOf(NEXT);
+    expect(next.versions.target).not.toBe(plan.versions.target);
+    const between = await build(repo.work, layout.appPath);
+    const nextPhases = next.phases.filter((p) => p.git.changes);
+    expect(nextPhases.length).toBe(3);
+    for (const phase of nextPhases) {
+      const r = await runCli(commitArgs(NEXT, repo.work, '--app-path', layout.appPath), repo.work);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).committed.map((c: { phase: string }) => c.phase)).toEqual([phase.id]);
+      expectPhaseState(await build(repo.work, layout.appPath), between, next, phase.index);
+      await expectOneOwnerPerCluster(repo.work, layout);
+    }
+    expect((await runCli(cleanupArgs(NEXT, repo.work, '--app-path', layout.appPath), repo.work)).exitCode).toBe(0);
+    expectPhaseState(await build(repo.work, layout.appPath), between, next, 'retired');
+  }, 240_000);
 });

@@ -187,5 +187,6 @@ export async function expectOneOwnerPerCluster(work: string, layout: Layout): Pr
 /** The files osv-gitops changed between two commits. */
 export const changedFiles = (work: string, from: string, to = 'HEAD') => sh(work, 'diff', '--name-only', from, to).trim().split('\n').filter(Boolean);
 
+export const cleanupArgs = (name: string, work: string, ...extra: string[]) => ['cleanup', ...inputs(name), '--repo', work, '--date', TEST_DATE, '--json', ...extra];
 export const commitArgs = (name: string, work: string, ...extra: string[]) => ['commit', ...inputs(name), '--repo', work, '--date', TEST_DATE, '--json', ...extra];
 
