@@ -129,7 +129,8 @@ export async function retireUpdate(plan: UpdatePlan, opts: RetireOptions): Promi
         hint:
           `Hand them to your own app first, in one commit, so each object always has exactly one owner:\n` +
           orphans.map((f) => `  git mv ${f.path} <your app folder>/${posix.basename(f.path)}`).join('\n') +
-          `\n  list the moved files under resources: in <your app folder>/kustomization.yaml\n  git commit -m "take the OpenStack objects over from osv-gitops"\n` +
+          `\n  list the moved files under resources: in <your app folder>/kustomization.yaml, and take them out of ${folder}/kustomization.yaml` +
+          `\n  git commit -m "take the OpenStack objects over from osv-gitops"\n` +
           `then run cleanup again. The next update edits your file in place: commit --app-path <your app folder>.`,
         details: orphans.map((f) => f.path),
       });
