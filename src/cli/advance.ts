@@ -8,7 +8,7 @@ import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
 import { engineFlag, snapshotSource } from './loop-flags.js';
-import { checkLayoutFlags, resolveLayoutFlags } from './layout-flags.js';
+import { checkLayoutFlags, resolveLayoutFlags, versionFileOption } from './layout-flags.js';
 import type { AdvanceFlags } from './options.js';
 
 export { addAdvanceOptions, type AdvanceFlags } from './options.js';
@@ -23,7 +23,8 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   checkLayoutFlags(flags);
   const update = loadUpdate(flags, io);
   const repo = resolve(io.cwd, flags.repo!);
-  const versionFile = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  if (layout?.adopted !== undefined) log(layout.adopted);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
@@ -37,7 +38,7 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
     log,
     ...(flags.branch ? { branch: flags.branch } : {}),
     ...(path !== undefined ? { path } : {}),
-    ...(versionFile !== undefined ? { versionFile } : {}),
+    ...versionFileOption(layout),
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
   };

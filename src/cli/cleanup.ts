@@ -5,7 +5,7 @@ import { retireUpdate } from '../git/retire.js';
 import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
 import type { CliIo } from './io.js';
-import { checkLayoutFlags, resolveLayoutFlags, type LayoutFlags } from './layout-flags.js';
+import { checkLayoutFlags, resolveLayoutFlags, versionFileOption, type LayoutFlags } from './layout-flags.js';
 import type { InputFlags } from './options.js';
 
 export interface CleanupFlags extends InputFlags, LayoutFlags {
@@ -30,11 +30,12 @@ export async function cleanupAction(flags: CleanupFlags, io: CliIo, setExit: (co
   checkLayoutFlags(flags);
   const update = loadUpdate(flags, io);
   const repo = resolve(io.cwd, flags.repo);
-  const versionFile = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  if (layout?.adopted !== undefined) io.stderr(`${layout.adopted}\n`);
   const result = await retireUpdate(update.plan, {
     repo,
     path,
-    ...(versionFile ? { versionFile } : {}),
+    ...versionFileOption(layout),
     ...(flags.branch ? { branch: flags.branch } : {}),
     ...(flags.keepDeployments ? { keepDeployments: true } : {}),
     ...(flags.force ? { force: true } : {}),

@@ -9,7 +9,7 @@ import { loadUpdate } from './inputs.js';
 import type { InputFlags } from './options.js';
 import type { CliIo } from './io.js';
 import { engineOf } from './render.js';
-import { checkLayoutFlags, resolveLayoutFlags } from './layout-flags.js';
+import { checkLayoutFlags, resolveLayoutFlags, versionFileOption } from './layout-flags.js';
 
 export interface CommitFlags extends InputFlags {
   readonly repo: string;
@@ -43,8 +43,8 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
   const update = loadUpdate(flags, io);
   if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
   const repo = resolve(io.cwd, flags.repo);
-  const versionFile = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
-  if (versionFile && flags.appPath !== undefined && !flags.json) io.stderr(`adopting ${flags.appPath}: editing ${versionFile.path} in place, deployments in ${versionFile.deploymentsDir}\n`);
+  const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  if (layout?.adopted !== undefined) io.stderr(`${layout.adopted}\n`);
   const common = {
     repo,
     engine: engineOf(flags.engine),
@@ -54,7 +54,7 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
     ...(flags.all ? { all: true } : {}),
     ...(date !== undefined ? { date } : {}),
     verify: flags.verify !== false,
-    ...(versionFile ? { versionFile } : {}),
+    ...versionFileOption(layout),
     ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
   };
   if (flags.verify === false) io.stderr('warning: --no-verify: your pre-commit and commit-msg hooks are skipped for these commits\n');

@@ -20,6 +20,8 @@ export interface LayoutFlags {
 export interface VersionFileChoice {
   readonly path: string;
   readonly deploymentsDir?: string;
+  /** What --app-path found, in words (for stderr). */
+  readonly adopted?: string;
 }
 
 /** The flags checked against their grammar, before any input is read. */
@@ -42,9 +44,16 @@ export async function resolveLayoutFlags(repo: string, branch: string | undefine
     return flags.versionFile !== undefined ? { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } : undefined;
   }
   const appPath = safeRelativePath('--app-path', flags.appPath, { allowRoot: true });
-  const deploymentsDir = flags.deploymentsDir ?? posix.join(appPath, DEFAULT_DEPLOYMENTS_FOLDER);
-  if (flags.versionFile !== undefined) return { path: flags.versionFile, deploymentsDir };
+  if (flags.versionFile !== undefined) return { path: flags.versionFile, deploymentsDir: flags.deploymentsDir ?? posix.join(appPath, DEFAULT_DEPLOYMENTS_FOLDER) };
   const at = await openRepo(repo, branch);
-  const adopted = await adoptAppPath(at.top, at.start, appPath, plan, deploymentsDir);
-  return { path: adopted.versionFile, deploymentsDir: adopted.deploymentsDir };
+  // the deployments default into the app found, which may be another folder than --app-path
+  const adopted = await adoptAppPath(at.top, at.start, appPath, plan, flags.deploymentsDir);
+  const via = adopted.via?.length ? ` (followed ${adopted.via.join(' -> ')} to ${adopted.appPath})` : '';
+  return { path: adopted.versionFile, deploymentsDir: adopted.deploymentsDir, adopted: `adopting ${appPath}${via}: editing ${adopted.versionFile} in place, deployments in ${adopted.deploymentsDir}` };
+}
+
+/** The library's `versionFile` option from a choice (without the words for stderr). */
+export function versionFileOption(choice: VersionFileChoice | undefined): { versionFile?: { path: string; deploymentsDir?: string } } {
+  if (choice === undefined) return {};
+  return { versionFile: { path: choice.path, ...(choice.deploymentsDir !== undefined ? { deploymentsDir: choice.deploymentsDir } : {}) } };
 }

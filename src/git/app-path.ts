@@ -261,8 +261,72 @@ async function otherBuilders(tree: RepoTree, graph: AppGraph, file: string): Pro
   return [...reached].filter((d) => !graph.folders.includes(d)).sort();
 }
 
+/** How many agent objects deep we follow (a cluster folder, its app of apps, the app). */
+const MAX_AGENT_HOPS = 2;
+
+interface AgentObject {
+  /** e.g. `Flux Kustomization flux-system/openstack`. */
+  readonly object: string;
+  /** The folder it builds, repository-relative ('' = the root). */
+  readonly path: string;
+}
+
+/** The Flux Kustomizations and Argo CD Applications (one source) among the app's files. */
+async function agentObjects(tree: RepoTree, graph: AppGraph): Promise<AgentObject[]> {
+  const found: AgentObject[] = [];
+  for (const file of graph.files) {
+    const text = await tree.text(file);
+    if (!/\b(Kustomization|Application)\b/.test(text)) continue;
+    let docs;
+    try {
+      docs = parseAllDocuments(text).filter((d) => !d.errors.length).map((d) => d.toJS() as Record<string, unknown> | null);
+    } catch {
+      continue;
+    }
+    for (const o of docs) {
+      const api = typeof o?.['apiVersion'] === 'string' ? o['apiVersion'] : '';
+      const meta = (o?.['metadata'] ?? {}) as { name?: unknown; namespace?: unknown };
+      const spec = (o?.['spec'] ?? {}) as { path?: unknown; source?: { path?: unknown } };
+      const path = api.startsWith('kustomize.toolkit.fluxcd.io/') && o?.['kind'] === 'Kustomization' ? spec.path : api.startsWith('argoproj.io/') && o?.['kind'] === 'Application' ? spec.source?.path : undefined;
+      if (typeof path !== 'string') continue;
+      const kind = api.startsWith('argoproj.io/') ? 'Argo CD Application' : 'Flux Kustomization';
+      const rel = safeRelativePath(`${kind} ${String(meta.name)} path`, path.replace(/^\.\//, '') || '.', { allowRoot: true });
+      found.push({ object: `${kind} ${meta.namespace ? `${String(meta.namespace)}/` : ''}${String(meta.name)} in ${file}`, path: rel === '.' ? '' : rel });
+    }
+  }
+  return found;
+}
+
+/**
+ * The app that declares the OpenStackVersion: `root` itself, or, when its graph declares none and
+ * holds agent objects (a Flux `clusters/<name>/` folder, an Argo CD app of apps), the one folder
+ * those objects build that does. An agent whose folder has no kustomization is not followed.
+ */
+async function findApp(tree: RepoTree, root: string, name: string, hops: number, seen: readonly string[] = []): Promise<{ graph: AppGraph; via: string[] }> {
+  const graph = await walk(tree, root, name);
+  if (graph.versions.length || hops >= MAX_AGENT_HOPS) return { graph, via: [] };
+  const hits: { graph: AppGraph; via: string[] }[] = [];
+  for (const agent of await agentObjects(tree, graph)) {
+    // Flux's own flux-system Kustomization builds the cluster folder we are in
+    if (agent.path === root || seen.includes(agent.path)) continue;
+    if (!tree.isFolder(agent.path) || tree.linkOnTheWay(agent.path) || tree.kustomizationOf(agent.path) === undefined) continue;
+    const found = await findApp(tree, agent.path, name, hops + 1, [...seen, root]);
+    if (found.graph.versions.length && !hits.some((h) => h.graph.appPath === found.graph.appPath)) hits.push({ graph: found.graph, via: [agent.object, ...found.via] });
+  }
+  if (hits.length > 1) {
+    throw new OsvError('APP_PATH_OSV_AMBIGUOUS', `${hits.length} apps reached from ${root || '.'} declare OpenStackVersion "${name}"; osv-gitops cannot tell which one to update`, {
+      hint: 'Pass --app-path the folder of the one app.',
+      details: hits.map((h) => `${h.graph.appPath || '.'} (${h.via.join(' -> ')})`),
+    });
+  }
+  return hits[0] ?? { graph, via: [] };
+}
+
 export interface AppLayout {
+  /** The folder adopted: `--app-path`, or the path of the agent object found there. */
   readonly appPath: string;
+  /** The agent objects followed from `--app-path` to the app (Flux Kustomization, Argo CD Application). */
+  readonly via?: readonly string[];
   readonly versionFile: string;
   readonly deploymentsDir: string;
 }
@@ -280,8 +344,8 @@ export async function adoptAppPath(top: string, ref: string | undefined, appPath
   if (link) throw linkRefused(`--app-path ${appPath}`, link);
   const root = appPath === '.' ? '' : appPath;
   if (!tree.isFolder(root)) throw new OsvError('APP_PATH_INVALID', `--app-path ${appPath} is not a folder at ${ref.replace(/^refs\/heads\//, '')}`);
-  const graph = await walk(tree, root, plan.openStackVersion);
   const name = plan.openStackVersion;
+  const { graph, via } = await findApp(tree, root, name, 0);
   if (graph.versions.length === 0) {
     throw new OsvError('APP_PATH_OSV_NOT_FOUND', `the kustomization graph of ${appPath} (${graph.folders.length} folders, ${graph.files.length} files) declares no OpenStackVersion "${name}"`, {
       hint: 'Point --app-path at the folder the agent applies for this cluster, or pass --version-file with the file that holds it.',
@@ -310,6 +374,7 @@ export async function adoptAppPath(top: string, ref: string | undefined, appPath
       details: others.map((o) => `also built by ${o || '.'}`),
     });
   }
-  const deployments = deploymentsDir !== undefined ? safeRelativePath('--deployments-dir', deploymentsDir) : posix.join(appPath, DEFAULT_DEPLOYMENTS_FOLDER);
-  return { appPath, versionFile: found.file, deploymentsDir: deployments };
+  const app = graph.appPath === '' ? '.' : graph.appPath;
+  const deployments = deploymentsDir !== undefined ? safeRelativePath('--deployments-dir', deploymentsDir) : posix.join(app, DEFAULT_DEPLOYMENTS_FOLDER);
+  return { appPath: app, versionFile: found.file, deploymentsDir: deployments, ...(via.length ? { via } : {}) };
 }

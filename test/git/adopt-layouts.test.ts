@@ -1,7 +1,8 @@
 /**
  * Adoption end to end, on three repository layouts users really have: a kustomize base with
  * overlays per environment, a flat folder per cluster, and a Flux `clusters/<name>/` tree whose
- * Kustomization builds `apps/openstack/<name>`. For each: `commit --app-path` phase by phase, and
+ * Kustomization builds `apps/openstack/<name>` (given as `--app-path clusters/<name>`, followed through
+ * that Kustomization). For each: `commit --app-path` phase by phase, and
  * after every phase the real `kustomize build` of the agent's path must be the phase's desired
  * state (the user's objects unchanged but the OpenStackVersion's target and custom images, plus
  * the deployments of the phases so far), with no object owned twice in any cluster.
@@ -19,6 +20,7 @@ describe.each(LAYOUTS)('adopting $name', (layout) => {
 
   it('commits every phase into the user\'s own files (kustomize build of the app = each phase\'s desired state), retires the update, and runs the next one', async () => {
     const repo = userRepo(layout.files);
+    const appFlag = layout.appFlag ?? layout.appPath;
     const plan = planOf(FIRST);
     const start = sh(repo.work, 'rev-parse', 'HEAD').trim();
     const before = await build(repo.work, layout.appPath);
@@ -28,7 +30,7 @@ describe.each(LAYOUTS)('adopting $name', (layout) => {
     expect(gitPhases.length).toBeGreaterThanOrEqual(2);
 
     for (const phase of gitPhases) {
-      const r = await runCli(commitArgs(FIRST, repo.work, '--app-path', layout.appPath), repo.work);
+      const r = await runCli(commitArgs(FIRST, repo.work, '--app-path', appFlag), repo.work);
       expect(r.stderr).not.toMatch(/warning/);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).committed.map((c: { phase: string }) => c.phase)).toEqual([phase.id]);
@@ -49,13 +51,13 @@ describe.each(LAYOUTS)('adopting $name', (layout) => {
     for (const comment of layout.files[`${layout.appPath}/kustomization.yaml`]!.match(/#.*$/gm) ?? []) expect(k).toContain(comment);
     expect(k.match(/openstack-updates/g)).toHaveLength(1);
     // running again commits nothing
-    const again = await runCli(commitArgs(FIRST, repo.work, '--app-path', layout.appPath, '--all'), repo.work);
+    const again = await runCli(commitArgs(FIRST, repo.work, '--app-path', appFlag, '--all'), repo.work);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).committed).toEqual([]);
 
     // retire it: the app builds the user's objects at the new version, nothing of the update is left
     const finished = sh(repo.work, 'rev-parse', 'HEAD').trim();
-    const retired = await runCli(cleanupArgs(FIRST, repo.work, '--app-path', layout.appPath), repo.work);
+    const retired = await runCli(cleanupArgs(FIRST, repo.work, '--app-path', appFlag), repo.work);
     expect(retired.exitCode, retired.stderr).toBe(0);
     expect(sh(repo.work, 'log', '-1', '--format=%(trailers:key=Osv-Update-Retired,valueonly)').trim()).toBe(plan.versions.target);
     expectPhaseState(await build(repo.work, layout.appPath), before, plan, 'retired');
@@ -65,7 +67,7 @@ describe.each(LAYOUTS)('adopting $name', (layout) => {
     expect(sh(repo.work, 'status', '--porcelain').trim()).toBe('');
     await expectOneOwnerPerCluster(repo.work, layout);
     const retiredAt = sh(repo.work, 'rev-parse', 'HEAD').trim();
-    const twice = await runCli(cleanupArgs(FIRST, repo.work, '--app-path', layout.appPath), repo.work);
+    const twice = await runCli(cleanupArgs(FIRST, repo.work, '--app-path', appFlag), repo.work);
     expect(twice.exitCode, twice.stderr).toBe(0);
     expect(JSON.parse(twice.stdout).sha).toBeUndefined();
     expect(sh(repo.work, 'rev-parse', 'HEAD').trim()).toBe(retiredAt);
@@ -77,13 +79,13 @@ describe.each(LAYOUTS)('adopting $name', (layout) => {
     const nextPhases = next.phases.filter((p) => p.git.changes);
     expect(nextPhases.length).toBe(3);
     for (const phase of nextPhases) {
-      const r = await runCli(commitArgs(NEXT, repo.work, '--app-path', layout.appPath), repo.work);
+      const r = await runCli(commitArgs(NEXT, repo.work, '--app-path', appFlag), repo.work);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).committed.map((c: { phase: string }) => c.phase)).toEqual([phase.id]);
       expectPhaseState(await build(repo.work, layout.appPath), between, next, phase.index);
       await expectOneOwnerPerCluster(repo.work, layout);
     }
-    expect((await runCli(cleanupArgs(NEXT, repo.work, '--app-path', layout.appPath), repo.work)).exitCode).toBe(0);
+    expect((await runCli(cleanupArgs(NEXT, repo.work, '--app-path', appFlag), repo.work)).exitCode).toBe(0);
     expectPhaseState(await build(repo.work, layout.appPath), between, next, 'retired');
   }, 240_000);
 });

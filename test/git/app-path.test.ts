@@ -10,7 +10,7 @@ import { OsvError } from '../../src/errors.js';
 import { adoptAppPath } from '../../src/git/app-path.js';
 import { runCli } from '../helpers/cli.js';
 import { sealGitEnv, sh, TEST_DATE } from '../helpers/git-repo.js';
-import { userRepo } from '../helpers/layouts.js';
+import { LAYOUTS, userRepo } from '../helpers/layouts.js';
 
 const k = (lines: string) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${lines}`;
 const osv = (name = 'openstack') => `apiVersion: core.openstack.org/v1beta1\nkind: OpenStackVersion\nmetadata:\n  name: ${name}\nspec:\n  targetVersion: 18.0.3-1761036417\n`;
@@ -93,6 +93,49 @@ describe('--app-path finds the OpenStackVersion through the kustomization graph'
     sh(linked.work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'a link');
     expect(await codeOf(adoptAppPath(linked.work, 'HEAD', 'prod', plan))).toMatch(/^PATH_UNSAFE: .*symbolic link prod\/shared/);
     expect(await codeOf(adoptAppPath(linked.work, 'HEAD', '../x', plan))).toMatch(/^PATH_UNSAFE/);
+  });
+
+  it('follows the Flux Kustomization (or Argo CD Application) of a cluster folder to the app that declares it', async () => {
+    const flux = LAYOUTS.find((l) => l.appPath === 'apps/openstack/prod')!;
+    const repo = userRepo(flux.files);
+    const found = await adoptAppPath(repo.work, 'HEAD', 'clusters/prod', plan);
+    expect(found).toEqual({
+      appPath: 'apps/openstack/prod',
+      versionFile: 'apps/openstack/prod/version.yaml',
+      deploymentsDir: 'apps/openstack/prod/openstack-updates',
+      via: ['Flux Kustomization flux-system/openstack in clusters/prod/openstack.yaml'],
+    });
+    const cli = await runCli(['commit', '--example', '--repo', repo.work, '--date', TEST_DATE, '--app-path', 'clusters/prod'], repo.work);
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect(cli.stderr).toContain('adopting clusters/prod (followed Flux Kustomization flux-system/openstack in clusters/prod/openstack.yaml to apps/openstack/prod)');
+    expect(sh(repo.work, 'show', 'HEAD:apps/openstack/prod/version.yaml')).toContain('18.0.4-1764633600');
+
+    const app = (name: string, path: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\n  namespace: openshift-gitops\nspec:\n  source:\n    repoURL: https://git.example.com/ops.git\n    path: ${path}\n`;
+    const argo = userRepo({
+      'argocd/kustomization.yaml': k('resources:\n- apps.yaml\n'),
+      'argocd/apps.yaml': `${app('openstack', 'openstack/prod')}---\n${app('monitoring', 'monitoring')}`,
+      'monitoring/kustomization.yaml': k('resources: []\n'),
+      'openstack/prod/kustomization.yaml': k('resources:\n- osv.yaml\n'),
+      'openstack/prod/osv.yaml': osv(),
+    });
+    expect(await adoptAppPath(argo.work, 'HEAD', 'argocd', plan)).toMatchObject({ appPath: 'openstack/prod', via: ['Argo CD Application openshift-gitops/openstack in argocd/apps.yaml'] });
+    // two apps of one cluster folder that both declare it: which one is meant is the user's call
+    const two = userRepo({
+      'argocd/kustomization.yaml': k('resources:\n- apps.yaml\n'),
+      'argocd/apps.yaml': `${app('a', 'a')}---\n${app('b', 'b')}`,
+      'a/kustomization.yaml': k('resources:\n- osv.yaml\n'),
+      'a/osv.yaml': osv(),
+      'b/kustomization.yaml': k('resources:\n- osv.yaml\n'),
+      'b/osv.yaml': osv(),
+    });
+    expect(await codeOf(adoptAppPath(two.work, 'HEAD', 'argocd', plan))).toMatch(/^APP_PATH_OSV_AMBIGUOUS: 2 apps reached from argocd/);
+  });
+
+  it('advance takes --app-path too (resolved before the cluster is read)', async () => {
+    const repo = userRepo({ 'prod/kustomization.yaml': k('resources:\n- osv.yaml\n'), 'prod/osv.yaml': osv('another-cloud') });
+    const r = await runCli(['advance', '--example', '--repo', repo.work, '--app-path', 'prod', '--kubeconfig', '/nonexistent'], repo.work);
+    expect(r.stderr).toContain('APP_PATH_OSV_NOT_FOUND');
+    expect(r.exitCode).toBe(2); // an input error: the flag points at the wrong folder
   });
 
   it('stops a graph deeper than its bound', async () => {

@@ -41,8 +41,10 @@ const controlPlane = () => read(FIRST, 'controlplane.yaml');
 export interface Layout {
   readonly name: string;
   readonly files: Record<string, string>;
-  /** The folder the agent of the updated cluster builds. */
+  /** The folder the agent of the updated cluster builds (where the OpenStackVersion is adopted). */
   readonly appPath: string;
+  /** What the user passes as --app-path, when not appPath itself (a Flux cluster folder). */
+  readonly appFlag?: string;
   /** Every folder an agent builds, by cluster: no object may be in two builds of one cluster. */
   readonly clusters: Record<string, readonly string[]>;
   readonly versionFile: string;
@@ -90,6 +92,7 @@ export const LAYOUTS: readonly Layout[] = [
   {
     name: 'a Flux clusters/<name>/ tree',
     appPath: 'apps/openstack/prod',
+    appFlag: 'clusters/prod',
     versionFile: 'apps/openstack/prod/version.yaml',
     clusters: { prod: ['clusters/prod', 'apps/openstack/prod'], lab: ['clusters/lab', 'apps/openstack/lab'] },
     files: {
