@@ -45,7 +45,7 @@ export async function cleanupAction(flags: CleanupFlags, io: CliIo, setExit: (co
   });
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, ...result }, null, 2) + '\n');
-  else if (result.sha === undefined) io.stdout(`nothing to retire: the update to ${result.target} is already retired on ${result.branch}\n`);
+  else if (result.sha === undefined) io.stdout(`nothing to retire: ${result.nothing ?? 'no change'}\n`);
   else {
     io.stdout(`retired the update to ${result.target}: ${result.sha.slice(0, 12)} on ${result.branch}\n`);
     if (result.unwired) io.stdout(`  unwired from ${result.unwired}\n`);

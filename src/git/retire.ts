@@ -51,6 +51,8 @@ export interface RetireResult {
   readonly branch: string;
   /** undefined when the update was already retired (nothing to do). */
   readonly sha?: string;
+  /** Why nothing was committed, when `sha` is undefined. */
+  readonly nothing?: string;
   readonly removed: string[];
   readonly kept: string[];
   readonly unwired?: string;
@@ -101,7 +103,7 @@ export async function retireUpdate(plan: UpdatePlan, opts: RetireOptions): Promi
   if (opts.push) await assertRemote(top, opts.push.remote);
   const warnings: string[] = [];
   const base: RetireResult = { target, branch, removed: [], kept: [], pushed: false, warnings };
-  if ((await retiredTargets(top, at.start)).has(target)) return base;
+  if ((await retiredTargets(top, at.start)).has(target)) return { ...base, nothing: `the update to ${target} is already retired on ${branch}` };
 
   // the update must be complete in Git: its last phase that changes Git is committed
   const done = new Set((await phaseCommits(top, at.start)).filter((c) => c.target === target).map((c) => c.phase));
@@ -146,7 +148,7 @@ export async function retireUpdate(plan: UpdatePlan, opts: RetireOptions): Promi
   const unwire = parent && edited !== parent.text ? { path: parent.path, content: edited! } : undefined;
   if (!unwire && !opts.versionFile) warnings.push(`nothing in this repository lists ${folder}: if an Argo CD Application or Flux Kustomization applies it directly, delete that object yourself`);
   const clearing = inFolder.length > 0 && !(opts.versionFile && opts.keepDeployments);
-  if (!clearing && !unwire) return base;
+  if (!clearing && !unwire) return { ...base, nothing: `nothing of the update to ${target} is in ${folder} or wired into a kustomization` };
 
   const paths = [folder, ...(unwire ? [unwire.path] : [])];
   await checkOurPaths(at, paths, [folder]);
