@@ -105,8 +105,14 @@ export async function retireUpdate(plan: UpdatePlan, opts: RetireOptions): Promi
   const base: RetireResult = { target, branch, removed: [], kept: [], pushed: false, warnings };
   if ((await retiredTargets(top, at.start)).has(target)) return { ...base, nothing: `the update to ${target} is already retired on ${branch}` };
 
+  // a later update already replaced this one's folder: retiring now would remove the later one's
+  const commits = await phaseCommits(top, at.start);
+  const latest = commits[0];
+  if (latest !== undefined && latest.target !== target && commits.some((c) => c.target === target)) {
+    return { ...base, nothing: `the update to ${latest.target} was committed after the update to ${target} and replaced its folder; retire that one when it is complete` };
+  }
   // the update must be complete in Git: its last phase that changes Git is committed
-  const done = new Set((await phaseCommits(top, at.start)).filter((c) => c.target === target).map((c) => c.phase));
+  const done = new Set(commits.filter((c) => c.target === target).map((c) => c.phase));
   const missing = plan.phases.filter((p) => p.git.changes && !done.has(p.id)).map((p) => p.id);
   if (missing.length) {
     if (!opts.force) {
@@ -160,7 +166,7 @@ export async function retireUpdate(plan: UpdatePlan, opts: RetireOptions): Promi
     '',
     `The update from ${plan.versions.deployed} to ${target} is complete; this commit retires it so the next update starts clean.`,
     unwire ? `- ${folder} is no longer listed in ${unwire.path}.` : '',
-    removed.length ? `- removed: ${removed.length} file${removed.length > 1 ? 's' : ''} under ${folder} (${deployments.length} data-plane deployment${deployments.length === 1 ? '' : 's'}; they carry the agent's no-prune annotation, so the cluster keeps them as a record).` : '',
+    removed.length ? `- removed: ${removed.length} file${removed.length > 1 ? 's' : ''} under ${folder} (${deployments.length} data-plane deployment${deployments.length === 1 ? '' : 's'}; rendered for Flux or Argo CD they carry the agent's no-prune annotation, so the cluster keeps them as a record).` : '',
     kept.length ? `- kept in Git, not applied: ${kept.length} file${kept.length > 1 ? 's' : ''} under ${folder} (--keep-deployments).` : '',
     '',
     `${TRAILER_RETIRED}: ${target}`,

@@ -10,7 +10,7 @@ import { OsvError } from '../../src/errors.js';
 import { unreferenceFolder } from '../../src/git/parent-kustomization.js';
 import { runCli } from '../helpers/cli.js';
 import { sealGitEnv, sh, TEST_DATE } from '../helpers/git-repo.js';
-import { build, LAYOUTS, userRepo } from '../helpers/layouts.js';
+import { build, inputs, LAYOUTS, NEXT, userRepo } from '../helpers/layouts.js';
 
 const flat = LAYOUTS.find((l) => l.appPath === 'clusters/prod')!;
 const example = (...extra: string[]) => ['--example', '--date', TEST_DATE, ...extra];
@@ -37,6 +37,20 @@ describe('cleanup', () => {
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(forced.stderr).toContain('warning: --force');
     expect(await deploymentsIn(repo.work, 'clusters/prod')).toEqual([]);
+  }, 60_000);
+
+  it('leaves an update alone once a later one has replaced its folder', async () => {
+    const repo = userRepo(flat.files);
+    const app = ['--app-path', 'clusters/prod'];
+    expect((await commit(repo.work, ...app, '--all')).exitCode).toBe(0);
+    // the next update (another target) starts before the first was retired
+    const next = ['commit', '--repo', repo.work, '--json', '--date', TEST_DATE, ...inputs(NEXT), ...app];
+    expect((await runCli(next, repo.work)).exitCode).toBe(0);
+    const before = head(repo.work);
+    const r = await runCli(['cleanup', '--repo', repo.work, ...example(...app)], repo.work);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('nothing to retire: the update to 0.6.0-1782000000 was committed after the update to 18.0.4-1764633600');
+    expect(head(repo.work)).toBe(before);
   }, 60_000);
 
   it('--keep-deployments keeps their files in Git, no longer applied', async () => {
