@@ -39,6 +39,9 @@ describe('--app-path finds the OpenStackVersion through the kustomization graph'
     });
     expect(await adoptAppPath(repo.work, 'HEAD', 'apps/prod', plan)).toEqual({ appPath: 'apps/prod', versionFile: 'apps/components/version/osv.yaml', deploymentsDir: 'apps/prod/openstack-updates' });
     expect(await adoptAppPath(repo.work, 'HEAD', './apps/prod/', plan, 'apps/prod/updates')).toMatchObject({ deploymentsDir: 'apps/prod/updates' });
+    // the repository root as the app
+    const top = userRepo({ 'kustomization.yaml': k('resources:\n- osv.yaml\n'), 'osv.yaml': osv() });
+    expect(await adoptAppPath(top.work, 'HEAD', '.', plan)).toEqual({ appPath: '.', versionFile: 'osv.yaml', deploymentsDir: 'openstack-updates' });
   });
 
   it('refuses an OpenStackVersion in a base other overlays build, and takes it when --version-file says so', async () => {
