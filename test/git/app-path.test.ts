@@ -67,7 +67,7 @@ describe('--app-path finds the OpenStackVersion through the kustomization graph'
     // a base only this overlay builds is the overlay's own
     const single = userRepo({ 'base/kustomization.yaml': k('resources:\n- osv.yaml\n'), 'base/osv.yaml': osv(), 'prod/kustomization.yaml': k('resources:\n- ../base\n') });
     expect((await adoptAppPath(single.work, 'HEAD', 'prod', plan)).versionFile).toBe('base/osv.yaml');
-  });
+  }, 90_000);
 
   it('refuses an OpenStackVersion whose target a patch on the way overrides', async () => {
     const patch = 'apiVersion: core.openstack.org/v1beta1\nkind: OpenStackVersion\nmetadata:\n  name: openstack\nspec:\n  targetVersion: 18.0.3-1761036417\n';
@@ -132,14 +132,14 @@ describe('--app-path finds the OpenStackVersion through the kustomization graph'
       'b/osv.yaml': osv(),
     });
     expect(await codeOf(adoptAppPath(two.work, 'HEAD', 'argocd', plan))).toMatch(/^APP_PATH_OSV_AMBIGUOUS: 2 apps reached from argocd/);
-  });
+  }, 90_000);
 
   it('advance takes --app-path too (resolved before the cluster is read)', async () => {
     const repo = userRepo({ 'prod/kustomization.yaml': k('resources:\n- osv.yaml\n'), 'prod/osv.yaml': osv('another-cloud') });
     const r = await runCli(['advance', '--example', '--repo', repo.work, '--app-path', 'prod', '--kubeconfig', '/nonexistent'], repo.work);
     expect(r.stderr).toContain('APP_PATH_OSV_NOT_FOUND');
     expect(r.exitCode).toBe(2); // an input error: the flag points at the wrong folder
-  });
+  }, 90_000);
 
   it('stops a graph deeper than its bound', async () => {
     const files: Record<string, string> = {};
