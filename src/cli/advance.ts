@@ -51,7 +51,7 @@ export function describeStep(r: AdvanceResult, io: CliIo): string {
     case 'advanced':
       return `${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
     case 'done':
-      return `${paint(io, 'green', 'done')}: ${s.reason}\n`;
+      return `${paint(io, 'green', 'done')}: ${s.reason}\n  to retire it: osv-gitops cleanup, with the same plan and layout flags\n`;
     case 'waiting':
       return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
     case 'failed':
