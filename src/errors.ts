@@ -60,6 +60,14 @@ export type ErrorCode =
   | 'GIT_HOOK_REJECTED'
   | 'GIT_LOCKED'
   | 'SECOND_OWNER'
+  // adoption of the user's repository (--app-path) and retiring a finished update (cleanup)
+  | 'APP_PATH_INVALID'
+  | 'APP_PATH_OSV_NOT_FOUND'
+  | 'APP_PATH_OSV_AMBIGUOUS'
+  | 'OSV_SHARED_BASE'
+  | 'OSV_PATCHED'
+  | 'UPDATE_NOT_COMPLETE'
+  | 'CLEANUP_WOULD_DELETE'
   | 'WRITE_FAILED'
   | 'RENDER_INVALID'
   | 'SECRET_REFUSED'
@@ -106,6 +114,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'PATH_UNSAFE',
   'GIT_REMOTE_INVALID',
   'FORGE_CONFIG',
+  'APP_PATH_INVALID',
+  'APP_PATH_OSV_NOT_FOUND',
+  'APP_PATH_OSV_AMBIGUOUS',
   'CLUSTER_CONFIG',
   'STATUS_NOT_FOUND',
 ]);

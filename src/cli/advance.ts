@@ -8,6 +8,7 @@ import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
 import { engineFlag, snapshotSource } from './loop-flags.js';
+import { checkLayoutFlags, resolveLayoutFlags, versionFileOption } from './layout-flags.js';
 import type { AdvanceFlags } from './options.js';
 import type { PullRequestFlags } from './pull-request-flags.js';
 import { forgeConfigFrom } from '../forge/create.js';
@@ -39,25 +40,26 @@ export async function advanceContext(flags: AdvanceFlags & PullRequestFlags, io:
   const path = flags.path !== undefined ? safeRelativePath('--path', flags.path) : undefined;
   if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
   if (flags.remote !== undefined) parseGitRef(flags.remote, '--remote');
-  const versionFile = flags.versionFile !== undefined ? safeRelativePath('--version-file', flags.versionFile) : undefined;
-  const deploymentsDir = flags.deploymentsDir !== undefined ? safeRelativePath('--deployments-dir', flags.deploymentsDir) : undefined;
-  if (deploymentsDir !== undefined && versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+  checkLayoutFlags(flags);
   const forge = await pullRequestConfig(flags, resolve(io.cwd, flags.repo!), flags.remote ?? 'origin');
   const update = loadUpdate(flags, io);
+  const repo = resolve(io.cwd, flags.repo!);
+  const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  if (layout?.adopted !== undefined) log(layout.adopted);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
   }
   const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
   const options: AdvanceOptions = {
-    repo: resolve(io.cwd, flags.repo!),
+    repo,
     engine: engineFlag(flags.engine),
     remote: flags.push === false ? (false as const) : (flags.remote ?? 'origin'),
     readSnapshot: source.read,
     log,
     ...(flags.branch ? { branch: flags.branch } : {}),
     ...(path !== undefined ? { path } : {}),
-    ...(versionFile !== undefined ? { versionFile: { path: versionFile, ...(deploymentsDir !== undefined ? { deploymentsDir } : {}) } } : {}),
+    ...versionFileOption(layout),
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
   };
@@ -85,7 +87,7 @@ export function describeStep(r: AdvanceResult, io: CliIo): string {
     case 'advanced':
       return `${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
     case 'done':
-      return `${paint(io, 'green', 'done')}: ${s.reason}\n`;
+      return `${paint(io, 'green', 'done')}: ${s.reason}\n  to retire it: osv-gitops cleanup, with the same plan and layout flags\n`;
     case 'waiting':
       return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
     case 'failed':

@@ -10,6 +10,7 @@ import { addAdvanceOptions, addAgentOptions, addClusterOptions, addInputOptions,
 import type { PlanFlags } from './plan.js';
 import type { RenderFlags } from './render.js';
 import type { CommitFlags } from './commit.js';
+import type { CleanupFlags } from './cleanup.js';
 import type { StatusFlags } from './status.js';
 import type { WatchFlags } from './watch.js';
 import type { SimulateFlags } from './simulate.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command, io: CliIo, setExit: SetExit):
   registerPlan(program, io, setExit);
   registerRender(program, io, setExit);
   registerCommit(program, io, setExit);
+  registerCleanup(program, io, setExit);
   registerStatus(program, io, setExit);
   registerAdvance(program, io, setExit);
   registerWatch(program, io, setExit);
@@ -89,7 +91,8 @@ function registerCommit(program: Command, io: CliIo, setExit: SetExit): void {
     .option('--all', 'commit every pending phase (e.g. to review the whole update in one pull request)')
     .option('--date <iso>', 'author and committer date (reproducible commits)')
     .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository) instead of writing a copy')
-    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
+    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path; with --app-path: <app-path>/openstack-updates)')
+    .option('--app-path <dir>', 'the folder your agent builds with kustomize: find your OpenStackVersion file through its kustomization graph and edit it in place, deployments in <dir>/openstack-updates')
     .option('--branch-per-phase', 'one branch per phase, osv-update/<version>/<phase>, each on the previous one, for pull requests (--branch is their base)')
     .option('--pr-dir <dir>', 'with --branch-per-phase: write a pull-request description per branch to <dir>/<version>/<NN>-<phase>.md (keep it outside the repository)')
     .option('--no-verify', "skip your repository's pre-commit and commit-msg hooks (they run by default, on exactly what osv-gitops commits)")
@@ -98,6 +101,34 @@ function registerCommit(program: Command, io: CliIo, setExit: SetExit): void {
         '  osv-gitops commit --example --repo ../gitops --branch-per-phase --all --pr-dir ../prs --push\n' +
         '  osv-gitops commit --example --repo ../gitops --version-file clusters/prod/openstackversion.yaml --deployments-dir clusters/prod/updates\n')
     .action(async (flags: CommitFlags) => (await import('./commit.js')).commitAction(flags, io, setExit));
+}
+
+function registerCleanup(program: Command, io: CliIo, setExit: SetExit): void {
+  const cmd = program
+    .command('cleanup')
+    .summary('retire a finished update: unwire its folder, remove its one-shot deployments (one commit)')
+    .description(
+      'After the last phase is committed, retire the update so the next one starts clean: the deployments folder\n' +
+        'leaves the kustomization that lists it (comments kept) and, unless --keep-deployments, leaves Git. One commit\n' +
+        'with the trailer Osv-Update-Retired. Give it the plan of the update (e.g. --plan plan.json) and the same layout\n' +
+        'flags as commit. In the copies layout (--path) it refuses while that folder holds the only copy of your\n' +
+        'OpenStackVersion (removing it with prune on would delete it from the cluster) and prints how to hand it over.',
+    );
+  addInputOptions(cmd, { savedPlan: true })
+    .requiredOption('--repo <path>', 'the Git work tree of your GitOps repository')
+    .option('--branch <name>', 'the branch the update was committed on (default: the one checked out)')
+    .option('--path <dir>', 'the copies layout: the folder osv-gitops owns', 'openstack-update')
+    .option('--app-path <dir>', 'the adopted layout, as commit --app-path')
+    .option('--version-file <path>', 'the adopted layout, as commit --version-file')
+    .option('--deployments-dir <dir>', 'the adopted layout: the deployments folder (default: --path; with --app-path: <app-path>/openstack-updates)')
+    .option('--keep-deployments', 'keep the deployment files in Git (no longer applied) instead of removing them; the next update replaces them')
+    .option('--force', 'retire although the last phase is not committed: the phases not committed never run, and deployments still running lose their file in Git')
+    .option('--push [remote]', 'push the branch afterwards (default remote: origin)')
+    .option('--date <iso>', 'author and committer date (reproducible commits)')
+    .option('--no-verify', "skip your repository's pre-commit and commit-msg hooks")
+    .option('--json', 'print what was retired as JSON')
+    .addHelpText('after', '\nExamples:\n  osv-gitops cleanup --plan plan.json --repo ../gitops --app-path clusters/prod --push\n  osv-gitops cleanup --plan plan.json --repo ../gitops --version-file clusters/prod/osv.yaml --deployments-dir clusters/prod/updates --keep-deployments\n')
+    .action(async (flags: CleanupFlags) => (await import('./cleanup.js')).cleanupAction(flags, io, setExit));
 }
 
 function registerStatus(program: Command, io: CliIo, setExit: SetExit): void {
@@ -199,7 +230,8 @@ function registerRenderRunner(program: Command, io: CliIo, setExit: SetExit): vo
     .option('--controlplane <path>', 'advance --controlplane, a path inside the repository (carried through; advance refuses it as SECOND_OWNER when the repository already applies that object)')
     .option('--nodesets <path>', 'advance --nodesets, a path inside the repository (carried through; the same rule)')
     .option('--version-file <path>', 'advance --version-file: your own OpenStackVersion file in the repository, edited in place (one owner)')
-    .option('--deployments-dir <dir>', 'advance --deployments-dir, with --version-file')
+    .option('--deployments-dir <dir>', 'advance --deployments-dir, with --version-file or --app-path')
+    .option('--app-path <dir>', 'advance --app-path: the folder your agent builds; your OpenStackVersion file is found there and edited in place')
     .option('--path <dir>', 'advance --path: folder of the repository osv-gitops owns (default: advance\'s own)')
     .option('--engine <engine>', 'advance --engine: flux, argocd or plain (default: from --agent)')
     .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME or none')

@@ -9,6 +9,7 @@ import { loadUpdate } from './inputs.js';
 import type { InputFlags } from './options.js';
 import type { CliIo } from './io.js';
 import { engineOf } from './render.js';
+import { checkLayoutFlags, resolveLayoutFlags, versionFileOption } from './layout-flags.js';
 
 export interface CommitFlags extends InputFlags {
   readonly repo: string;
@@ -22,6 +23,7 @@ export interface CommitFlags extends InputFlags {
   readonly json?: boolean;
   readonly versionFile?: string;
   readonly deploymentsDir?: string;
+  readonly appPath?: string;
   readonly branchPerPhase?: boolean;
   readonly prDir?: string;
   /** commander's negation of --no-verify */
@@ -36,14 +38,15 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
   const path = safeRelativePath('--path', flags.path ?? 'openstack-update');
   if (flags.branch !== undefined) parseGitRef(flags.branch, '--branch');
   if (typeof flags.push === 'string') parseGitRef(flags.push, '--push');
-  if (flags.versionFile !== undefined) safeRelativePath('--version-file', flags.versionFile);
-  if (flags.deploymentsDir !== undefined) safeRelativePath('--deployments-dir', flags.deploymentsDir);
-  if (flags.deploymentsDir !== undefined && flags.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+  checkLayoutFlags(flags);
   if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
   const update = loadUpdate(flags, io);
   if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
+  const repo = resolve(io.cwd, flags.repo);
+  const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
+  if (layout?.adopted !== undefined) io.stderr(`${layout.adopted}\n`);
   const common = {
-    repo: resolve(io.cwd, flags.repo),
+    repo,
     engine: engineOf(flags.engine),
     path,
     ...(flags.branch ? { branch: flags.branch } : {}),
@@ -51,7 +54,7 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
     ...(flags.all ? { all: true } : {}),
     ...(date !== undefined ? { date } : {}),
     verify: flags.verify !== false,
-    ...(flags.versionFile !== undefined ? { versionFile: { path: flags.versionFile, ...(flags.deploymentsDir !== undefined ? { deploymentsDir: flags.deploymentsDir } : {}) } } : {}),
+    ...versionFileOption(layout),
     ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
   };
   if (flags.verify === false) io.stderr('warning: --no-verify: your pre-commit and commit-msg hooks are skipped for these commits\n');

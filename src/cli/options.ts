@@ -90,6 +90,7 @@ export interface AdvanceFlags extends LoopFlags {
   readonly date?: string;
   readonly versionFile?: string;
   readonly deploymentsDir?: string;
+  readonly appPath?: string;
 }
 
 export function addAdvanceOptions(cmd: Command): Command {
@@ -99,7 +100,8 @@ export function addAdvanceOptions(cmd: Command): Command {
     .option('--skip-gate <phase>', "pass this phase's gate without checking it (recorded in the commit trailer Osv-Update-Skipped-Gate)", collect)
     .option('--date <iso>', 'author and committer date (reproducible commits)')
     .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository), as commit --version-file')
-    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
+    .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path; with --app-path: <app-path>/openstack-updates)')
+    .option('--app-path <dir>', 'the folder your agent builds with kustomize: your OpenStackVersion file is found through its kustomization graph, as commit --app-path')
     .option('--json', 'print the result as JSON');
 }
 

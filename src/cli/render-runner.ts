@@ -28,6 +28,7 @@ export interface RenderRunnerFlags {
   readonly nodesets?: string;
   readonly versionFile?: string;
   readonly deploymentsDir?: string;
+  readonly appPath?: string;
   readonly path?: string;
   readonly engine?: string;
   readonly agent?: string;
@@ -64,7 +65,7 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
     parseNamespace(agent.namespace, '--agent namespace');
     parseName(agent.name, 'object', '--agent name');
   }
-  if (f.deploymentsDir !== undefined && f.versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+  if (f.deploymentsDir !== undefined && f.versionFile === undefined && f.appPath === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file or --app-path');
   const csv = f.csvNamespace ?? RUNNER_DEFAULTS.csvNamespace;
   return {
     kind,
@@ -80,6 +81,7 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
     ...(f.nodesets !== undefined ? { nodesets: safeRelativePath('--nodesets', f.nodesets) } : {}),
     ...(f.versionFile !== undefined ? { versionFile: safeRelativePath('--version-file', f.versionFile) } : {}),
     ...(f.deploymentsDir !== undefined ? { deploymentsDir: safeRelativePath('--deployments-dir', f.deploymentsDir) } : {}),
+    ...(f.appPath !== undefined ? { appPath: safeRelativePath('--app-path', f.appPath, { allowRoot: true }) } : {}),
     ...(f.path !== undefined ? { path: safeRelativePath('--path', f.path) } : {}),
     engine,
     agent,

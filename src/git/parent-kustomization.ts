@@ -167,3 +167,60 @@ export function unreferencedWarning(dir: string): string {
     `Add this line under resources: in ${file} (create it, listing the folder's other files too): - ${posix.basename(dir)}`
   );
 }
+
+/**
+ * The text of a kustomization without the folder `name` in its `resources` (or the old `bases`):
+ * the item's own line goes (a block list) or the item and its comma (a flow list); every other
+ * byte, comments included, stays. The same text when the folder is not listed.
+ */
+export function unreferenceFolder(source: string, name: string, file: string): string {
+  const fail = (message: string): never => {
+    throw new OsvError('KUSTOMIZATION_INVALID', `cannot take ${name} out of its resources: ${message}`, {
+      location: { file },
+      hint: `Remove "- ${name}" from resources: yourself, commit it, and run again.`,
+    });
+  };
+  const docs = parseAllDocuments(source, { keepSourceTokens: true });
+  if (docs.length !== 1 || docs[0]!.errors.length > 0) return fail('it is not one valid YAML document');
+  const doc = docs[0]!;
+  const js = doc.toJS() as Record<string, unknown> | null;
+  const root = doc.contents;
+  if (js === null || !isMap(root)) return source;
+  const range = (n: Node): [number, number, number] => n.range ?? fail('a node has no source position');
+  const edits: { at: number; end: number; text: string }[] = [];
+  for (const key of ['resources', 'bases']) {
+    const pair = (root.items as Pair[]).find((p) => isScalar(p.key) && p.key.value === key);
+    const seq = pair?.value;
+    if (!isSeq(seq)) continue;
+    const items = seq.items as Node[];
+    const hits = items.map((n, i) => (isScalar(n) && sameEntry(n.value, name) ? i : -1)).filter((i) => i >= 0);
+    if (!hits.length) continue;
+    if (hits.length === items.length) {
+      // the list would be empty: write it as an empty flow list, kustomize reads that as no resources
+      const [start, end] = range(seq);
+      const keyEnd = range(pair!.key as Node)[1];
+      const colon = source.indexOf(':', keyEnd);
+      edits.push(seq.flow ? { at: start, end, text: '[]' } : { at: colon + 1, end: endOfLine(source, end), text: ' []\n' });
+      continue;
+    }
+    for (const i of hits) {
+      const [start, end] = range(items[i]!);
+      if (!seq.flow) {
+        edits.push({ at: lineStart(source, start), end: endOfLine(source, end), text: '' });
+      } else if (i < items.length - 1) {
+        edits.push({ at: start, end: range(items[i + 1]!)[0], text: '' });
+      } else {
+        edits.push({ at: range(items[i - 1]!)[1], end, text: '' });
+      }
+    }
+  }
+  if (!edits.length) return source;
+  let out = source;
+  for (const e of edits.sort((a, b) => b.at - a.at)) out = out.slice(0, e.at) + e.text + out.slice(e.end);
+
+  const want = { ...js };
+  for (const key of ['resources', 'bases']) if (Array.isArray(want[key])) want[key] = (want[key] as unknown[]).filter((v) => !sameEntry(v, name));
+  const after = parseAllDocuments(out);
+  if (!(after.length === 1 && after[0]!.errors.length === 0 && isDeepStrictEqual(after[0]!.toJS(), want))) fail('the edited file would not read back as intended');
+  return out;
+}

@@ -36,6 +36,8 @@ export interface RunnerOptions {
   /** advance --version-file / --deployments-dir: the user's own OpenStackVersion, edited in place. */
   readonly versionFile?: string;
   readonly deploymentsDir?: string;
+  /** advance --app-path: the app folder whose OpenStackVersion file is edited in place. */
+  readonly appPath?: string;
   /** The folder of the repository osv-gitops owns (`advance --path`). */
   readonly path?: string;
   readonly engine: 'flux' | 'argocd' | 'plain';
@@ -133,6 +135,7 @@ export function commandArgs(o: RunnerOptions): string[] {
     ...(o.nodesets !== undefined ? ['--nodesets', o.nodesets] : []),
     ...(o.versionFile !== undefined ? ['--version-file', o.versionFile] : []),
     ...(o.deploymentsDir !== undefined ? ['--deployments-dir', o.deploymentsDir] : []),
+    ...(o.appPath !== undefined ? ['--app-path', o.appPath] : []),
     ...(o.path !== undefined ? ['--path', o.path] : []),
     '--namespace',
     o.namespace,

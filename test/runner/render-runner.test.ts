@@ -148,6 +148,13 @@ describe('render-runner manifests', () => {
     expect(args.slice(args.indexOf('--version-file'), args.indexOf('--version-file') + 4)).toEqual(['--version-file', 'clusters/prod/openstackversion.yaml', '--deployments-dir', 'clusters/prod/updates']);
   });
 
+  it('carries --app-path through to advance', () => {
+    const ms = runnerManifests(runnerOptions({ ...BASE, appPath: 'clusters/prod' }));
+    const args = (byKind(ms, 'CronJob')[0] as Any).spec.jobTemplate.spec.template.spec.containers[0].args as string[];
+    expect(args.slice(args.indexOf('--app-path'), args.indexOf('--app-path') + 2)).toEqual(['--app-path', 'clusters/prod']);
+    expect(args).not.toContain('--version-file');
+  });
+
   it('validates every flag against its grammar (exit 2, nothing printed)', async () => {
     const cases: [string[], RegExp][] = [
       [['--image', 'Quay.io/UPPER/x:1'], /--image/],
@@ -163,6 +170,7 @@ describe('render-runner manifests', () => {
       [['--plan', '/etc/passwd'], /absolute/],
       [['--nodesets', '.git/x'], /\.git/],
       [['--version-file', '../osv.yaml'], /--version-file/],
+      [['--app-path', '../elsewhere'], /--app-path/],
       [['--deployments-dir', 'clusters/prod/updates'], /goes with --version-file/],
       [['--agent', 'flux:Flux/x'], /--agent/],
       [['--kind', 'job'], /--kind/],
