@@ -57,7 +57,7 @@ describeGitea('Gitea forge driver against a real Gitea', () => {
 
   beforeAll(async () => {
     gitea = await startGitea();
-    timings.push(`gitea ${gitea.version} started in ${gitea.startupMs} ms`);
+    timings.push(`gitea ${gitea.version} started in ${gitea.startupMs} ms ${JSON.stringify(gitea.startupSteps)}`);
     repo = await gitea.createRepo('gitops');
     forge = createGiteaForge({ kind: 'gitea', apiUrl: gitea.apiUrl, repository: { owner: gitea.owner, name: repo.name }, token: gitea.token });
     work = mkdtempSync(join(tmpdir(), 'osv-gitea-work-'));

@@ -54,6 +54,8 @@ export interface Gitea {
   readonly version: string;
   /** From the first CLI call to the API answering. */
   readonly startupMs: number;
+  /** The same, per step: `migrate`, `admin user create`, `web` until /version answers. */
+  readonly startupSteps: Readonly<Record<'migrate' | 'user' | 'web', number>>;
   /**
    * Environment for one git command against this Gitea: the token as an `http.extraHeader`, no
    * prompt. Merge it into the command's own environment.
@@ -186,6 +188,7 @@ export async function startGitea(): Promise<Gitea> {
   try {
     // the CLI makes the database's tables, then creates the admin and prints its token
     await run(GITEA_BIN, [...cli, 'migrate'], { env, timeout: 120_000 });
+    const migrated = performance.now();
     const created = await run(
       GITEA_BIN,
       [...cli, 'admin', 'user', 'create', '--username', OWNER, '--email', `${OWNER}@example.invalid`, '--random-password', '--admin',
@@ -195,6 +198,7 @@ export async function startGitea(): Promise<Gitea> {
     const token = /Access token was successfully created\.\.\. ([0-9a-f]{40})\s*$/m.exec(created.stdout)?.[1];
     if (!token) throw new Error(`gitea admin user create printed no access token:\n${created.stdout.replace(/'[^']*'/g, "'***'")}\n${created.stderr}`);
 
+    const userMade = performance.now();
     child = startChild('gitea', GITEA_BIN, [...cli, 'web'], join(dir, 'gitea.log'), env);
     running.add(child);
     watchdog = startWatchdog(child.proc.pid ?? 0, dir);
@@ -202,6 +206,7 @@ export async function startGitea(): Promise<Gitea> {
     const apiUrl = `${webUrl}api/v1`;
     const version = await waitForApi(apiUrl, child);
     const startupMs = Math.round(performance.now() - start);
+    const startupSteps = { migrate: Math.round(migrated - start), user: Math.round(userMade - migrated), web: Math.round(performance.now() - userMade) };
     const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
       const res = await fetch(`${apiUrl}${path}`, {
         method,
@@ -221,6 +226,7 @@ export async function startGitea(): Promise<Gitea> {
       owner: OWNER,
       version,
       startupMs,
+      startupSteps,
       gitEnv: {
         GIT_TERMINAL_PROMPT: '0',
         GIT_CONFIG_COUNT: '1',
