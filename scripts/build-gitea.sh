@@ -4,7 +4,8 @@
 # run time (templates/, options/, public/) into .cache/gitea-static/.
 #
 # The build has no bindata tag, so those files are read from disk: the Go module zip carries them
-# (the web assets built by npm are absent, which the API does not need). SQLite is the pure-Go
+# (the web assets built by npm are absent, which the API does not need). Without options/locale
+# the server stops at start (a cron task without its translation is fatal). SQLite is the pure-Go
 # driver that Gitea 1.27 uses by default, so no CGO and no extra build tags.
 #
 # Reuse works as in scripts/build-kube.sh: rebuilt only when the .stamp (pinned module version +
