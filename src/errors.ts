@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'KUSTOMIZATION_INVALID'
   | 'PATH_UNSAFE'
   | 'GIT_REMOTE_INVALID'
+  // the forge options of --pull-request: a bad value, an unset token variable
+  | 'FORGE_CONFIG'
   // policy refusals (exit 1: the inputs were read fine, the update is not allowed)
   | 'POLICY_NO_DEFAULTS'
   | 'POLICY_TARGET_NOT_AVAILABLE'
@@ -72,7 +74,9 @@ export type ErrorCode =
   // no answer at all from the API server (refused, timed out, no route): exit 4
   | 'CLUSTER_UNREACHABLE'
   | 'STATUS_NOT_FOUND'
-  | 'GIT_DIVERGED';
+  | 'GIT_DIVERGED'
+  // the forge refused or failed a request of the pull-request flow (exit 1)
+  | 'FORGE_FAILED';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE',
@@ -103,6 +107,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'KUSTOMIZATION_INVALID',
   'PATH_UNSAFE',
   'GIT_REMOTE_INVALID',
+  'FORGE_CONFIG',
   'CLUSTER_CONFIG',
   'STATUS_NOT_FOUND',
 ]);

@@ -10,7 +10,8 @@ import { fetchRemote, readGitProgress, TRAILER_SKIPPED_GATE } from '../git/progr
 import { TRAILER_TARGET } from '../git/trailers.js';
 import type { Engine, RenderInputs } from '../render/render.js';
 import { agentRevision } from '../status/agent.js';
-import type { ClusterSnapshot } from '../status/snapshot.js';
+import { secondLiveOwner } from '../status/live-owner.js';
+import { findNamed, type ClusterSnapshot } from '../status/snapshot.js';
 import { updateStatus, type UpdateStatus } from '../status/update-status.js';
 
 export type AdvanceOutcome = 'advanced' | 'done' | 'waiting' | 'failed';
@@ -135,6 +136,14 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
     if (next.action !== 'commit') {
       const outcome: AdvanceOutcome = next.action === 'done' ? 'done' : next.action === 'stop' ? 'failed' : 'waiting';
       return { outcome, exitCode: EXIT_OF[outcome], pushed, status, branch };
+    }
+    // before our first phase commit: the live OpenStackVersion must not be another agent's
+    const secondOwner = Object.keys(progress.view.commits).length === 0 ? secondLiveOwner(findNamed(snapshot.openStackVersions, plan.openStackVersion), snapshot.agent) : undefined;
+    if (secondOwner) {
+      throw new OsvError('SECOND_OWNER', secondOwner, {
+        hint:
+          "Name the agent that applies it (--agent), or hand the object over: first mark it so that agent will not delete it (Argo CD: annotation argocd.argoproj.io/sync-options: Prune=false; Flux: label kustomize.toolkit.fluxcd.io/prune: disabled), then remove it from that agent's source, let it sync, and run advance again.",
+      });
     }
     const trailers = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
     const result = await commitPhases(inputs, {

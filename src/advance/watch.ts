@@ -22,6 +22,8 @@ export interface WatchOptions extends Omit<AdvanceOptions, 'readSnapshot'> {
   readonly idleMs?: number;
   readonly signal?: AbortSignal;
   readonly now?: () => number;
+  /** One step of the loop: `advanceOnce`, or the pull-request step of `--pull-request`. */
+  readonly step?: (inputs: RenderInputs, opts: AdvanceOptions) => Promise<AdvanceResult>;
 }
 
 export type WatchEnd = 'done' | 'failed' | 'timeout' | 'interrupted';
@@ -44,7 +46,7 @@ export async function watchUpdate(inputs: RenderInputs, opts: WatchOptions, even
   const stop = aborted(opts.signal);
   for (;;) {
     if (opts.signal?.aborted) return { end: 'interrupted', exitCode: 130, last, commits, steps };
-    const result = await advanceOnce(inputs, opts);
+    const result = await (opts.step ?? advanceOnce)(inputs, opts);
     steps++;
     last = result.status;
     if (result.committed) commits.push(result.committed);

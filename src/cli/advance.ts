@@ -9,10 +9,30 @@ import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
 import { engineFlag, snapshotSource } from './loop-flags.js';
 import type { AdvanceFlags } from './options.js';
+import type { PullRequestFlags } from './pull-request-flags.js';
+import { forgeConfigFrom } from '../forge/create.js';
+import type { ForgeConfig } from '../forge/types.js';
+import { assertRemote } from '../git/land.js';
+import { tryGit } from '../git/git.js';
+import type { PullRequestStepOptions, PullRequestStepResult } from '../advance/pull-request.js';
+import type { Forge } from '../forge/types.js';
 
 export { addAdvanceOptions, type AdvanceFlags } from './options.js';
 
-export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: string) => void) {
+/** The forge configuration when `--pull-request` is on; the forge flags without it are a usage error. */
+export async function pullRequestConfig(flags: PullRequestFlags & { readonly push?: boolean }, repo: string, remote: string): Promise<ForgeConfig | undefined> {
+  const given = (['forge', 'forgeUrl', 'forgeRepo', 'forgeTokenEnv'] as const).filter((k) => flags[k] !== undefined);
+  if (!flags.pullRequest) {
+    if (given.length) throw new OsvError('USAGE', `--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --pull-request`);
+    return undefined;
+  }
+  if (flags.push === false) throw new OsvError('USAGE', '--pull-request pushes the phase branch: it does not go with --no-push');
+  await assertRemote(repo, remote);
+  const url = (await tryGit(repo, ['remote', 'get-url', '--', remote]))?.trim();
+  return forgeConfigFrom(flags, url);
+}
+
+export async function advanceContext(flags: AdvanceFlags & PullRequestFlags, io: CliIo, log: (l: string) => void) {
   if (flags.fromFiles !== undefined) throw new OsvError('USAGE', '--from-files is for status only: advance must read the live cluster before it commits');
   // flags first: a bad one must stop us before the cluster is read
   const date = flags.date !== undefined ? parseIsoDate(flags.date) : undefined;
@@ -22,6 +42,7 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   const versionFile = flags.versionFile !== undefined ? safeRelativePath('--version-file', flags.versionFile) : undefined;
   const deploymentsDir = flags.deploymentsDir !== undefined ? safeRelativePath('--deployments-dir', flags.deploymentsDir) : undefined;
   if (deploymentsDir !== undefined && versionFile === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file');
+  const forge = await pullRequestConfig(flags, resolve(io.cwd, flags.repo!), flags.remote ?? 'origin');
   const update = loadUpdate(flags, io);
   const ids = new Set(update.plan.phases.map((p) => p.id));
   for (const s of flags.skipGate ?? []) {
@@ -40,7 +61,22 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
   };
-  return { update, source, options };
+  return { update, source, options, forge };
+}
+
+/** `advance`'s options for the pull-request step: the branch is the base the pull requests go into. */
+export function pullRequestOptions(options: AdvanceOptions, forge: Forge): PullRequestStepOptions {
+  const { branch, remote, pushAttempts: _attempts, afterCommit: _seam, ...rest } = options;
+  return { ...rest, remote: remote === false ? 'origin' : remote, forge, ...(branch ? { base: branch } : {}) };
+}
+
+/** The pull request of a step, for --json. */
+export function pullRequestJson(r: AdvanceResult): Record<string, unknown> {
+  const { pullRequest: pr, statusErrors } = r as Partial<PullRequestStepResult>;
+  return {
+    ...(pr ? { pullRequest: { number: pr.number, url: pr.url, state: pr.state, branch: pr.branch, phase: pr.phase, action: pr.action } } : {}),
+    ...(statusErrors?.length ? { statusErrors } : {}),
+  };
 }
 
 export function describeStep(r: AdvanceResult, io: CliIo): string {
@@ -58,10 +94,17 @@ export function describeStep(r: AdvanceResult, io: CliIo): string {
 }
 
 /** The action of `osv-gitops advance` (its flags and help are registered in commands.ts). */
-export async function advanceAction(flags: AdvanceFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
-  const { update, options, source } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
-  const { advanceWithEvents } = await import('../advance/events.js');
-  const r = await advanceWithEvents(update, options, source.reader);
-  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
+export async function advanceAction(flags: AdvanceFlags & PullRequestFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const log = (l: string) => io.stderr(`${l}\n`);
+  const { update, options, source, forge } = await advanceContext(flags, io, log);
+  let r: AdvanceResult;
+  if (forge) {
+    const [{ pullRequestStep }, { createForge }] = await Promise.all([import('../advance/pull-request.js'), import('../forge/create.js')]);
+    r = await pullRequestStep(update, pullRequestOptions(options, await createForge(forge)));
+  } else {
+    const { advanceWithEvents } = await import('../advance/events.js');
+    r = await advanceWithEvents(update, options, source.reader);
+  }
+  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status, ...pullRequestJson(r) }) : describeStep(r, io));
   setExit(r.exitCode);
 }

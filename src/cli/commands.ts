@@ -15,6 +15,7 @@ import type { WatchFlags } from './watch.js';
 import type { SimulateFlags } from './simulate.js';
 import type { RenderRunnerFlags } from './render-runner.js';
 import { RUNNER_DEFAULTS } from '../runner/defaults.js';
+import { addPullRequestOptions } from './pull-request-flags.js';
 
 type SetExit = (code: number) => void;
 
@@ -130,8 +131,8 @@ function registerAdvance(program: Command, io: CliIo, setExit: SetExit): void {
         '1: a gate failed. Running it twice never makes a second commit; a push rejected because the remote\n' +
         'moved is fetched, re-checked and retried.',
     );
-  addAdvanceOptions(cmd)
-    .addHelpText('after', '\nExamples:\n  osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack\n  osv-gitops advance --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --agent argocd:argocd/openstack\n')
+  addPullRequestOptions(addAdvanceOptions(cmd))
+    .addHelpText('after', '\nExamples:\n  osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack\n  GITHUB_TOKEN=... osv-gitops advance --example --repo ../gitops --agent flux:flux-system/openstack --pull-request\n  osv-gitops advance --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --agent argocd:argocd/openstack\n')
     .action(async (flags: AdvanceFlags) => (await import('./advance.js')).advanceAction(flags, io, setExit));
 }
 
@@ -144,7 +145,7 @@ function registerWatch(program: Command, io: CliIo, setExit: SetExit): void {
         'update is done (exit 0), a gate fails (exit 1) or --timeout passes (exit 3). Ctrl-C stops between\n' +
         'steps, so nothing is left half-written; run watch again to resume.',
     );
-  addAdvanceOptions(cmd)
+  addPullRequestOptions(addAdvanceOptions(cmd))
     .option('--timeout <duration>', 'give up after this long (e.g. 8h); the update keeps its state in Git')
     .option('--resync <duration>', 'full re-read of the cluster at least this often', '30s')
     .addHelpText('after', '\nExamples:\n  osv-gitops watch --example --repo ../gitops --agent flux:flux-system/openstack --timeout 12h\n  osv-gitops watch --plan plan.json --controlplane cp.yaml --nodesets nodesets/ --repo . --json\n')

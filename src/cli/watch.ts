@@ -3,13 +3,17 @@ import type { ClusterWatcher } from '../cluster/watcher.js';
 import { isOsvError, OsvError } from '../errors.js';
 import { phaseOfText } from '../plan/numbering.js';
 import { formatSeconds } from '../status/gates.js';
-import { advanceContext, describeStep } from './advance.js';
+import { advanceContext, describeStep, pullRequestJson, pullRequestOptions } from './advance.js';
 import { parseDuration, type AdvanceFlags } from './options.js';
 
 export { parseDuration };
 import type { CliIo } from './io.js';
+import type { AdvanceOptions, AdvanceResult } from '../advance/advance.js';
+import type { ForgeConfig } from '../forge/types.js';
+import type { RenderInputs } from '../render/render.js';
+import type { PullRequestFlags } from './pull-request-flags.js';
 
-export interface WatchFlags extends AdvanceFlags {
+export interface WatchFlags extends AdvanceFlags, PullRequestFlags {
   readonly timeout?: string;
   readonly resync?: string;
 }
@@ -86,6 +90,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The step of `watch --pull-request`: the forge's client is loaded once, for the whole watch. */
+async function pullRequestStepper(config: ForgeConfig): Promise<(inputs: RenderInputs, opts: AdvanceOptions) => Promise<AdvanceResult>> {
+  const [{ pullRequestStep }, { createForge }] = await Promise.all([import('../advance/pull-request.js'), import('../forge/create.js')]);
+  const forge = await createForge(config);
+  return (inputs, opts) => pullRequestStep(inputs, pullRequestOptions(opts, forge));
+}
+
 /** The action of `osv-gitops watch` (its flags and help are registered in commands.ts). */
 export async function watchAction(flags: WatchFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
   const jsonLines = Boolean(flags.json);
@@ -102,9 +113,11 @@ export async function watchAction(flags: WatchFlags, io: CliIo, setExit: (code: 
   // every flag is checked before the cluster is tried
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : undefined;
   const resyncMs = parseDuration(flags.resync ?? '30s', '--resync');
-  const { update, source, options } = await advanceContext({ ...flags, json: false }, io, log);
+  const { update, source, options, forge } = await advanceContext({ ...flags, json: false }, io, log);
   if (!source.reader) throw new OsvError('USAGE', 'watch needs a cluster; use status --from-files for dumps');
   const watcher = new ClusterWatcher(source.reader, source.target, { resyncMs, log });
+  // --pull-request: each step opens or follows a pull request; merges are seen at the latest on --resync
+  const step = forge ? await pullRequestStepper(forge) : undefined;
   const controller = new AbortController();
   const onSigint = () => {
     log('stopping after the current step (Ctrl-C again to force)');
@@ -162,6 +175,7 @@ export async function watchAction(flags: WatchFlags, io: CliIo, setExit: (code: 
           idleMs: resyncMs,
           signal: controller.signal,
           ...(leftMs !== undefined ? { timeoutMs: leftMs } : {}),
+          ...(step ? { step } : {}),
         },
         {
           onStep: (r) => {
@@ -169,7 +183,7 @@ export async function watchAction(flags: WatchFlags, io: CliIo, setExit: (code: 
             const elapsed = formatSeconds((Date.now() - started) / 1000);
             current = `${r.status.phase} (${phaseOfText(r.status.phaseNumber, r.status.phaseCount)}) ${r.status.verdict}: ${r.status.reason}`;
             if (live) io.stderr('\r\x1b[K');
-            if (jsonLines) io.stdout(JSON.stringify({ event: 'step', elapsed, outcome: r.outcome, phase: r.status.phase, verdict: r.status.verdict, reason: r.status.reason, committed: r.committed ?? null }) + '\n');
+            if (jsonLines) io.stdout(JSON.stringify({ event: 'step', elapsed, outcome: r.outcome, phase: r.status.phase, verdict: r.status.verdict, reason: r.status.reason, committed: r.committed ?? null, ...pullRequestJson(r) }) + '\n');
             else io.stdout(`[${elapsed}] ${describeStep(r, io)}`);
           },
         },

@@ -83,7 +83,11 @@ export function phaseBranchName(target: string, phaseId: string): string {
 
 let prTemplate: string | undefined;
 
-function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { phase: PhasePlan; branch: string; merged: boolean }[], base: string, prBase: string): { title: string; body: string } {
+/**
+ * A phase's pull-request title and body. `oneAtATime`: the pull-request flow of `advance`, which
+ * opens the next phase's pull request itself once this one's gate holds (no chain of branches).
+ */
+export function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { phase: PhasePlan; branch: string; merged: boolean }[], base: string, prBase: string, oneAtATime = false): { title: string; body: string } {
   prTemplate ??= readFileSync(join(projectRoot(), 'templates', 'pull-request.md'), 'utf8');
   const gitPhases = plan.phases.filter((p) => p.git.changes);
   const at = gitPhases.indexOf(phase);
@@ -123,7 +127,11 @@ function pullRequestText(plan: UpdatePlan, phase: PhasePlan, chain: readonly { p
       ? `\nThen, in phases that change nothing in Git (${next ? 'their gates hold the next pull request too' : 'osv-gitops waits for their gates too'}):\n${quietRows.join('\n')}\n${quietChecks.join('')}${quietImages.map((d) => `\n${d}\n`).join('')}`
       : '',
     mergeOrder: chain.map((c, i) => `${i + 1}. \`${c.branch}\`, ${phaseLabel(plan, c.phase)}${c.phase === phase ? ' (this pull request)' : c.merged ? ` (merged into \`${base}\`)` : ''}`).join('\n'),
-    dependency: next
+    dependency: oneAtATime
+      ? next
+        ? `osv-gitops opens the pull request of \`${next.branch}\` itself, on \`${base}\`, once the gate above holds.`
+        : 'This is the last phase that changes Git.'
+      : next
       ? `\`${next.branch}\` is built on this branch: merge this pull request first, then point the next one at \`${base}\`.`
       : 'This is the last phase that changes Git: nothing depends on this branch.',
   });

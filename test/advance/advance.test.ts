@@ -39,6 +39,20 @@ describe('advance', () => {
     expect(phaseCommits(r.work)).toEqual(['1 ovn-controlplane']);
   });
 
+  it('refuses its first commit when the live OpenStackVersion is applied by another agent, and leaves the repository as it was', async () => {
+    const r = newRepo();
+    const headBefore = sh(r.work, 'rev-parse', 'HEAD');
+    const osv = before.openStackVersions[0]!;
+    const metadata = { ...(osv.metadata as object), labels: { 'kustomize.toolkit.fluxcd.io/name': 'user-openstack', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } };
+    const owned: ClusterSnapshot = { ...before, openStackVersions: [{ ...osv, metadata }] };
+    await expect(advanceOnce(update, opts(r.work, () => owned))).rejects.toMatchObject({ code: 'SECOND_OWNER', message: expect.stringContaining('Kustomization flux-system/user-openstack') });
+    expect(sh(r.work, 'rev-parse', 'HEAD')).toBe(headBefore);
+    expect(sh(r.work, 'status', '--porcelain')).toBe('');
+    // marked by the agent our commits go through: that is one owner
+    const ours: ClusterSnapshot = { ...before, openStackVersions: [{ ...osv, metadata: { ...metadata, labels: { 'kustomize.toolkit.fluxcd.io/name': 'openstack', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } } }] };
+    expect((await advanceOnce(update, opts(r.work, () => ours))).outcome).toBe('advanced');
+  });
+
   it('moves on only when the agent applied our commit and the condition holds on a fresh object', async () => {
     const r = newRepo();
     await advanceOnce(update, opts(r.work, () => before));
