@@ -63,8 +63,6 @@ export type ErrorCode =
   | 'WRITE_FAILED'
   | 'RENDER_INVALID'
   | 'SECRET_REFUSED'
-  // a forge (GitHub, GitLab, Gitea) refused or failed a request: HTTP status and its message
-  | 'FORGE_FAILED'
   // the rehearsal agent's kustomize-lite builder
   | 'AGENT_BUILD_INVALID'
   | 'AGENT_BUILD_UNSUPPORTED'
