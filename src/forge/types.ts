@@ -6,7 +6,11 @@
 
 export type ForgeKind = 'github' | 'gitlab' | 'gitea';
 
-/** How a pull request was (or is to be) merged. Trailers survive all three; the SHA does not. */
+/**
+ * How a pull request was (or is to be) merged. The SHA never survives; the trailers survive a merge
+ * and a rebase, and a squash only when its message keeps them (Gitea's API squash keeps only the
+ * title unless the driver sends the message; GitLab's default squash template is the title).
+ */
 export type MergeMethod = 'merge' | 'squash' | 'rebase';
 
 /** A repository on a forge: `owner/name` (GitLab: the full namespace path and project name). */
