@@ -1,24 +1,41 @@
 /**
- * `describe` for tests that need the real API server: without the binaries the suite fails under
- * CI (a missing install step must not pass as a skip) and is skipped, with the reason, elsewhere.
+ * `describe` for tests that need a real server built from source (kube-apiserver and etcd, Gitea,
+ * Argo CD): without its binaries the suite fails under CI (a missing install step must not pass as
+ * a skip) and is skipped, with the reason, elsewhere.
  */
 import { describe, it } from 'vitest';
-import { realClusterAvailability } from './harness.js';
+import { realClusterAvailability, type Availability } from './harness.js';
 
-export function describeRealCluster(name: string, body: () => void): void {
-  const availability = realClusterAvailability();
-  if (availability.ok) {
+/** A binary a suite needs, named for the failing test under CI: `has the ${what}`. */
+export interface Need {
+  readonly what: string;
+  readonly availability: Availability;
+}
+
+export function describeNeeding(name: string, needs: readonly Need[], body: () => void): void {
+  const missing = needs.filter((n) => !n.availability.ok);
+  if (missing.length === 0) {
     describe(name, body);
     return;
   }
+  const reasons = missing.map((n) => (n.availability.ok ? '' : n.availability.reason));
   if (process.env['CI']) {
     describe(name, () => {
-      it('has the real kube-apiserver and etcd binaries', () => {
-        throw new Error(availability.reason);
+      missing.forEach((n, i) => {
+        it(`has the ${n.what}`, () => {
+          throw new Error(reasons[i]);
+        });
       });
     });
     return;
   }
-  console.warn(`skipping "${name}": ${availability.reason}`);
-  describe.skip(`${name} (skipped: ${availability.reason})`, body);
+  const reason = reasons.join('; ');
+  console.warn(`skipping "${name}": ${reason}`);
+  describe.skip(`${name} (skipped: ${reason})`, body);
+}
+
+export const REAL_CLUSTER_NEED: Need = { what: 'real kube-apiserver and etcd binaries', availability: realClusterAvailability() };
+
+export function describeRealCluster(name: string, body: () => void): void {
+  describeNeeding(name, [REAL_CLUSTER_NEED], body);
 }

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import type { Need } from './describe-real.js';
 import { BIN_DIR, type Availability } from './harness.js';
 import { freePort, logTail, startChild, stopChild, type Child } from './processes.js';
 
@@ -33,6 +34,9 @@ export function giteaAvailability(): Availability {
   const names = missing.map((p) => relative(PROJECT_ROOT, p)).join(', ');
   return { ok: false, reason: `the real Gitea tier needs ${names}: run \`bash scripts/build-gitea.sh\` (builds Gitea with Go)` };
 }
+
+/** For describeNeeding: the suite fails under CI and is skipped elsewhere without Gitea. */
+export const GITEA_NEED: Need = { what: 'Gitea binary', availability: giteaAvailability() };
 
 export interface GiteaRepo {
   /** `owner/name`. */

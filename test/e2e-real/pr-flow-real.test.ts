@@ -2,8 +2,8 @@
  * `advance --pull-request` against a real Gitea (test/e2e-real/gitea.ts): the example update runs
  * through pull requests that Gitea itself merges with each method, the phases are found on main
  * by their trailers, and each gate's verdict is a commit status Gitea holds. The cluster is a
- * snapshot that shows what main holds (as in test/advance/pull-request.test.ts); the real API
- * server tier checks the cluster side.
+ * snapshot that shows what main holds (as in test/advance/pull-request.test.ts); in
+ * pr-flow-cluster-real.test.ts the real API server, operator and agent play it.
  *
  * The push authenticates through a global Git config file outside every repository (the tool's
  * sealed git keeps GIT_CONFIG_GLOBAL): the token is never in the repository's own config.
@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pullRequestStep, type PullRequestStepOptions } from '../../src/advance/pull-request.js';
 import { loadUpdate } from '../../src/cli/inputs.js';
 import { createGiteaForge } from '../../src/forge/gitea.js';
@@ -20,7 +20,8 @@ import type { MergeMethod } from '../../src/forge/types.js';
 import type { ClusterSnapshot } from '../../src/status/snapshot.js';
 import { sh, TEST_DATE } from '../helpers/git-repo.js';
 import { clusterAt } from '../helpers/snapshots.js';
-import { giteaAvailability, startGitea, type Gitea } from './gitea.js';
+import { describeNeeding } from './describe-real.js';
+import { GITEA_NEED, startGitea, type Gitea } from './gitea.js';
 
 const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
 const update = loadUpdate({ example: true }, io);
@@ -54,25 +55,7 @@ function clusterOf(work: string): ClusterSnapshot {
   });
 }
 
-function describeGitea(name: string, body: () => void): void {
-  const availability = giteaAvailability();
-  if (availability.ok) {
-    describe(name, body);
-    return;
-  }
-  if (process.env['CI']) {
-    describe(name, () => {
-      it('has the Gitea binary', () => {
-        throw new Error(availability.reason);
-      });
-    });
-    return;
-  }
-  console.warn(`skipping "${name}": ${availability.reason}`);
-  describe.skip(`${name} (skipped: ${availability.reason})`, body);
-}
-
-describeGitea('advance --pull-request against a real Gitea', () => {
+describeNeeding('advance --pull-request against a real Gitea', [GITEA_NEED], () => {
   let gitea: Gitea;
   let scratch: string;
   const timings: string[] = [];
