@@ -7,36 +7,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OsvError } from '../../src/errors.js';
 import { createGiteaForge } from '../../src/forge/gitea.js';
 import type { Forge, MergeMethod } from '../../src/forge/types.js';
 import { git } from '../../src/git/git.js';
 import { TRAILER_PHASE, TRAILER_PLAN, TRAILER_TARGET, phaseCommits } from '../../src/git/trailers.js';
 import { freePort } from './processes.js';
-import { giteaAvailability, startGitea, type Gitea, type GiteaRepo } from './gitea.js';
+import { describeNeeding } from './describe-real.js';
+import { GITEA_NEED, startGitea, type Gitea, type GiteaRepo } from './gitea.js';
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'osv test', GIT_AUTHOR_EMAIL: 'osv@example.invalid', GIT_COMMITTER_NAME: 'osv test', GIT_COMMITTER_EMAIL: 'osv@example.invalid' };
 const TARGET = '18.0.4';
-
-function describeGitea(name: string, body: () => void): void {
-  const availability = giteaAvailability();
-  if (availability.ok) {
-    describe(name, body);
-    return;
-  }
-  // under CI a missing build step must fail, not pass as a skip
-  if (process.env['CI']) {
-    describe(name, () => {
-      it('has the Gitea binary', () => {
-        throw new Error(availability.reason);
-      });
-    });
-    return;
-  }
-  console.warn(`skipping "${name}": ${availability.reason}`);
-  describe.skip(`${name} (skipped: ${availability.reason})`, body);
-}
 
 async function rejection(p: Promise<unknown>): Promise<OsvError> {
   const e = await p.then(
@@ -47,7 +29,7 @@ async function rejection(p: Promise<unknown>): Promise<OsvError> {
   return e as OsvError;
 }
 
-describeGitea('Gitea forge driver against a real Gitea', () => {
+describeNeeding('Gitea forge driver against a real Gitea', [GITEA_NEED], () => {
   let gitea: Gitea;
   let repo: GiteaRepo;
   let forge: Forge;
