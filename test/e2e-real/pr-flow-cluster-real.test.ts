@@ -10,8 +10,8 @@
  * no GIT_* variable and a private HOME). Only the tool's pushes authenticate, through a global Git
  * config file outside every repository.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ const FLUX_NS = 'flux-system';
  */
 const LIMIT_MS = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 interface GiteaPull {
   readonly number: number;
