@@ -169,7 +169,7 @@ function registerSimulate(program: Command, io: CliIo, setExit: SetExit): void {
     .option('--fail-deployment <regex>', 'make data-plane deployments whose name matches fail (a fault to rehearse)')
     .option('--agent-lag <duration>', 'delay between a push and the agent applying it', '0ms')
     .option('--skip-gate <phase>', 'skip the gate of this phase (as advance --skip-gate)', collect)
-    .option('--timeout <duration>', 'give up after this long (default: 2m, stretched with a --step-ms above 150)')
+    .option('--timeout <duration>', 'give up after this long, starting the rehearsal cluster included; exit 3 (default: 2m, stretched with a --step-ms above 150)')
     .option('--verbose', 'also print what the operator and the agent do')
     .option('--json', 'print the timeline and the final status as JSON')
     .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')

@@ -52,6 +52,7 @@ export function rehearsalStart(flags: InputFlags, io: CliIo) {
 
 /** The action of `osv-gitops simulate` (its flags and help are registered in commands.ts). */
 export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const startedAt = Date.now(); // --timeout bounds the whole run, reading the inputs included
   const engine = flags.engine ?? 'flux';
   if (engine !== 'flux' && engine !== 'argocd') throw new OsvError('USAGE', `--engine must be flux or argocd, not "${engine}"`);
   const mode = (flags.mode ?? 'commits') as Mode;
@@ -78,6 +79,7 @@ export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (
     ...(failDeployments ? { faults: { failDeployments } } : {}),
     agentLagMs: parseDuration(flags.agentLag ?? '0ms', '--agent-lag'),
     // the default grows with the step, as the rehearsal's deadlines do
+    startedAt,
     timeoutMs: flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : Math.max(1, step / 150) * 120_000,
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
     ...(flags.verbose ? { log: verbose } : {}),

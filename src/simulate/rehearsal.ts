@@ -41,7 +41,12 @@ export interface RehearsalOptions {
   readonly faults?: { readonly failDeployments?: RegExp };
   /** Lag between a push and the agent applying it. */
   readonly agentLagMs?: number;
+  /** Bounds the whole run: starting the rehearsal cluster, the update and stopping. @default 120 s */
   readonly timeoutMs?: number;
+  /** When the run began (epoch ms), for a deadline that also covers reading the inputs. @default now */
+  readonly startedAt?: number;
+  /** Stops a start under way: checked between its steps, which then stop what already runs. */
+  readonly signal?: AbortSignal;
   /** Skip the gates of these phases (as `--skip-gate`). */
   readonly skipGates?: readonly string[];
   readonly log?: (line: string) => void;
@@ -159,11 +164,13 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   const log = opts.log ?? (() => {});
   const timeScale = opts.timeScale ?? rehearsalTimeScale(opts.durations?.deploymentService ?? DEFAULT_DURATIONS.deploymentService);
   const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
+  const checkpoint = () => opts.signal?.throwIfAborted();
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
   // whatever fails while starting (a missing data file, a refused seed) stops what already runs:
   // a listening server or a polling agent would keep the process alive after the error
   const started: { stop(): Promise<void> }[] = [];
   try {
+    checkpoint();
     const kubeconfigYaml = server.kubeconfig(plan.namespace);
     const kubeconfigPath = join(base, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
@@ -186,8 +193,10 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`]);
     sealedGit(work, ['push', '--quiet', 'origin', branch]);
 
+    checkpoint();
     const operator = await seedAndStartOperator(kubeconfigYaml, opts, CSV_NAMESPACE);
     started.push(operator);
+    checkpoint();
     const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
     const dirPath = posix.join('updates', plan.versions.target, opts.engine);
     const agent = await startSimulatedAgent({
@@ -205,8 +214,11 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
       log,
     });
     started.push(agent);
+    checkpoint();
     // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
     const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
+    if (jobs) started.push(jobs);
+    checkpoint();
     const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
     let stopped = false;
     return {
@@ -258,8 +270,8 @@ class Timeline {
     this.onEntry?.(e);
   }
 
-  timedOut(last: UpdateStatus | undefined): void {
-    this.push({ atMs: Date.now() - this.t0, kind: 'timeout', phase: last?.phase ?? '', text: `timed out: ${last?.reason ?? ''}` });
+  timedOut(last: UpdateStatus | undefined, text = `timed out: ${last?.reason ?? ''}`): void {
+    this.push({ atMs: Date.now() - this.t0, kind: 'timeout', phase: last?.phase ?? '', text });
   }
 
   commit(phase: string, sha: string): void {
@@ -285,10 +297,49 @@ class Timeline {
   }
 }
 
+/** How long a start cut short by the deadline may take to stop what it already started. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Start the rehearsal cluster, or undefined when `deadline` comes first. A start cut short is
+ * aborted at its next step, which stops what already runs (server, operator, agent), so the
+ * process can exit; should it not settle within a grace period, it is left to the caller's exit.
+ */
+async function startWithin(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }, deadline: number): Promise<RehearsalCluster | undefined> {
+  const abort = new AbortController();
+  const relay = () => abort.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', relay, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), Math.max(0, deadline - Date.now()))));
+  const starting = startRehearsalCluster({ ...opts, signal: abort.signal });
+  try {
+    const first = await Promise.race([starting, expired]);
+    if (first !== 'expired') return first;
+    abort.abort(new Error('the rehearsal deadline passed while starting'));
+    let grace: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      starting.then((c) => c.stop().then(() => 'stopped' as const), () => 'stopped' as const),
+      new Promise<'late'>((res) => (grace = setTimeout(() => res('late'), STOP_GRACE_MS))),
+    ]);
+    clearTimeout(grace);
+    opts.log?.(settled === 'late' ? 'the rehearsal cluster did not stop within the grace period' : 'stopped what the rehearsal cluster had started before the deadline');
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', relay);
+  }
+}
+
 /** Run the whole update against a fresh rehearsal cluster (or `apiServer`) and return its timeline. */
 export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }): Promise<RehearsalResult> {
   const started = Date.now();
-  const cluster = await startRehearsalCluster(opts);
+  const deadline = (opts.startedAt ?? started) + (opts.timeoutMs ?? 120_000);
+  const cluster = await startWithin(opts, deadline);
+  if (!cluster) {
+    const timeline = new Timeline(started, opts.onEntry);
+    timeline.timedOut(undefined, `timed out while starting the rehearsal cluster (${Date.now() - started} ms)`);
+    return { end: 'timeout', exitCode: 3, timeline: timeline.entries, status: undefined, commits: [], apiRequests: 0, wallMs: 0, startMs: Date.now() - started, causes: [] };
+  }
   // the timeline starts once the cluster holds the pre-update state
   const t0 = Date.now();
   const timeline = new Timeline(t0, opts.onEntry);
@@ -312,7 +363,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
           readSnapshot: async () => w.snapshot(),
           nextChange: (ms) => w.changed(ms),
           idleMs: 500,
-          timeoutMs: opts.timeoutMs ?? 120_000,
+          timeoutMs: Math.max(0, deadline - Date.now()),
           ...(opts.skipGates ? { skipGates: opts.skipGates } : {}),
           ...(opts.log ? { log: opts.log } : {}),
         },
@@ -325,7 +376,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
         },
       );
     } else {
-      result = await observeAgentGated(opts, w, timeline);
+      result = await observeAgentGated(opts, w, timeline, deadline);
     }
     if (result.end === 'timeout') timeline.timedOut(result.last);
     const causes = result.end === 'done' ? [] : await stopCauses(cluster, opts).catch((e: unknown) => [`could not read the agent's objects: ${e instanceof Error ? e.message : String(e)}`]);
@@ -347,9 +398,8 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
 }
 
 /** Directories mode: the agent gates the phases; the tool only reads where the update is. */
-async function observeAgentGated(opts: RehearsalOptions, watcher: ClusterWatcher, timeline: Timeline): Promise<WatchResult> {
+async function observeAgentGated(opts: RehearsalOptions, watcher: ClusterWatcher, timeline: Timeline, deadline: number): Promise<WatchResult> {
   const plan = opts.update.plan;
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let last: UpdateStatus | undefined;
   let steps = 0;
   for (;;) {
