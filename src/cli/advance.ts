@@ -27,7 +27,7 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
   }
-  const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
+  const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log, update.plan.operatorUpgrade?.operatorNamespace);
   const options: AdvanceOptions = {
     repo: resolve(io.cwd, flags.repo!),
     engine: engineFlag(flags.engine),

@@ -26,6 +26,8 @@ export interface InputFlags {
   readonly skipCustomImagesValidation?: boolean;
   readonly attempt?: string;
   readonly namePrefix?: string;
+  readonly subscription?: string;
+  readonly channel?: string;
 }
 
 export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolean }): Command {
@@ -44,7 +46,9 @@ export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolea
     .option('--batch <nodesets>', 'a nodeset batch, comma-separated; repeat for more batches, the rest form the last batch', collect)
     .option('--skip-custom-images-validation', 'keep unchanged custom images by setting the skip annotation')
     .option('--attempt <n>', 're-run number, gives new data-plane deployment names (-r<n>)', '1')
-    .option('--name-prefix <prefix>', 'prefix of data-plane deployment names', 'edpm');
+    .option('--name-prefix <prefix>', 'prefix of data-plane deployment names', 'edpm')
+    .option('--subscription <file>', 'your openstack-operator OLM Subscription (a file of the repository): the plan starts with phase 0 operator, which pins it to the --csv')
+    .option('--channel <name>', "with --subscription: the channel that serves --csv (default: the Subscription's own)");
   if (savedPlan) cmd.option('--plan <plan.json>', 'a plan saved with `plan --output` (instead of the input flags)');
   return cmd;
 }

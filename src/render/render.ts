@@ -43,6 +43,8 @@ export interface RenderInputs {
   readonly controlPlane?: Readonly<Record<string, unknown>>;
   /** The nodeset manifests the repository holds. */
   readonly nodeSets?: readonly Readonly<Record<string, unknown>>[];
+  /** Phase 0: the user's Subscription file (absolute path inside the repository), pinned in place. */
+  readonly subscriptionFile?: string;
 }
 
 export interface RenderOptions {

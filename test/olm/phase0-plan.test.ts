@@ -1,0 +1,86 @@
+/**
+ * Phase 0 `operator` in the plan: opt-in with --subscription. With it the plan starts with the OLM
+ * upgrade of the operator and every other phase moves down one place in the one numbering;
+ * without it the plan is what it always was.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import type { UpdatePlan } from '../../src/plan/types.js';
+
+export const SUBSCRIPTION = `# the openstack-operator, installed by OLM
+apiVersion: operators.coreos.com/v1alpha1
+kind: Subscription
+metadata:
+  name: openstack-operator
+  namespace: openstack-operators
+spec:
+  name: openstack-operator
+  channel: stable-v1.0
+  startingCSV: openstack-operator.v18.0.3
+  installPlanApproval: Automatic # OLM upgrades on its own until phase 0 pins it
+  source: redhat-operators
+  sourceNamespace: openshift-marketplace
+`;
+
+function subscriptionFile(text = SUBSCRIPTION): string {
+  const dir = mkdtempSync(join(tmpdir(), 'osv-phase0-'));
+  writeFileSync(join(dir, 'subscription.yaml'), text);
+  return join(dir, 'subscription.yaml');
+}
+
+async function planJson(args: string[]): Promise<UpdatePlan> {
+  const r = await runCli(['plan', '--example', '--json', ...args], process.cwd());
+  expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+  return JSON.parse(r.stdout) as UpdatePlan;
+}
+
+describe('plan --subscription: phase 0 operator', () => {
+  it('starts the plan with the operator phase, and numbers every later phase one higher', async () => {
+    const without = await planJson([]);
+    const withSub = await planJson(['--subscription', subscriptionFile()]);
+    expect(without.operatorUpgrade).toBeUndefined();
+    expect(without.phases[0]!.id).toBe('preflight');
+    expect(withSub.phases.map((p) => p.id)).toEqual(['operator', ...without.phases.map((p) => p.id)]);
+    expect(withSub.phases.map((p) => p.index)).toEqual(withSub.phases.map((_, i) => i));
+    expect(withSub.operatorUpgrade).toEqual({ csv: 'openstack-operator.v18.0.4', channel: 'stable-v1.0', subscription: 'openstack-operator', operatorNamespace: 'openstack-operators', fromCsv: 'openstack-operator.v18.0.3' });
+    const op = withSub.phases[0]!;
+    expect(op.git.changes).toBe(true);
+    expect(op.gate.checks.map((c) => c.kind)).toEqual(['agent-applied', 'olm-upgrade', 'field']);
+    expect(op.gate.checks[2]).toMatchObject({ path: 'status.availableVersion', value: withSub.versions.target });
+    // the rest of the plan is the same phases, the same gates
+    expect(withSub.phases.slice(1).map(({ index: _i, ...p }) => p)).toEqual(without.phases.map(({ index: _i, ...p }) => p));
+    expect(withSub.id).not.toBe(without.id);
+  });
+
+  it('shows the phase table with operator as phase 0', async () => {
+    const r = await runCli(['plan', '--example', '--subscription', subscriptionFile()], process.cwd());
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^00 {2}operator /m);
+    expect(r.stdout).toMatch(/^01 {2}preflight /m);
+  });
+
+  it('a saved plan with phase 0 reads back, and needs its --subscription', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osv-phase0-plan-'));
+    const sub = subscriptionFile();
+    const saved = join(dir, 'plan.json');
+    const w = await runCli(['plan', '--example', '--subscription', sub, '--output', saved], process.cwd());
+    expect(w.exitCode, w.stderr).toBe(0);
+    const r = await runCli(['render', '--plan', saved, '--subscription', sub, '--out', join(dir, 'out'), '--engine', 'plain', '--mode', 'commits'], process.cwd());
+    expect(r.stderr).not.toMatch(/PLAN_INVALID|PLAN_TAMPERED/);
+    const missing = await runCli(['render', '--plan', saved, '--out', join(dir, 'out2'), '--engine', 'plain'], process.cwd());
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/--subscription/);
+  });
+
+  it('refuses --subscription without the target CSV, or a Subscription of another package', async () => {
+    const osvOnly = await runCli(['plan', '--openstack-version', 'fixtures/example/openstackversion.yaml', '--subscription', subscriptionFile()], process.cwd());
+    expect(osvOnly.exitCode).toBe(2);
+    expect(osvOnly.stderr).toMatch(/--subscription needs --csv/);
+    const other = await runCli(['plan', '--example', '--subscription', subscriptionFile(SUBSCRIPTION.replace('  name: openstack-operator\n  channel', '  name: cinder-operator\n  channel'))], process.cwd());
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toMatch(/INPUT_INVALID.*no Subscription of the openstack-operator package/);
+  });
+});
