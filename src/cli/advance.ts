@@ -7,7 +7,7 @@ import { phaseOfText } from '../plan/numbering.js';
 import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
-import { engineFlag, snapshotSource } from './loop-flags.js';
+import { engineFlag, snapshotSource, type SnapshotSource } from './loop-flags.js';
 import type { AdvanceFlags } from './options.js';
 
 export { addAdvanceOptions, type AdvanceFlags } from './options.js';
@@ -27,7 +27,11 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
   }
+  if (flags.approveInstallplan && !update.plan.operatorUpgrade) {
+    throw new OsvError('USAGE', '--approve-installplan goes with --subscription: the plan has no phase 0 operator');
+  }
   const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log, update.plan.operatorUpgrade?.operatorNamespace);
+  const approveInstallPlan = flags.approveInstallplan ? await installPlanApprover(source, Number(flags.requestTimeout ?? '10') * 1000) : undefined;
   const options: AdvanceOptions = {
     repo: resolve(io.cwd, flags.repo!),
     engine: engineFlag(flags.engine),
@@ -39,19 +43,35 @@ export async function advanceContext(flags: AdvanceFlags, io: CliIo, log: (l: st
     ...(versionFile !== undefined ? { versionFile: { path: versionFile, ...(deploymentsDir !== undefined ? { deploymentsDir } : {}) } } : {}),
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
+    ...(approveInstallPlan ? { approveInstallPlan } : {}),
   };
   return { update, source, options };
+}
+
+/** `--approve-installplan`: the narrow, `test`ed patch of src/olm/cluster.ts, through the reader's kubeconfig. */
+async function installPlanApprover(source: SnapshotSource, timeoutMs: number): Promise<NonNullable<AdvanceOptions['approveInstallPlan']>> {
+  const reader = source.reader;
+  if (!reader) throw new OsvError('USAGE', '--approve-installplan needs the cluster (not --from-files)');
+  const { approveInstallPlan } = await import('../olm/cluster.js');
+  return async (plan) => {
+    await approveInstallPlan(reader.kc, plan, timeoutMs);
+  };
+}
+
+function approvedLine(r: AdvanceResult, io: CliIo): string {
+  const a = r.approvedInstallPlan;
+  return a ? `${paint(io, 'green', 'approved')}: InstallPlan ${a.namespace}/${a.name} (${a.csvs.join(', ')})\n` : '';
 }
 
 export function describeStep(r: AdvanceResult, io: CliIo): string {
   const s = r.status;
   switch (r.outcome) {
     case 'advanced':
-      return `${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
+      return `${approvedLine(r, io)}${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
     case 'done':
       return `${paint(io, 'green', 'done')}: ${s.reason}\n`;
     case 'waiting':
-      return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
+      return `${approvedLine(r, io)}${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
     case 'failed':
       return `${paint(io, 'red', 'failed')} in ${s.phase}: ${s.reason}\n`;
   }
@@ -62,6 +82,6 @@ export async function advanceAction(flags: AdvanceFlags, io: CliIo, setExit: (co
   const { update, options, source } = await advanceContext(flags, io, (l) => io.stderr(`${l}\n`));
   const { advanceWithEvents } = await import('../advance/events.js');
   const r = await advanceWithEvents(update, options, source.reader);
-  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status }) : describeStep(r, io));
+  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, ...(r.approvedInstallPlan ? { approvedInstallPlan: r.approvedInstallPlan } : {}), status: r.status }) : describeStep(r, io));
   setExit(r.exitCode);
 }

@@ -94,6 +94,7 @@ export interface AdvanceFlags extends LoopFlags {
   readonly date?: string;
   readonly versionFile?: string;
   readonly deploymentsDir?: string;
+  readonly approveInstallplan?: boolean;
 }
 
 export function addAdvanceOptions(cmd: Command): Command {
@@ -104,6 +105,7 @@ export function addAdvanceOptions(cmd: Command): Command {
     .option('--date <iso>', 'author and committer date (reproducible commits)')
     .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository), as commit --version-file')
     .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path)')
+    .option('--approve-installplan', 'phase 0: approve the InstallPlan that installs exactly the plan\'s CSV (never one that bundles other CSVs)')
     .option('--json', 'print the result as JSON');
 }
 

@@ -4,7 +4,7 @@
  * talking to all of it only through a kubeconfig and Git, exactly as it would to a real cluster.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -20,6 +20,10 @@ import { startSimulatedAgent, type SimulatedAgent } from './agent/agent.js';
 import { KubeClient, type KubeObject } from './agent/kube.js';
 import { ARGOCD_APPLICATION, CORE_TYPES, FLUX_KUSTOMIZATION } from '../cluster/resources.js';
 import { startGateJobRunner } from './jobs.js';
+import { startSimulatedOlm } from './olm.js';
+import { OsvError } from '../errors.js';
+import { approveInstallPlan } from '../olm/cluster.js';
+import type { InstallPlanSummary } from '../olm/gate.js';
 import { startSimulatedOperator, type SimulatedOperator } from './operator/controller.js';
 import { DEFAULT_DURATIONS, type SimulatedDurations } from './operator/types.js';
 import { applySeed, seedObjects, type Obj } from './seed.js';
@@ -38,7 +42,11 @@ export interface RehearsalOptions {
   readonly durations?: Partial<SimulatedDurations>;
   /** Manifest deadlines (gate Jobs, Flux timeouts) are divided by this. @default rehearsalTimeScale of the step */
   readonly timeScale?: number;
-  readonly faults?: { readonly failDeployments?: RegExp };
+  readonly faults?: {
+    readonly failDeployments?: RegExp;
+    /** Phase 0: other operators' CSVs OLM bundles into the InstallPlan (which must then not be approved). */
+    readonly olmBundleWith?: readonly string[];
+  };
   /** Lag between a push and the agent applying it. */
   readonly agentLagMs?: number;
   /** Bounds the whole run: starting the rehearsal cluster, the update and stopping. @default 120 s */
@@ -108,6 +116,8 @@ export interface RehearsalCluster {
   readonly agentRef: AgentRef;
   readonly operator: SimulatedOperator;
   readonly agent: SimulatedAgent;
+  /** Phase 0: the user's Subscription file in `repo.work`, which the agent applies and OLM acts on. */
+  readonly subscriptionFile?: string;
   readonly snapshotTarget: SnapshotTarget;
   stop(): Promise<void>;
 }
@@ -115,6 +125,8 @@ export interface RehearsalCluster {
 const AGENT_NAMESPACE = { flux: 'flux-system', argocd: 'argocd' } as const;
 export const CSV_NAMESPACE = 'openstack-operators';
 export const COMMITS_PATH = 'openstack-update';
+/** Phase 0: where the rehearsal repository holds the user's Subscription. */
+export const SUBSCRIPTION_PATH = 'operators/subscription.yaml';
 
 function sealedGit(cwd: string, args: string[]): void {
   execFileSync('git', args, {
@@ -130,6 +142,9 @@ function sealedGit(cwd: string, args: string[]): void {
  */
 export async function seedAndStartOperator(kubeconfigYaml: string, opts: RehearsalOptions, csvNamespace: string): Promise<SimulatedOperator> {
   const plan = opts.update.plan;
+  // with phase 0 the cluster starts on the previous CSV: OLM installs the target one
+  const op = plan.operatorUpgrade;
+  const csv = op && opts.csv ? previousCsv(opts.csv, op.fromCsv ?? `${op.csv}-previous`) : opts.csv;
   const log = opts.log ?? (() => {});
   const kc = new k8s.KubeConfig();
   kc.loadFromString(kubeconfigYaml);
@@ -141,7 +156,7 @@ export async function seedAndStartOperator(kubeconfigYaml: string, opts: Rehears
       openStackVersion: opts.openStackVersion,
       controlPlane: opts.update.controlPlane as Obj | undefined,
       nodeSets: (opts.update.nodeSets ?? []) as Obj[],
-      csv: opts.csv,
+      csv,
       csvNamespace,
       now: new Date().toISOString(),
     }),
@@ -150,7 +165,7 @@ export async function seedAndStartOperator(kubeconfigYaml: string, opts: Rehears
   return startSimulatedOperator({
     kubeconfigYaml,
     namespace: plan.namespace,
-    availableVersion: plan.versions.available,
+    availableVersion: op ? plan.versions.deployed : plan.versions.available,
     defaults: { ...(versionDefaults as Record<string, Record<string, unknown>>), [plan.versions.target]: opts.targetDefaults },
     ...(opts.durations ? { durations: opts.durations } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
@@ -163,7 +178,9 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   const plan = opts.update.plan;
   const log = opts.log ?? (() => {});
   const timeScale = opts.timeScale ?? rehearsalTimeScale(opts.durations?.deploymentService ?? DEFAULT_DURATIONS.deploymentService);
-  const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
+  const op = plan.operatorUpgrade;
+  const namespaces = [...new Set([plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE, ...(op ? [op.operatorNamespace] : [])])];
+  const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces }));
   const checkpoint = () => opts.signal?.throwIfAborted();
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
   // whatever fails while starting (a missing data file, a refused seed) stops what already runs:
@@ -185,6 +202,16 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     sealedGit(work, ['config', 'user.name', 'osv-gitops rehearsal']);
     sealedGit(work, ['config', 'user.email', 'rehearsal@osv-gitops.invalid']);
     writeFileSync(join(work, 'README.md'), 'GitOps repository of the rehearsal cluster\n');
+    // phase 0: the user's Subscription lives beside our folder, and the agent applies both
+    const subscriptionFile = op ? join(work, SUBSCRIPTION_PATH) : undefined;
+    if (subscriptionFile !== undefined) {
+      if (opts.update.subscriptionFile === undefined) throw new OsvError('USAGE', 'the plan starts with phase 0 operator: pass --subscription');
+      mkdirSync(join(work, posix.dirname(SUBSCRIPTION_PATH)), { recursive: true });
+      writeFileSync(subscriptionFile, readFileSync(opts.update.subscriptionFile, 'utf8'));
+      mkdirSync(join(work, COMMITS_PATH));
+      writeFileSync(join(work, COMMITS_PATH, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n');
+      writeFileSync(join(work, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${SUBSCRIPTION_PATH}\n  - ${COMMITS_PATH}\n`);
+    }
     if (opts.mode === 'directories') {
       writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.', argo: { repoURL: `file://${bare}` } }));
     }
@@ -205,7 +232,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
       mode: opts.mode,
       repoUrl: `file://${bare}`,
       branch,
-      path: opts.mode === 'commits' ? COMMITS_PATH : dirPath,
+      path: opts.mode === 'commits' ? (op ? '.' : COMMITS_PATH) : dirPath,
       agentObject: { namespace: agentRef.namespace, name: agentRef.name },
       namespace: plan.namespace,
       pollMs: 50,
@@ -219,7 +246,20 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
     if (jobs) started.push(jobs);
     checkpoint();
-    const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
+    const olm = op
+      ? await startSimulatedOlm({
+          kubeconfigYaml,
+          namespace: op.operatorNamespace,
+          catalog: opts.csv ? [opts.csv] : [],
+          ...(opts.faults?.olmBundleWith ? { bundleWith: opts.faults.olmBundleWith } : {}),
+          onInstalled: () => operator.setAvailableVersion(plan.versions.available),
+          pollMs: 50,
+          log,
+        })
+      : undefined;
+    if (olm) started.push(olm);
+    checkpoint();
+    const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: op?.operatorNamespace ?? CSV_NAMESPACE, ...(op ? { olmNamespace: op.operatorNamespace } : {}), agent: agentRef };
     let stopped = false;
     return {
       server,
@@ -229,12 +269,14 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
       agentRef,
       operator,
       agent,
+      ...(subscriptionFile !== undefined ? { subscriptionFile } : {}),
       snapshotTarget,
       async stop() {
         if (stopped) return;
         stopped = true;
         await agent.stop();
         await jobs?.stop();
+        await olm?.stop();
         await operator.stop();
         if (!opts.apiServer) await server.close();
         rmSync(base, { recursive: true, force: true });
@@ -246,6 +288,11 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     rmSync(base, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** The CSV the operator ran before the update: the target's object under the previous name (a stand-in). */
+function previousCsv(target: Obj, name: string): Obj {
+  return { ...target, metadata: { ...rec(target['metadata']), name } };
 }
 
 function rec(v: unknown): Obj {
@@ -353,9 +400,11 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
     await w.start();
     let result: WatchResult;
     if (opts.mode === 'commits') {
+      const approve = opts.update.plan.operatorUpgrade ? { approveInstallPlan: async (ip: InstallPlanSummary) => void (await approveInstallPlan(kc, ip)) } : {};
       result = await watchUpdate(
-        opts.update,
+        { ...opts.update, ...(cluster.subscriptionFile !== undefined ? { subscriptionFile: cluster.subscriptionFile } : {}) },
         {
+          ...approve,
           repo: cluster.repo.work,
           branch: cluster.repo.branch,
           engine: opts.engine,

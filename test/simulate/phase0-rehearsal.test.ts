@@ -1,0 +1,85 @@
+/**
+ * Phase 0 rehearsed: the example from the OLM upgrade of the operator to the end of the update,
+ * on the rehearsal cluster with the simulated OLM, operator and Flux. The tool commits the pinned
+ * Subscription, the agent applies it, OLM prepares the InstallPlan, the tool approves exactly that
+ * plan, and the update goes on only once the new operator announces the target. An InstallPlan
+ * that also installs another operator's CSV is never approved: the update waits, saying why.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rehearsalStart } from '../../src/cli/simulate.js';
+import { rehearse, startRehearsalCluster, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
+import { watchUpdate } from '../../src/advance/watch.js';
+import { sealGitEnv } from '../helpers/git-repo.js';
+import { caseFlags, clusterReader } from '../helpers/rehearsal.js';
+import { SUBSCRIPTION } from '../olm/phase0-fixtures.js';
+
+const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
+
+function phase0Inputs(): RehearsalOptions {
+  const dir = mkdtempSync(join(tmpdir(), 'osv-phase0-sim-'));
+  writeFileSync(join(dir, 'subscription.yaml'), SUBSCRIPTION);
+  return {
+    ...rehearsalStart({ ...caseFlags('example'), subscription: join(dir, 'subscription.yaml') }, io),
+    engine: 'flux',
+    mode: 'commits',
+    durations: { ovnControlPlane: 120, rabbitmq: 60, galera: 60, memcached: 60, keystone: 60, controlPlaneRest: 120, deploymentService: 60 },
+    // measured ~110 s with other work on the machine: generous room, not a race
+    timeoutMs: 400_000,
+  };
+}
+
+const trailers = (repo: string, key: string) =>
+  execFileSync('git', ['log', '--reverse', `--format=%(trailers:key=${key},valueonly)`, 'main'], { cwd: repo, encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+describe('rehearsal from phase 0', () => {
+  beforeAll(sealGitEnv);
+
+  it('runs the example from the operator upgrade to complete, approving exactly the one InstallPlan', async () => {
+    const opts = phase0Inputs();
+    const r = await rehearse(opts);
+    expect(r.end, `${r.status?.reason}\n${r.causes.join('\n')}`).toBe('done');
+    expect(r.commits.map((c) => c.phase)).toEqual(['operator', 'ovn-controlplane', 'ovn-dataplane', 'dataplane']);
+    const gates = r.timeline.filter((e) => e.kind === 'gate-passed').map((e) => e.phase);
+    expect(gates.slice(0, 2)).toEqual(['operator', 'preflight']);
+    const operatorGate = r.timeline.find((e) => e.kind === 'gate-passed' && e.phase === 'operator')!;
+    expect(operatorGate.text).toMatch(/InstallPlan for exactly openstack-operator\.v18\.0\.4 approved/);
+  }, 600_000);
+
+  it('does not approve an InstallPlan that also installs another CSV: the update waits in phase 0 with the reason', async () => {
+    const opts: RehearsalOptions = { ...phase0Inputs(), faults: { olmBundleWith: ['cinder-operator.v1.2.0'] } };
+    const cluster = await startRehearsalCluster(opts);
+    try {
+      const read = clusterReader(cluster);
+      let approvals = 0;
+      const r = await watchUpdate(
+        { ...opts.update, subscriptionFile: cluster.subscriptionFile! },
+        {
+          repo: cluster.repo.work,
+          engine: 'flux',
+          remote: 'origin',
+          readSnapshot: read,
+          nextChange: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, 200))),
+          timeoutMs: 20_000,
+          approveInstallPlan: async () => void approvals++,
+        },
+      );
+      expect(r.end).toBe('timeout');
+      expect(r.commits.map((c) => c.phase)).toEqual(['operator']);
+      expect(approvals).toBe(0);
+      expect(r.last?.phase).toBe('operator');
+      expect(r.last?.reason).toMatch(/would also install cinder-operator\.v1\.2\.0/);
+      const snap = await read();
+      expect(snap.installPlans?.map((p) => (p['spec'] as { approved?: boolean }).approved)).toEqual([false]);
+      expect(trailers(cluster.repo.work, 'Osv-Update-Phase')).toEqual(['0 operator']);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+});
