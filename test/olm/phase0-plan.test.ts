@@ -3,10 +3,13 @@
  * upgrade of the operator and every other phase moves down one place in the one numbering;
  * without it the plan is what it always was.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { evaluateGate } from '../../src/status/gates.js';
+import type { ClusterSnapshot } from '../../src/status/snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import type { UpdatePlan } from '../../src/plan/types.js';
 import { SUBSCRIPTION } from './phase0-fixtures.js';
@@ -71,5 +74,55 @@ describe('plan --subscription: phase 0 operator', () => {
     const other = await runCli(['plan', '--example', '--subscription', subscriptionFile(SUBSCRIPTION.replace('  name: openstack-operator\n  channel', '  name: cinder-operator\n  channel'))], process.cwd());
     expect(other.exitCode).toBe(2);
     expect(other.stderr).toMatch(/INPUT_INVALID.*no Subscription of the openstack-operator package/);
+  });
+});
+
+describe('the phase 0 gate, judged from a snapshot', () => {
+  const csvObject = parse(readFileSync('fixtures/example/csv.yaml', 'utf8')) as Record<string, unknown>;
+  const installPlan = (csvs: string[], approved: boolean, phase: string) => ({
+    apiVersion: 'operators.coreos.com/v1alpha1',
+    kind: 'InstallPlan',
+    metadata: { name: 'install-abcde', namespace: 'openstack-operators', resourceVersion: '7', creationTimestamp: '2026-11-25T08:00:00Z' },
+    spec: { clusterServiceVersionNames: csvs, approval: 'Manual', approved },
+    status: { phase },
+  });
+  const osv = (available: string) => ({ metadata: { name: 'openstack', generation: 1 }, spec: { targetVersion: '18.0.3-1761036417' }, status: { observedGeneration: 1, availableVersion: available } });
+
+  async function judge(snapshot: Partial<ClusterSnapshot>) {
+    const plan = await planJson(['--subscription', subscriptionFile()]);
+    const phase = plan.phases[0]!;
+    const full: ClusterSnapshot = { readAt: '2026-11-25T09:00:00Z', namespace: 'openstack', source: 'test', openStackVersions: [], controlPlanes: [], nodeSets: [], deployments: [], csvs: [], agent: undefined, agentNone: true, unread: [], ...snapshot };
+    return evaluateGate({ snapshot: full, git: { commits: { operator: { sha: 'a'.repeat(40), date: '2026-11-25T08:30:00Z' } }, ancestry: {} }, target: plan.versions.target, phase });
+  }
+
+  it('is not checked when the InstallPlans were not read, never passed', async () => {
+    const v = await judge({ openStackVersions: [osv('18.0.4-1764633600')] });
+    expect(v.verdict).toBe('waiting');
+    expect(v.reason).toMatch(/^not checked: .*InstallPlan not read/);
+  });
+
+  it('waits, naming the other CSV, when the InstallPlan also installs another operator', async () => {
+    const v = await judge({ installPlans: [installPlan(['openstack-operator.v18.0.4', 'metallb-operator.v4.18.0'], false, 'RequiresApproval')], openStackVersions: [osv('18.0.3-1761036417')] });
+    expect(v.verdict).toBe('waiting');
+    expect(v.reason).toMatch(/would also install metallb-operator\.v4\.18\.0/);
+  });
+
+  it('asks for advance --approve-installplan when the plan holds exactly the CSV', async () => {
+    const v = await judge({ installPlans: [installPlan(['openstack-operator.v18.0.4'], false, 'RequiresApproval')], openStackVersions: [osv('18.0.3-1761036417')] });
+    expect(v.verdict).toBe('waiting');
+    expect(v.reason).toMatch(/needs-approval: .*advance --approve-installplan/);
+  });
+
+  it('passes once approved, the CSV Succeeded and availableVersion is the target; fails on a failed CSV', async () => {
+    const succeeded = { ...csvObject, status: { phase: 'Succeeded' } };
+    const plans = [installPlan(['openstack-operator.v18.0.4'], true, 'Complete')];
+    const lagging = await judge({ installPlans: plans, csvs: [succeeded], openStackVersions: [osv('18.0.3-1761036417')] });
+    expect(lagging.verdict).toBe('waiting');
+    expect(lagging.reason).toMatch(/available-version-lags/);
+    const passed = await judge({ installPlans: plans, csvs: [succeeded], openStackVersions: [osv('18.0.4-1764633600')] });
+    expect(passed.verdict, passed.reason).toBe('passed');
+    const failed = await judge({ installPlans: plans, csvs: [{ ...csvObject, status: { phase: 'Failed', message: 'install timeout' } }], openStackVersions: [osv('18.0.3-1761036417')] });
+    expect(failed.verdict).toBe('failed');
+    expect(failed.reason).toMatch(/install timeout/);
   });
 });
