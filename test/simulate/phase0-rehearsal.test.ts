@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rehearsalStart } from '../../src/cli/simulate.js';
-import { rehearse, startRehearsalCluster, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
+import * as k8s from '@kubernetes/client-node';
+import { approveInstallPlan } from '../../src/olm/cluster.js';
+import { startRehearsalCluster, SUBSCRIPTION_PATH, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
+import { runCli } from '../helpers/cli.js';
 import { watchUpdate } from '../../src/advance/watch.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
 import { caseFlags, clusterReader } from '../helpers/rehearsal.js';
@@ -43,14 +46,54 @@ describe('rehearsal from phase 0', () => {
 
   it('runs the example from the operator upgrade to complete, approving exactly the one InstallPlan', async () => {
     const opts = phase0Inputs();
-    const r = await rehearse(opts);
-    expect(r.end, `${r.status?.reason}\n${r.causes.join('\n')}`).toBe('done');
-    expect(r.commits.map((c) => c.phase)).toEqual(['operator', 'ovn-controlplane', 'ovn-dataplane', 'dataplane']);
-    const gates = r.timeline.filter((e) => e.kind === 'gate-passed').map((e) => e.phase);
-    expect(gates.slice(0, 2)).toEqual(['operator', 'preflight']);
-    const operatorGate = r.timeline.find((e) => e.kind === 'gate-passed' && e.phase === 'operator')!;
-    expect(operatorGate.text).toMatch(/InstallPlan for exactly openstack-operator\.v18\.0\.4 approved/);
+    const cluster = await startRehearsalCluster(opts);
+    try {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(cluster.kubeconfigYaml);
+      const approved: string[][] = [];
+      const r = await watchUpdate(
+        { ...opts.update, subscriptionFile: cluster.subscriptionFile! },
+        {
+          repo: cluster.repo.work,
+          engine: 'flux',
+          remote: 'origin',
+          readSnapshot: clusterReader(cluster),
+          nextChange: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, 200))),
+          timeoutMs: opts.timeoutMs!,
+          // the same narrow, tested patch as advance --approve-installplan
+          approveInstallPlan: async (ip) => {
+            approved.push([...ip.csvs]);
+            await approveInstallPlan(kc, ip);
+          },
+        },
+      );
+      expect(r.end, r.last?.reason).toBe('done');
+      expect(r.commits.map((c) => c.phase)).toEqual(['operator', 'ovn-controlplane', 'ovn-dataplane', 'dataplane']);
+      expect(approved).toEqual([['openstack-operator.v18.0.4']]);
+      expect(trailers(cluster.repo.bare, 'Osv-Update-Phase')).toEqual(['0 operator', '2 ovn-controlplane', '3 ovn-dataplane', '5 dataplane']);
+      // Git records the InstallPlan phase 0 passed on, on the commit that went on after it
+      expect(trailers(cluster.repo.bare, 'Osv-Update-Approved-InstallPlan')).toEqual([expect.stringMatching(/^install-[0-9a-f]{5}$/)]);
+      const ovnCommit = execFileSync('git', ['log', '-1', '--format=%B', r.commits[1]!.sha], { cwd: cluster.repo.bare, encoding: 'utf8' });
+      expect(ovnCommit).toMatch(/^Osv-Update-Approved-InstallPlan: install-/m);
+      const pinned = execFileSync('git', ['show', `main:${SUBSCRIPTION_PATH}`], { cwd: cluster.repo.bare, encoding: 'utf8' });
+      expect(pinned).toMatch(/startingCSV: openstack-operator\.v18\.0\.4\n/);
+      expect(pinned).toMatch(/installPlanApproval: Manual # OLM upgrades/);
+    } finally {
+      await cluster.stop();
+    }
   }, 600_000);
+
+  it('simulate --subscription --bundle-csv: the InstallPlan bundling another CSV is not approved; exit 3 in phase 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osv-phase0-cli-'));
+    writeFileSync(join(dir, 'subscription.yaml'), SUBSCRIPTION);
+    const r = await runCli(['simulate', '--example', '--subscription', join(dir, 'subscription.yaml'), '--bundle-csv', 'metallb-operator.v4.18.0', '--timeout', '60s', '--json'], process.cwd());
+    expect(r.exitCode, r.stderr).toBe(3);
+    const out = JSON.parse(r.stdout) as { end: string; commits: { phase: string }[]; status: { phase: string; reason: string } };
+    expect(out.end).toBe('timeout');
+    expect(out.commits.map((c) => c.phase)).toEqual(['operator']);
+    expect(out.status.phase).toBe('operator');
+    expect(out.status.reason).toMatch(/would also install metallb-operator\.v4\.18\.0/);
+  }, 240_000);
 
   it('does not approve an InstallPlan that also installs another CSV: the update waits in phase 0 with the reason', async () => {
     const opts: RehearsalOptions = { ...phase0Inputs(), faults: { olmBundleWith: ['cinder-operator.v1.2.0'] } };
