@@ -59,3 +59,20 @@ describe('commit --subscription: phase 0 operator', () => {
     expect(sh(repo.work, 'rev-parse', 'HEAD')).toBe(head);
   });
 });
+
+describe('commit --branch-per-phase --subscription', () => {
+  beforeAll(sealGitEnv);
+
+  it('makes phase 0 a branch holding only the pinned Subscription', async () => {
+    const repo = repoWithSubscription();
+    const sub = join(repo.work, 'operators', 'subscription.yaml');
+    const r = await runCli(['commit', '--example', '--subscription', sub, '--repo', repo.work, '--date', TEST_DATE, '--branch-per-phase', '--all', '--json'], repo.work);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { committed: { phase: string; branch: string }[] };
+    expect(out.committed.map((c) => c.phase)).toEqual(['operator', 'ovn-controlplane', 'ovn-dataplane', 'dataplane']);
+    const first = out.committed[0]!.branch;
+    expect(sh(repo.work, 'diff', '--name-only', 'main', first).trim()).toBe('operators/subscription.yaml');
+    expect(sh(repo.work, 'show', `${first}:operators/subscription.yaml`)).toMatch(/startingCSV: openstack-operator\.v18\.0\.4\n/);
+    expect(sh(repo.work, 'show', `${out.committed[1]!.branch}:operators/subscription.yaml`)).toMatch(/installPlanApproval: Manual/);
+  });
+});
