@@ -149,10 +149,16 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
       if (olm?.approvable && olm.installPlan) {
         const ip = olm.installPlan;
         log(`InstallPlan ${ip.namespace}/${ip.name} installs ${ip.csvs.join(', ')}: exactly the plan's CSV; approving it`);
-        await opts.approveInstallPlan(ip);
-        approved = { name: ip.name, namespace: ip.namespace, csvs: ip.csvs };
-        attempt--; // not a push attempt: read the cluster again, the gate moves on
-        continue;
+        try {
+          await opts.approveInstallPlan(ip);
+          approved = { name: ip.name, namespace: ip.namespace, csvs: ip.csvs };
+          attempt--; // not a push attempt: read the cluster again, the gate moves on
+          continue;
+        } catch (e) {
+          // OLM (or an earlier step) changed the plan after our read: judge it again next time
+          if (!(e instanceof OsvError && e.code === 'CLUSTER_UNAVAILABLE' && /changed since it was read/.test(e.message))) throw e;
+          log(`not approved this time: ${e.message}`);
+        }
       }
       if (olm?.state === 'other-csvs') log(`not approving: ${olm.reason}`);
     }
