@@ -126,3 +126,17 @@ describe('the phase 0 gate, judged from a snapshot', () => {
     expect(failed.reason).toMatch(/install timeout/);
   });
 });
+
+describe('status --subscription', () => {
+  it('starts at phase 0, "phase 0 of N", with InstallPlans among the kinds read', async () => {
+    const r = await runCli(['status', '--example', '--subscription', subscriptionFile(), '--from-files', 'fixtures/example', '--json'], process.cwd());
+    expect(r.exitCode, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { phase: string; phaseNumber: number; reason: string; unread: string[]; gates: { id: string; verdict: string }[] };
+    expect(s.gates[0]!.id).toBe('operator');
+    expect(s.phase).toBe('operator');
+    expect(s.phaseNumber).toBe(0);
+    // without a repository nothing in the dump does phase 0 yet: it is the next step
+    expect(s.reason).toBe('phase operator is ready to start (Subscription/openstack-operator startingCSV: openstack-operator.v18.0.4, channel: stable-v1.0, installPlanApproval: Manual)');
+    expect(s.unread).not.toContain('InstallPlan');
+  });
+});
