@@ -12,6 +12,7 @@ import type { Engine, RenderInputs } from '../render/render.js';
 import { agentRevision } from '../status/agent.js';
 import { secondLiveOwner } from '../status/live-owner.js';
 import { findNamed, type ClusterSnapshot } from '../status/snapshot.js';
+import { judgeOperatorGate, type InstallPlanSummary, type OperatorGate } from '../olm/gate.js';
 import { updateStatus, type UpdateStatus } from '../status/update-status.js';
 
 export type AdvanceOutcome = 'advanced' | 'done' | 'waiting' | 'failed';
@@ -35,7 +36,15 @@ export interface AdvanceOptions {
   readonly pushAttempts?: number;
   /** Test seam for crash tests: runs after the commit and before the push. */
   readonly afterCommit?: () => Promise<void>;
+  /**
+   * `--approve-installplan`: approves one InstallPlan on the cluster (src/olm/cluster.ts). Called
+   * only in phase 0, only for the plan that installs exactly the plan's CSV and nothing else.
+   */
+  readonly approveInstallPlan?: (plan: InstallPlanSummary) => Promise<void>;
 }
+
+/** The trailer naming the InstallPlan phase 0 passed on, carried by the commit of the phase after it. */
+export const TRAILER_APPROVED_INSTALL_PLAN = 'Osv-Update-Approved-InstallPlan';
 
 export interface AdvanceResult {
   readonly outcome: AdvanceOutcome;
@@ -46,6 +55,8 @@ export interface AdvanceResult {
   readonly status: UpdateStatus;
   /** For `advanced`: the status that decided the commit (the gates as they passed). */
   readonly decidedBy?: UpdateStatus;
+  /** Phase 0: the InstallPlan this step approved (`--approve-installplan`). */
+  readonly approvedInstallPlan?: { readonly name: string; readonly namespace: string; readonly csvs: readonly string[] };
   readonly branch: string;
 }
 
@@ -138,6 +149,7 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
   if (await catchUpOurPaths(opts.repo, layout)) log('caught up the owned folder with the branch: an earlier run was stopped before it finished');
   const attempts = opts.pushAttempts ?? 3;
   let pushed = 0;
+  let approved: AdvanceResult['approvedInstallPlan'];
 
   for (let attempt = 1; ; attempt++) {
     if (opts.remote) pushed += await syncWithRemote(opts.repo, opts.remote, branch, target, log);
@@ -146,12 +158,32 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
     const progress = await readGitProgress(opts.repo, target, 'HEAD', agentSha);
     const status = updateStatus(plan, snapshot, progress.view, 'git', { skipGates: opts.skipGates ?? [], skippedBefore: progress.skippedGates });
     const next = status.next;
+    if (next.action === 'wait' && status.phase === 'operator' && opts.approveInstallPlan && !approved) {
+      const olm = operatorGate(plan, snapshot);
+      if (olm?.approvable && olm.installPlan) {
+        const ip = olm.installPlan;
+        log(`InstallPlan ${ip.namespace}/${ip.name} installs ${ip.csvs.join(', ')}: exactly the plan's CSV; approving it`);
+        try {
+          await opts.approveInstallPlan(ip);
+          approved = { name: ip.name, namespace: ip.namespace, csvs: ip.csvs };
+          attempt--; // not a push attempt: read the cluster again, the gate moves on
+          continue;
+        } catch (e) {
+          // OLM (or an earlier step) changed the plan after our read: judge it again next time
+          if (!(e instanceof OsvError && e.code === 'CLUSTER_UNAVAILABLE' && /changed since it was read/.test(e.message))) throw e;
+          log(`not approved this time: ${e.message}`);
+        }
+      }
+      if (olm?.state === 'other-csvs') log(`not approving: ${olm.reason}`);
+    }
     if (next.action !== 'commit') {
       const outcome: AdvanceOutcome = next.action === 'done' ? 'done' : next.action === 'stop' ? 'failed' : 'waiting';
-      return { outcome, exitCode: EXIT_OF[outcome], pushed, status, branch };
+      return { outcome, exitCode: EXIT_OF[outcome], pushed, status, branch, ...(approved ? { approvedInstallPlan: approved } : {}) };
     }
     assertOneLiveOwner(plan, snapshot, Object.keys(progress.view.commits).length);
-    const trailers = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
+    const trailers: (readonly [string, string])[] = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
+    const passedOn = installPlanPassedOn(plan, snapshot, next.index);
+    if (passedOn) trailers.push([TRAILER_APPROVED_INSTALL_PLAN, passedOn]);
     const result = await commitPhases(inputs, {
       repo: opts.repo,
       branch,
@@ -180,6 +212,32 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
     }
     // the status after our commit: the new phase has just started
     const after = updateStatus(plan, snapshot, (await readGitProgress(opts.repo, target, 'HEAD', agentSha)).view, 'git', { skippedBefore: [...progress.skippedGates, ...status.skippedGates] });
-    return { outcome: 'advanced', exitCode: 0, ...(committed ? { committed } : {}), pushed, status: after, decidedBy: status, branch };
+    return { outcome: 'advanced', exitCode: 0, ...(committed ? { committed } : {}), pushed, status: after, decidedBy: status, branch, ...(approved ? { approvedInstallPlan: approved } : {}) };
   }
+}
+
+/** The OLM gate of phase 0 over this snapshot; undefined when the plan has no phase 0 or nothing was read. */
+function operatorGate(plan: RenderInputs['plan'], snapshot: ClusterSnapshot): OperatorGate | undefined {
+  const op = plan.operatorUpgrade;
+  if (!op || snapshot.installPlans === undefined) return undefined;
+  const osv = snapshot.openStackVersions.find((o) => (o['metadata'] as { name?: string } | undefined)?.name === plan.openStackVersion);
+  return judgeOperatorGate({
+    csv: op.csv,
+    installPlans: snapshot.installPlans as Record<string, unknown>[],
+    csvObject: snapshot.csvs?.find((c) => (c['metadata'] as { name?: string } | undefined)?.name === op.csv) as Record<string, unknown> | undefined,
+    openStackVersion: osv as Record<string, unknown> | undefined,
+  });
+}
+
+/**
+ * The InstallPlan phase 0 passed on, for the trailer of the first phase committed after it: Git
+ * then records which plan (and so which CSVs) OLM installed before the update went on.
+ */
+function installPlanPassedOn(plan: RenderInputs['plan'], snapshot: ClusterSnapshot, nextIndex: number): string | undefined {
+  const op = plan.phases.find((p) => p.phase === 'operator');
+  if (!op) return undefined;
+  const firstAfter = plan.phases.find((p) => p.index > op.index && p.git.changes);
+  if (firstAfter?.index !== nextIndex) return undefined;
+  const g = operatorGate(plan, snapshot);
+  return g?.verdict === 'passed' && g.installPlan?.approved ? g.installPlan.name : undefined;
 }

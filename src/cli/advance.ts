@@ -7,7 +7,7 @@ import { phaseOfText } from '../plan/numbering.js';
 import { parseGitRef, parseIsoDate } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
-import { engineFlag, snapshotSource } from './loop-flags.js';
+import { engineFlag, snapshotSource, type SnapshotSource } from './loop-flags.js';
 import { checkLayoutFlags, resolveLayoutFlags, versionFileOption } from './layout-flags.js';
 import type { AdvanceFlags } from './options.js';
 import type { PullRequestFlags } from './pull-request-flags.js';
@@ -50,7 +50,15 @@ export async function advanceContext(flags: AdvanceFlags & PullRequestFlags, io:
   for (const s of flags.skipGate ?? []) {
     if (!ids.has(s)) throw new OsvError('USAGE', `--skip-gate ${s}: no such phase`, { details: [...ids] });
   }
-  const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log);
+  if (flags.approveInstallplan && !update.plan.operatorUpgrade) {
+    throw new OsvError('USAGE', '--approve-installplan goes with --subscription: the plan has no phase 0 operator');
+  }
+  if (flags.approveInstallplan && forge) {
+    // the pull-request step does not approve yet: phase 0 would wait on an InstallPlan nobody approves
+    throw new OsvError('USAGE', '--approve-installplan is not available with --pull-request yet', { hint: 'Approve with osv-gitops operator-upgrade --approve, then run advance --pull-request again.' });
+  }
+  const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log, update.plan.operatorUpgrade?.operatorNamespace);
+  const approveInstallPlan = flags.approveInstallplan ? await installPlanApprover(source, Number(flags.requestTimeout ?? '10') * 1000) : undefined;
   const options: AdvanceOptions = {
     repo,
     engine: engineFlag(flags.engine),
@@ -62,6 +70,7 @@ export async function advanceContext(flags: AdvanceFlags & PullRequestFlags, io:
     ...versionFileOption(layout),
     ...(date !== undefined ? { date } : {}),
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
+    ...(approveInstallPlan ? { approveInstallPlan } : {}),
   };
   return { update, source, options, forge };
 }
@@ -81,15 +90,30 @@ export function pullRequestJson(r: AdvanceResult): Record<string, unknown> {
   };
 }
 
+/** `--approve-installplan`: the narrow, `test`ed patch of src/olm/cluster.ts, through the reader's kubeconfig. */
+async function installPlanApprover(source: SnapshotSource, timeoutMs: number): Promise<NonNullable<AdvanceOptions['approveInstallPlan']>> {
+  const reader = source.reader;
+  if (!reader) throw new OsvError('USAGE', '--approve-installplan needs the cluster (not --from-files)');
+  const { approveInstallPlan } = await import('../olm/cluster.js');
+  return async (plan) => {
+    await approveInstallPlan(reader.kc, plan, timeoutMs);
+  };
+}
+
+function approvedLine(r: AdvanceResult, io: CliIo): string {
+  const a = r.approvedInstallPlan;
+  return a ? `${paint(io, 'green', 'approved')}: InstallPlan ${a.namespace}/${a.name} (${a.csvs.join(', ')})\n` : '';
+}
+
 export function describeStep(r: AdvanceResult, io: CliIo): string {
   const s = r.status;
   switch (r.outcome) {
     case 'advanced':
-      return `${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
+      return `${approvedLine(r, io)}${paint(io, 'green', 'advanced')}: committed ${r.committed?.phase ?? '(already in the tree)'} ${r.committed?.sha.slice(0, 12) ?? ''}${r.pushed ? `, pushed to ${r.branch}` : ''}\n  next gate: ${s.reason}\n`;
     case 'done':
       return `${paint(io, 'green', 'done')}: ${s.reason}\n  to retire it: osv-gitops cleanup, with the same plan and layout flags\n`;
     case 'waiting':
-      return `${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
+      return `${approvedLine(r, io)}${paint(io, 'yellow', 'waiting')} in ${s.phase} (${phaseOfText(s.phaseNumber, s.phaseCount)}): ${s.reason}\n`;
     case 'failed':
       return `${paint(io, 'red', 'failed')} in ${s.phase}: ${s.reason}\n`;
   }
@@ -107,6 +131,7 @@ export async function advanceAction(flags: AdvanceFlags & PullRequestFlags, io: 
     const { advanceWithEvents } = await import('../advance/events.js');
     r = await advanceWithEvents(update, options, source.reader);
   }
-  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, status: r.status, ...pullRequestJson(r) }) : describeStep(r, io));
+  const approved = r.approvedInstallPlan ? { approvedInstallPlan: r.approvedInstallPlan } : {};
+  io.stdout(flags.json ? stableJson({ outcome: r.outcome, committed: r.committed ?? null, pushed: r.pushed, branch: r.branch, ...approved, status: r.status, ...pullRequestJson(r) }) : describeStep(r, io));
   setExit(r.exitCode);
 }

@@ -9,7 +9,8 @@ import { loadCsv } from '../inputs/csv.js';
 import { loadCustomImages } from '../inputs/custom-images.js';
 import { loadNodeSets, type NodeSetInput } from '../inputs/nodesets.js';
 import { loadOpenStackVersion } from '../inputs/openstack-version.js';
-import { buildPlan, type PlanOptions } from '../plan/build.js';
+import { buildPlan, DEFAULT_OPERATOR_NAMESPACE, type OperatorPhaseOptions, type PlanOptions } from '../plan/build.js';
+import { parseChannel, readSubscriptionText } from '../olm/subscription.js';
 import { parseSavedPlan } from '../plan/saved.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { readTextInput } from '../inputs/yaml.js';
@@ -65,6 +66,8 @@ function at(io: CliIo, p: string): string {
 
 export interface LoadedUpdate {
   readonly plan: UpdatePlan;
+  /** `--subscription`: the user's Subscription file (absolute), pinned in place by phase 0. */
+  readonly subscriptionFile?: string;
   /** The manifests render carries through unchanged. */
   readonly controlPlane?: Readonly<Record<string, unknown>>;
   readonly nodeSets: readonly Readonly<Record<string, unknown>>[];
@@ -80,8 +83,33 @@ export function loadUpdate(f: InputFlags, io: CliIo): LoadedUpdate {
   const nsPath = pick(f.nodesets, 'nodesets');
   const controlPlane = cpFile ? loadControlPlane(cpFile) : undefined;
   const nodeSets = nsPath ? loadNodeSets(nsPath) : [];
-  const plan = options === undefined ? readSavedPlan(at(io, f.plan ?? '')) : planFromFlags(f, io, options, { controlPlane, nodeSets });
-  return { plan, ...(controlPlane ? { controlPlane: controlPlane.manifest } : {}), nodeSets: nodeSets.map((n) => n.manifest) };
+  const subscriptionFile = f.subscription !== undefined ? at(io, f.subscription) : undefined;
+  const operator = subscriptionFile !== undefined && options !== undefined ? operatorOptions(subscriptionFile, f) : undefined;
+  const plan = options === undefined ? readSavedPlan(at(io, f.plan ?? '')) : planFromFlags(f, io, { ...options, ...(operator ? { operator } : {}) }, { controlPlane, nodeSets });
+  if (subscriptionFile !== undefined && !plan.operatorUpgrade) {
+    throw new OsvError('USAGE', '--subscription goes with a plan that has phase 0 operator; this saved plan has none', { hint: 'Make the plan with `osv-gitops plan --subscription FILE --output plan.json`.' });
+  }
+  if (subscriptionFile === undefined && plan.operatorUpgrade) {
+    throw new OsvError('USAGE', `the plan starts with phase 0 operator: pass --subscription with your Subscription ${plan.operatorUpgrade.subscription}`);
+  }
+  return {
+    plan,
+    ...(subscriptionFile !== undefined ? { subscriptionFile } : {}),
+    ...(controlPlane ? { controlPlane: controlPlane.manifest } : {}),
+    nodeSets: nodeSets.map((n) => n.manifest),
+  };
+}
+
+/** `--subscription` and `--channel`: the user's Subscription, read and validated once here. */
+function operatorOptions(file: string, f: InputFlags): OperatorPhaseOptions {
+  const { sub } = readSubscriptionText(readTextInput(file, 'the Subscription'), file);
+  return { subscription: sub, ...(f.channel !== undefined ? { channel: parseChannel(f.channel) } : {}) };
+}
+
+/** The operator namespace of `--subscription` (where its InstallPlans are read), before any plan is made. */
+export function subscriptionNamespace(f: InputFlags, io: CliIo): string | undefined {
+  if (f.subscription === undefined) return undefined;
+  return operatorOptions(at(io, f.subscription), f).subscription.namespace ?? DEFAULT_OPERATOR_NAMESPACE;
 }
 
 function planFromFlags(

@@ -39,11 +39,14 @@ export interface SnapshotSource {
  * Where snapshots come from: the cluster of the kubeconfig, or the dump folder. The Kubernetes
  * client is loaded only here: it takes most of a second, which `plan` and `render` should not pay.
  */
-export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void): Promise<SnapshotSource> {
+export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void, olmNamespace?: string): Promise<SnapshotSource> {
   const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineFlag(flags.engine))) : undefined;
+  // phase 0 reads the InstallPlans and the target CSV where OLM runs the operator
+  const csvNamespace = flags.csvNamespace ?? olmNamespace;
+  const olm = { ...(csvNamespace ? { csvNamespace } : {}), ...(olmNamespace ? { olmNamespace } : {}) };
   if (flags.fromFiles !== undefined) {
     const dir = resolve(io.cwd, flags.fromFiles);
-    const target: SnapshotTarget = { namespace: namespace ?? 'openstack', ...(flags.csvNamespace ? { csvNamespace: flags.csvNamespace } : {}), ...(agent ? { agent } : {}) };
+    const target: SnapshotTarget = { namespace: namespace ?? 'openstack', ...olm, ...(agent ? { agent } : {}) };
     return { read: async () => readFilesSnapshot(dir, target), target, describe: `files ${dir}` };
   }
   const { contextNamespace, KubeReader, loadKubeConfig } = await import('../cluster/kube.js');
@@ -52,7 +55,7 @@ export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: str
   if (!Number.isFinite(timeout) || timeout <= 0) throw new OsvError('USAGE', '--request-timeout must be a positive number of seconds');
   const reader = new KubeReader(kc, timeout * 1000, undefined, log);
   const ns = namespace ?? contextNamespace(kc) ?? 'openstack';
-  const target: SnapshotTarget = { namespace: ns, ...(flags.csvNamespace ? { csvNamespace: flags.csvNamespace } : {}), ...(agent ? { agent } : {}) };
+  const target: SnapshotTarget = { namespace: ns, ...olm, ...(agent ? { agent } : {}) };
   return { read: () => readClusterSnapshot(reader, target), target, reader, describe: `cluster ${reader.server}` };
 }
 

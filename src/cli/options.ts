@@ -26,6 +26,8 @@ export interface InputFlags {
   readonly skipCustomImagesValidation?: boolean;
   readonly attempt?: string;
   readonly namePrefix?: string;
+  readonly subscription?: string;
+  readonly channel?: string;
 }
 
 export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolean }): Command {
@@ -44,7 +46,9 @@ export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolea
     .option('--batch <nodesets>', 'a nodeset batch, comma-separated; repeat for more batches, the rest form the last batch', collect)
     .option('--skip-custom-images-validation', 'keep unchanged custom images by setting the skip annotation')
     .option('--attempt <n>', 're-run number, gives new data-plane deployment names (-r<n>)', '1')
-    .option('--name-prefix <prefix>', 'prefix of data-plane deployment names', 'edpm');
+    .option('--name-prefix <prefix>', 'prefix of data-plane deployment names', 'edpm')
+    .option('--subscription <file>', 'your openstack-operator OLM Subscription (a file of the repository): the plan starts with phase 0 operator, which pins it to the --csv')
+    .option('--channel <name>', "with --subscription: the channel that serves --csv (default: the Subscription's own)");
   if (savedPlan) cmd.option('--plan <plan.json>', 'a plan saved with `plan --output` (instead of the input flags)');
   return cmd;
 }
@@ -91,6 +95,7 @@ export interface AdvanceFlags extends LoopFlags {
   readonly versionFile?: string;
   readonly deploymentsDir?: string;
   readonly appPath?: string;
+  readonly approveInstallplan?: boolean;
 }
 
 export function addAdvanceOptions(cmd: Command): Command {
@@ -102,6 +107,7 @@ export function addAdvanceOptions(cmd: Command): Command {
     .option('--version-file <path>', 'edit your own OpenStackVersion file in place (path inside the repository), as commit --version-file')
     .option('--deployments-dir <dir>', 'with --version-file: folder inside the repository for the data-plane deployments (default: --path; with --app-path: <app-path>/openstack-updates)')
     .option('--app-path <dir>', 'the folder your agent builds with kustomize: your OpenStackVersion file is found through its kustomization graph, as commit --app-path')
+    .option('--approve-installplan', 'phase 0: approve the InstallPlan that installs exactly the plan\'s CSV (never one that bundles other CSVs)')
     .option('--json', 'print the result as JSON');
 }
 

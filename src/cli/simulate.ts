@@ -8,12 +8,14 @@ import type { Mode, TimelineEntry } from '../simulate/rehearsal.js';
 import { exampleDir, loadUpdate } from './inputs.js';
 import { paint, stableJson, type CliIo } from './io.js';
 import { parseDuration, type InputFlags } from './options.js';
+import { parseName } from '../validate/grammar.js';
 
 export interface SimulateFlags extends InputFlags {
   readonly engine?: string;
   readonly mode?: string;
   readonly stepMs?: string;
   readonly failDeployment?: string;
+  readonly bundleCsv?: string[];
   readonly agentLag?: string;
   readonly timeout?: string;
   readonly skipGate?: string[];
@@ -52,6 +54,7 @@ export function rehearsalStart(flags: InputFlags, io: CliIo) {
 
 /** The action of `osv-gitops simulate` (its flags and help are registered in commands.ts). */
 export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
+  const startedAt = Date.now(); // --timeout bounds the whole run, reading the inputs included
   const engine = flags.engine ?? 'flux';
   if (engine !== 'flux' && engine !== 'argocd') throw new OsvError('USAGE', `--engine must be flux or argocd, not "${engine}"`);
   const mode = (flags.mode ?? 'commits') as Mode;
@@ -64,7 +67,9 @@ export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (
   } catch (e) {
     throw new OsvError('USAGE', `--fail-deployment is not a regular expression: ${(e as Error).message}`);
   }
+  const bundleWith = (flags.bundleCsv ?? []).map((n) => parseName(n, 'object', '--bundle-csv'));
   const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(flags, io);
+  if (bundleWith.length && !update.plan.operatorUpgrade) throw new OsvError('USAGE', '--bundle-csv goes with --subscription (phase 0)');
   const verbose = (l: string) => io.stderr(`${paint(io, 'dim', l)}\n`);
   const { rehearse } = await import('../simulate/rehearsal.js');
   const result = await rehearse({
@@ -75,9 +80,10 @@ export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (
     engine,
     mode,
     durations: { ovnControlPlane: step * 2, rabbitmq: step, galera: step, memcached: step, keystone: step, controlPlaneRest: step * 2, deploymentService: step },
-    ...(failDeployments ? { faults: { failDeployments } } : {}),
+    ...(failDeployments || bundleWith.length ? { faults: { ...(failDeployments ? { failDeployments } : {}), ...(bundleWith.length ? { olmBundleWith: bundleWith } : {}) } } : {}),
     agentLagMs: parseDuration(flags.agentLag ?? '0ms', '--agent-lag'),
     // the default grows with the step, as the rehearsal's deadlines do
+    startedAt,
     timeoutMs: flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : Math.max(1, step / 150) * 120_000,
     ...(flags.skipGate?.length ? { skipGates: flags.skipGate } : {}),
     ...(flags.verbose ? { log: verbose } : {}),

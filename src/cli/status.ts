@@ -9,7 +9,7 @@ import { agentRevision } from '../status/agent.js';
 import { formatSeconds } from '../status/gates.js';
 import { at, str, type ClusterSnapshot } from '../status/snapshot.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../status/update-status.js';
-import { loadUpdate } from './inputs.js';
+import { loadUpdate, subscriptionNamespace } from './inputs.js';
 import { paint, stableJson, table, type CliIo } from './io.js';
 import { hasPlanInputs, planFromSnapshot, snapshotSource } from './loop-flags.js';
 import type { LoopFlags } from './options.js';
@@ -47,7 +47,7 @@ export function formatStatus(s: UpdateStatus, io: CliIo): string {
 
 /** The action of `osv-gitops status` (its flags and help are registered in commands.ts). */
 export async function statusAction(flags: StatusFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
-  const source = await snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`));
+  const source = await snapshotSource(flags, io, flags.namespace, (l) => io.stderr(`${l}\n`), subscriptionNamespace(flags, io));
   const snapshot = await source.read();
   const repo = flags.repo !== undefined ? resolve(io.cwd, flags.repo) : undefined;
   const trailers = repo !== undefined ? await phaseCommits(repo, flags.branch ?? 'HEAD') : [];

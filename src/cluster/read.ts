@@ -12,6 +12,7 @@ import type { KubeReader } from './kube.js';
 import {
   ARGOCD_APPLICATION,
   CLUSTER_SERVICE_VERSION,
+  INSTALL_PLAN,
   DATAPLANE_DEPLOYMENT,
   DATAPLANE_NODESET,
   FLUX_KUSTOMIZATION,
@@ -31,6 +32,8 @@ export interface SnapshotTarget {
   readonly namespace: string;
   /** Namespace of the operator's ClusterServiceVersion (`--csv-namespace`); undefined: not read. */
   readonly csvNamespace?: string;
+  /** Where OLM runs the operator (phase 0 `operator`): its InstallPlans are read there; undefined: not read. */
+  readonly olmNamespace?: string;
   /** The agent object to read (`--agent`), `'none'` when the user says there is none. */
   readonly agent?: AgentRef | 'none';
 }
@@ -70,6 +73,12 @@ export async function readClusterSnapshot(reader: KubeReader, target: SnapshotTa
     csvs = r ? [...r.items] : undefined;
     if (!r) unread.push(CLUSTER_SERVICE_VERSION.kind);
   }
+  let installPlans: KubeObject[] | undefined;
+  if (target.olmNamespace !== undefined) {
+    const r = await reader.list(INSTALL_PLAN, target.olmNamespace);
+    installPlans = r ? [...r.items] : undefined;
+    if (!r) unread.push(INSTALL_PLAN.kind);
+  }
   const agent =
     target.agent && target.agent !== 'none'
       ? { ...target.agent, object: await reader.get(AGENT_TYPES[target.agent.engine], target.agent.namespace, target.agent.name) }
@@ -83,6 +92,7 @@ export async function readClusterSnapshot(reader: KubeReader, target: SnapshotTa
     nodeSets,
     deployments,
     csvs,
+    ...(target.olmNamespace !== undefined ? { installPlans } : {}),
     agent,
     ...(target.agent === 'none' ? { agentNone: true } : {}),
     unread,
@@ -147,6 +157,8 @@ export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: 
   if (!present(OPENSTACK_CONTROLPLANE)) unread.push(OPENSTACK_CONTROLPLANE.kind);
   const csvs = present(CLUSTER_SERVICE_VERSION) ? ofKind(CLUSTER_SERVICE_VERSION, target.csvNamespace) : undefined;
   if (!csvs) unread.push(CLUSTER_SERVICE_VERSION.kind);
+  // a dump without InstallPlans may hold none (OLM deletes old ones): read as empty, never as passed
+  const installPlans = target.olmNamespace !== undefined ? ofKind(INSTALL_PLAN, target.olmNamespace) : undefined;
   let agent: ClusterSnapshot['agent'];
   if (target.agent && target.agent !== 'none') {
     const a = target.agent;
@@ -168,6 +180,7 @@ export function readFilesSnapshot(dir: string, target: SnapshotTarget, readAt?: 
     nodeSets: ofKind(DATAPLANE_NODESET, target.namespace),
     deployments: ofKind(DATAPLANE_DEPLOYMENT, target.namespace),
     csvs,
+    ...(installPlans !== undefined ? { installPlans } : {}),
     agent,
     ...(target.agent === 'none' ? { agentNone: true } : {}),
     unread,

@@ -38,6 +38,8 @@ export const DATAPLANE_NODESET = crd('dataplane.openstack.org', 'v1beta1', 'Open
 export const DATAPLANE_DEPLOYMENT = crd('dataplane.openstack.org', 'v1beta1', 'OpenStackDataPlaneDeployment', 'openstackdataplanedeployments');
 export const DATAPLANE_SERVICE = crd('dataplane.openstack.org', 'v1beta1', 'OpenStackDataPlaneService', 'openstackdataplaneservices');
 export const CLUSTER_SERVICE_VERSION = crd('operators.coreos.com', 'v1alpha1', 'ClusterServiceVersion', 'clusterserviceversions');
+export const INSTALL_PLAN = crd('operators.coreos.com', 'v1alpha1', 'InstallPlan', 'installplans');
+export const SUBSCRIPTION = crd('operators.coreos.com', 'v1alpha1', 'Subscription', 'subscriptions');
 export const FLUX_KUSTOMIZATION = crd('kustomize.toolkit.fluxcd.io', 'v1', 'Kustomization', 'kustomizations');
 export const FLUX_GITREPOSITORY = crd('source.toolkit.fluxcd.io', 'v1', 'GitRepository', 'gitrepositories');
 export const ARGOCD_APPLICATION = { ...crd('argoproj.io', 'v1alpha1', 'Application', 'applications'), statusSubresource: false };
@@ -65,6 +67,8 @@ export const OPENSTACK_TYPES: readonly ResourceType[] = [
 export const ALL_TYPES: readonly ResourceType[] = [
   ...OPENSTACK_TYPES,
   CLUSTER_SERVICE_VERSION,
+  INSTALL_PLAN,
+  SUBSCRIPTION,
   FLUX_KUSTOMIZATION,
   FLUX_GITREPOSITORY,
   ARGOCD_APPLICATION,

@@ -7,7 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { ClusterSnapshot, KubeObject } from '../status/snapshot.js';
 import { apiError, backoffDelay, DEFAULT_BACKOFF, type KubeReader } from './kube.js';
 import { AGENT_TYPES, type SnapshotTarget } from './read.js';
-import { CLUSTER_SERVICE_VERSION, collectionPath, DATAPLANE_DEPLOYMENT, DATAPLANE_NODESET, OPENSTACK_CONTROLPLANE, OPENSTACK_VERSION, type ResourceType } from './resources.js';
+import { CLUSTER_SERVICE_VERSION, collectionPath, INSTALL_PLAN, DATAPLANE_DEPLOYMENT, DATAPLANE_NODESET, OPENSTACK_CONTROLPLANE, OPENSTACK_VERSION, type ResourceType } from './resources.js';
 
 interface Feed {
   readonly key: string;
@@ -59,6 +59,7 @@ export class ClusterWatcher {
       feed(DATAPLANE_DEPLOYMENT, target.namespace),
     ];
     if (target.csvNamespace !== undefined) this.feeds.push(feed(CLUSTER_SERVICE_VERSION, target.csvNamespace));
+    if (target.olmNamespace !== undefined) this.feeds.push(feed(INSTALL_PLAN, target.olmNamespace));
     if (target.agent && target.agent !== 'none') {
       this.feeds.push(feed(AGENT_TYPES[target.agent.engine], target.agent.namespace, `metadata.name=${target.agent.name}`));
     }
@@ -190,6 +191,7 @@ export class ClusterWatcher {
       nodeSets: items(DATAPLANE_NODESET),
       deployments: items(DATAPLANE_DEPLOYMENT),
       csvs: csvFeed && csvFeed.listedAt !== null ? items(CLUSTER_SERVICE_VERSION) : undefined,
+      ...(this.target.olmNamespace !== undefined ? { installPlans: byType(INSTALL_PLAN)?.listedAt !== null ? items(INSTALL_PLAN) : undefined } : {}),
       agent: agent ? { ...agent, object: byType(AGENT_TYPES[agent.engine])?.items.get(agent.name) } : undefined,
       ...(this.target.agent === 'none' ? { agentNone: true } : {}),
       unread,

@@ -194,10 +194,11 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
     }
     if (b.tip !== undefined || state === undefined) state = await treeState(top, from, layout.paths);
     const files = layout.files(b.phase);
-    const after = applyFiles(state, layout.ownedDirs, files, format);
+    const clear = layout.clears?.(b.phase) ?? layout.ownedDirs;
+    const after = applyFiles(state, clear, files, format);
     if (sameState(state, after)) continue; // the tree already holds this phase
     const mark = planned.length + 1;
-    planned.push({ phase: b.phase, branch: b.branch, old: b.tip, mark, from, message: commitMessage(plan, b.phase, opts.extraTrailers), clear: layout.ownedDirs, files });
+    planned.push({ phase: b.phase, branch: b.branch, old: b.tip, mark, from, message: commitMessage(plan, b.phase, opts.extraTrailers), clear, files });
     parent = `:${mark}`;
     state = after;
   }

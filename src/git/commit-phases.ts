@@ -7,7 +7,7 @@
  * kill at any moment leaves the old branch or the new one.
  */
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { OsvError } from '../errors.js';
 import { containedPath, safeRelativePath } from '../fs/contained.js';
 import { commitMessage } from '../render/commit-message.js';
@@ -34,6 +34,8 @@ import {
 import { phaseCommits, TRAILER_PHASE } from './trailers.js';
 import { assertSingleOwner } from './owners.js';
 import { versionFileLayout } from './version-file.js';
+import { committedText } from '../olm/commit.js';
+import { pinSubscriptionText } from '../olm/subscription.js';
 
 export interface CommitOptions {
   readonly repo: string;
@@ -61,6 +63,8 @@ export interface PhaseLayout {
   /** Folders osv-gitops owns: emptied before each phase is written. */
   readonly ownedDirs: readonly string[];
   readonly files: (phase: PhasePlan) => RenderedFile[];
+  /** The owned folders a phase empties before it writes; default all of `ownedDirs`. */
+  readonly clears?: (phase: PhasePlan) => readonly string[];
   /** What the user must fix for the agent to apply every phase (e.g. an unreferenced folder). */
   readonly warnings?: readonly string[];
 }
@@ -92,8 +96,38 @@ export function folderLayout(inputs: RenderInputs, engine: Engine, path: string)
 
 /** The layout the options ask for; a version file is read at commit `ref` (never the work tree). */
 export async function layoutFor(inputs: RenderInputs, opts: Pick<CommitOptions, 'repo' | 'engine' | 'versionFile'>, path: string, ref: string | undefined): Promise<PhaseLayout> {
-  if (!opts.versionFile) return folderLayout(inputs, opts.engine, path);
-  return versionFileLayout(inputs, opts.engine, { path: opts.versionFile.path, deploymentsDir: opts.versionFile.deploymentsDir ?? path }, { repo: opts.repo, ref });
+  const base = opts.versionFile
+    ? await versionFileLayout(inputs, opts.engine, { path: opts.versionFile.path, deploymentsDir: opts.versionFile.deploymentsDir ?? path }, { repo: opts.repo, ref })
+    : folderLayout(inputs, opts.engine, path);
+  return inputs.plan.operatorUpgrade ? withSubscription(inputs, base, opts.repo, ref) : base;
+}
+
+/**
+ * Phase 0 `operator`: the user's Subscription file, edited in place (src/olm/subscription.ts) as the
+ * branch holds it at `ref`, pinned to the plan's CSV. It is the one file that phase writes; the
+ * later phases leave it pinned and write their folders as before.
+ */
+async function withSubscription(inputs: RenderInputs, base: PhaseLayout, repo: string, ref: string | undefined): Promise<PhaseLayout> {
+  const op = inputs.plan.operatorUpgrade!;
+  if (inputs.subscriptionFile === undefined) throw new OsvError('USAGE', `the plan starts with phase 0 operator: pass --subscription with the file of your Subscription ${op.subscription}`);
+  const top = realpathSync(repo);
+  const real = existsSync(inputs.subscriptionFile) ? realpathSync(inputs.subscriptionFile) : inputs.subscriptionFile;
+  const rel = relative(top, real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    throw new OsvError('USAGE', `--subscription ${inputs.subscriptionFile} is not inside the repository`, { hint: 'Phase 0 edits your Subscription in place: pass its file in the repository (or commit it there first, e.g. with operator-upgrade --into).' });
+  }
+  const path = safeRelativePath('--subscription', rel.split(sep).join('/'));
+  const text = await committedText(top, ref, path);
+  if (text === undefined) throw new OsvError('INPUT_NOT_FOUND', `${path} is not committed`, { hint: 'Commit your Subscription first; osv-gitops edits it as the branch holds it.' });
+  const { text: pinned, before } = pinSubscriptionText(text, path, { csv: op.csv, channel: op.channel });
+  if (before.name !== op.subscription) throw new OsvError('INPUT_INVALID', `${path} holds Subscription ${before.name}, but the plan pins ${op.subscription}`);
+  return {
+    paths: [...base.paths, path],
+    ownedDirs: base.ownedDirs,
+    files: (p) => (p.phase === 'operator' ? [{ path, content: pinned }] : base.files(p)),
+    clears: (p) => (p.phase === 'operator' ? [] : base.ownedDirs),
+    ...(base.warnings ? { warnings: base.warnings } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,10 +234,11 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
   const planned: (CommitToBuild & { phase: PhasePlan })[] = [];
   for (const phase of selected) {
     const files = layout.files(phase);
-    const after = applyFiles(state, layout.ownedDirs, files, format);
+    const clear = layout.clears?.(phase) ?? layout.ownedDirs;
+    const after = applyFiles(state, clear, files, format);
     if (sameState(state, after)) continue; // the tree already holds this phase
     const mark = planned.length + 1;
-    planned.push({ phase, mark, from: mark === 1 ? at.start : `:${mark - 1}`, message: commitMessage(plan, phase, opts.extraTrailers), clear: layout.ownedDirs, files });
+    planned.push({ phase, mark, from: mark === 1 ? at.start : `:${mark - 1}`, message: commitMessage(plan, phase, opts.extraTrailers), clear, files });
     state = after;
   }
 

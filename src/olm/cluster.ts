@@ -7,11 +7,10 @@
 import * as k8s from '@kubernetes/client-node';
 import { OsvError } from '../errors.js';
 import { apiError, timeoutOptions, type KubeReader } from '../cluster/kube.js';
-import { CLUSTER_SERVICE_VERSION, OPENSTACK_VERSION, type ResourceType } from '../cluster/resources.js';
+import { CLUSTER_SERVICE_VERSION, INSTALL_PLAN, OPENSTACK_VERSION } from '../cluster/resources.js';
 import type { InstallPlanSummary, OperatorGateInput } from './gate.js';
 
-export const INSTALL_PLAN: ResourceType = { group: 'operators.coreos.com', version: 'v1alpha1', kind: 'InstallPlan', plural: 'installplans', namespaced: true, statusSubresource: true };
-export const SUBSCRIPTION: ResourceType = { group: 'operators.coreos.com', version: 'v1alpha1', kind: 'Subscription', plural: 'subscriptions', namespaced: true, statusSubresource: true };
+export { INSTALL_PLAN, SUBSCRIPTION } from '../cluster/resources.js';
 
 /** What one read of the cluster gives the gate: its inputs, less what the user asked for. */
 export type OperatorObjects = Pick<OperatorGateInput, 'installPlans' | 'csvObject' | 'openStackVersion'>;

@@ -49,7 +49,7 @@ export interface CommitSubscriptionResult {
 }
 
 /** The text of `path` at `ref`, or undefined when the branch does not hold it. */
-async function committedText(top: string, ref: string | undefined, path: string): Promise<string | undefined> {
+export async function committedText(top: string, ref: string | undefined, path: string): Promise<string | undefined> {
   if (ref === undefined) return undefined;
   const entry = (await git(top, ['ls-tree', '-z', '--full-tree', ref, '--', path])).split('\0')[0] ?? '';
   const m = /^(\d+) (\w+) ([0-9a-f]+)\t/.exec(entry);

@@ -17,7 +17,8 @@ import { operatorHold } from './operator-hold.js';
 import { buildPhases } from './phases.js';
 import { detectRelease, effectiveServiceDefaults, type DetectedRelease, type ReleaseEvidence } from './releases.js';
 import { compareReleaseVersions, majorOf } from './versions.js';
-import { PLAN_API_VERSION, type PlanOptionsRecord, type PlanWarning, type ServiceDefaultChange, type UpdatePlan } from './types.js';
+import type { SubscriptionInput } from '../olm/subscription.js';
+import { PLAN_API_VERSION, type OperatorUpgradeRecord, type PlanOptionsRecord, type PlanWarning, type ServiceDefaultChange, type UpdatePlan } from './types.js';
 
 export interface PlanInputs {
   readonly csv?: CsvInput;
@@ -40,6 +41,32 @@ export interface PlanOptions {
   readonly skipCustomImagesValidation?: boolean;
   readonly attempt?: number;
   readonly namePrefix?: string;
+  /** Start the plan with phase 0 `operator`: this Subscription pinned to the target CSV (`--csv`). */
+  readonly operator?: OperatorPhaseOptions;
+}
+
+export interface OperatorPhaseOptions {
+  readonly subscription: SubscriptionInput;
+  /** `--channel`; default the Subscription's own. */
+  readonly channel?: string;
+}
+
+/** Where OLM runs the operator when the Subscription file leaves the namespace to a kustomization. */
+export const DEFAULT_OPERATOR_NAMESPACE = 'openstack-operators';
+
+function operatorUpgradeRecord(op: OperatorPhaseOptions, inputs: PlanInputs): OperatorUpgradeRecord {
+  if (!inputs.csv) {
+    policy('USAGE', '--subscription needs --csv: phase 0 pins the Subscription to the target CSV', 'Pass the CSV of the release to update to (from the catalog bundle, or `oc get csv NAME -o yaml` after OLM resolved it).');
+  }
+  const channel = op.channel ?? op.subscription.channel;
+  if (channel === undefined) policy('USAGE', 'the Subscription has no spec.channel; pass --channel', 'The channel that serves the target CSV in your catalog, e.g. stable-v1.0.');
+  return {
+    csv: inputs.csv.name,
+    channel,
+    subscription: op.subscription.name,
+    operatorNamespace: op.subscription.namespace ?? DEFAULT_OPERATOR_NAMESPACE,
+    ...(op.subscription.startingCSV !== undefined ? { fromCsv: op.subscription.startingCSV } : {}),
+  };
 }
 
 function policy(code: ConstructorParameters<typeof OsvError>[0], message: string, hint?: string): never {
@@ -224,7 +251,7 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
   if (inputs.csv && status?.availableVersion !== undefined && status.availableVersion !== inputs.csv.releaseVersion) {
     warnings.push({
       code: 'OPERATOR_NOT_ROLLED',
-      message: `the CSV announces ${inputs.csv.releaseVersion} but the operator reports availableVersion ${status.availableVersion}: the preflight gate waits until the operator runs the new CSV`,
+      message: `the CSV announces ${inputs.csv.releaseVersion} but the operator reports availableVersion ${status.availableVersion}: ${opts.operator ? 'phase 0 installs it through OLM' : 'the preflight gate waits until the operator runs the new CSV'}`,
     });
   }
   const target = opts.target ?? available;
@@ -334,6 +361,7 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
   if (options.reboot && !options.updateSystem) {
     throw new OsvError('USAGE', '--reboot needs --update-system: reboots run in the dataplane-system phase');
   }
+  const operatorUpgrade = opts.operator ? operatorUpgradeRecord(opts.operator, inputs) : undefined;
   const phases = buildPhases({
     target,
     osvName: osv.name,
@@ -346,6 +374,7 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
     nodeSetNames: inputs.nodeSets.map((n) => n.name),
     batches,
     options,
+    ...(operatorUpgrade ? { operator: operatorUpgrade } : {}),
   });
   for (const p of phases) for (const d of p.git.deployments) assertDeploymentName(d.name);
 
@@ -381,6 +410,7 @@ export function buildPlan(inputs: PlanInputs, opts: PlanOptions = {}): UpdatePla
       batch: n.nodes.length === 0 ? null : batches.findIndex((b) => b.includes(n.name)) + 1,
     })),
     options,
+    ...(operatorUpgrade ? { operatorUpgrade } : {}),
     phases,
     warnings,
     notes,

@@ -58,6 +58,16 @@ export function gateCommands(plan: Pick<UpdatePlan, 'namespace' | 'openStackVers
   const fresh = 'GENERATION:.metadata.generation,OBSERVED:.status.observedGeneration';
   for (const c of phase.gate.checks) {
     switch (c.kind) {
+      case 'olm-upgrade':
+        out.push({
+          command: `oc get installplan -n ${sh(c.operatorNamespace)} -o custom-columns=NAME:.metadata.name,CSVS:.spec.clusterServiceVersionNames,APPROVED:.spec.approved,PHASE:.status.phase`,
+          expect: `one plan whose CSVS hold ${c.csv} (and nothing you did not mean to install), APPROVED true, PHASE Complete`,
+        });
+        out.push({
+          command: `oc get csv ${sh(c.csv)} -n ${sh(c.operatorNamespace)} -o jsonpath='{.status.phase}{"\\n"}'`,
+          expect: 'Succeeded (Failed fails the gate)',
+        });
+        break;
       case 'csv-succeeded':
         out.push({
           command: `oc get csv -A ${c.csv ? `--field-selector metadata.name=${sh(c.csv)} ` : ''}-o custom-columns=NAME:.metadata.name,PHASE:.status.phase`,

@@ -3,7 +3,7 @@
  * as the operator really runs them (facts §4.2, §4.3, §5, §7).
  */
 import { deploymentName } from './names.js';
-import type { DeploymentPlan, DurationClass, Gate, GateCheck, ObjectRef, PhaseName, PhasePlan, PlanOptionsRecord } from './types.js';
+import type { DeploymentPlan, DurationClass, Gate, GateCheck, ObjectRef, OperatorUpgradeRecord, PhaseName, PhasePlan, PlanOptionsRecord } from './types.js';
 
 export interface PhaseContext {
   readonly target: string;
@@ -19,6 +19,8 @@ export interface PhaseContext {
   /** Nodesets with nodes, in deployment batches. */
   readonly batches: readonly (readonly string[])[];
   readonly options: PlanOptionsRecord;
+  /** Phase 0 `operator`: only when the user gave their Subscription (`--subscription`). */
+  readonly operator?: OperatorUpgradeRecord;
 }
 
 const DEADLINES: Record<DurationClass, number> = { minutes: 30 * 60, 'tens-of-minutes': 2 * 3600, hours: 8 * 3600 };
@@ -31,6 +33,14 @@ function describeCheck(c: GateCheck): { text: string; reads: string[] } {
   switch (c.kind) {
     case 'csv-succeeded':
       return { text: `CSV ${c.csv ?? '(operator)'} phase Succeeded`, reads: [`ClusterServiceVersion/${c.csv ?? '*'} .status.phase`] };
+    case 'olm-upgrade':
+      return {
+        text: `OLM installed ${c.csv}: its InstallPlan approved, the CSV Succeeded, availableVersion its release`,
+        reads: [
+          `InstallPlan/* (${c.operatorNamespace}) .spec.clusterServiceVersionNames, .spec.approved, .status.phase`,
+          `ClusterServiceVersion/${c.csv} .status.phase, OPENSTACK_RELEASE_VERSION`,
+        ],
+      };
     case 'field':
       return { text: `${ref(c.object)} .${c.path} ${c.negate ? '≠' : '='} ${c.value}`, reads: [`${ref(c.object)} .${c.path}`] };
     case 'version-observed':
@@ -89,6 +99,30 @@ export function buildPhases(ctx: PhaseContext): PhasePlan[] {
   const versionCheck: GateCheck = { kind: 'version-observed', object: osv, targetVersion: ctx.target };
   const name = (step: string, batch?: number) =>
     deploymentName({ prefix: o.namePrefix, step, version: ctx.target, ...(batch !== undefined ? { batch } : {}), attempt: o.attempt });
+
+  if (ctx.operator) {
+    const op = ctx.operator;
+    phases.push({
+      id: 'operator',
+      phase: 'operator',
+      title: `The operator: OLM installs ${op.csv}`,
+      git: { changes: true, summary: `Subscription/${op.subscription} startingCSV: ${op.csv}, channel: ${op.channel}, installPlanApproval: Manual`, setsTargetVersion: false, deployments: [] },
+      gate: gate(
+        `InstallPlan for exactly ${op.csv} approved, CSV Succeeded, availableVersion = ${ctx.target}`,
+        [
+          { kind: 'agent-applied' },
+          { kind: 'olm-upgrade', csv: op.csv, operatorNamespace: op.operatorNamespace },
+          { kind: 'field', object: osv, path: 'status.availableVersion', value: ctx.target },
+        ],
+        'minutes',
+        { failWhen: ['the InstallPlan or the CSV phase is Failed'] },
+      ),
+      durationClass: 'minutes',
+      notes: [
+        'OLM bundles the pending upgrades of every operator in the namespace into one InstallPlan: approve it (advance --approve-installplan) only when it installs exactly this CSV.',
+      ],
+    });
+  }
 
   phases.push({
     id: 'preflight',

@@ -12,7 +12,7 @@ import { quoteInput } from '../validate/quote.js';
 import { planId } from './build.js';
 import { PLAN_API_VERSION, type UpdatePlan } from './types.js';
 
-const PHASE_NAMES = ['preflight', 'ovn-controlplane', 'ovn-dataplane', 'controlplane', 'dataplane', 'dataplane-system', 'complete'] as const;
+const PHASE_NAMES = ['operator', 'preflight', 'ovn-controlplane', 'ovn-dataplane', 'controlplane', 'dataplane', 'dataplane-system', 'complete'] as const;
 const DURATIONS = ['minutes', 'tens-of-minutes', 'hours'] as const;
 const CHANGE_KINDS = ['changed', 'added', 'removed', 'unchanged'] as const;
 const ROLLOUT_PHASES = ['ovn-controlplane', 'ovn-dataplane', 'controlplane', 'dataplane'] as const;
@@ -152,6 +152,10 @@ function checkGateCheck(c: At, target: string): void {
   switch (c.get('kind').string()) {
     case 'csv-succeeded':
       if (c.has('csv')) c.get('csv').name('object');
+      return;
+    case 'olm-upgrade':
+      c.get('csv').name('object');
+      c.get('operatorNamespace').name('namespace');
       return;
     case 'field':
       ref(c.get('object'));
@@ -299,6 +303,15 @@ export function checkPlanStructure(data: unknown, file: string): UpdatePlan {
       else if (typeof v.value !== 'boolean') v.string();
     }
   }
+  if (p.has('operatorUpgrade')) {
+    const u = p.get('operatorUpgrade');
+    u.get('csv').name('object');
+    u.get('channel').matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a channel name');
+    u.get('subscription').name('object');
+    u.get('operatorNamespace').name('namespace');
+    if (u.has('fromCsv')) u.get('fromCsv').name('object');
+    if (phases[0]?.get('phase').value !== 'operator') p.get('phases').fail('must start with phase operator when operatorUpgrade is set');
+  } else if (phases.some((ph) => ph.get('phase').value === 'operator')) p.get('phases').fail('has an operator phase without operatorUpgrade');
   if (p.has('serviceDefaults')) {
     for (const d of p.get('serviceDefaults').list()) {
       d.get('service').matching(FIELD_RE, 'a service name');

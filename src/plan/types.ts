@@ -7,6 +7,8 @@ import type { ImageChange, DiffSummary } from '../images/diff.js';
 export const PLAN_API_VERSION = 'osv-gitops.io/v1alpha1';
 
 export type PhaseName =
+  /** Phase 0 (opt-in with `--subscription`): the OLM upgrade of the openstack-operator itself. */
+  | 'operator'
   | 'preflight'
   | 'ovn-controlplane'
   | 'ovn-dataplane'
@@ -25,6 +27,11 @@ export interface ObjectRef {
 /** One thing a gate reads on the cluster. Each is judged by the status stage. */
 export type GateCheck =
   | { readonly kind: 'csv-succeeded'; readonly csv: string | undefined }
+  /**
+   * The OLM operator upgrade (src/olm/gate.ts): the InstallPlan for exactly `csv` in
+   * `operatorNamespace` approved, the CSV Succeeded, availableVersion = its release.
+   */
+  | { readonly kind: 'olm-upgrade'; readonly csv: string; readonly operatorNamespace: string }
   /** `field` at `path` of `object` equals (or, with `negate`, differs from) `value`. */
   | { readonly kind: 'field'; readonly object: ObjectRef; readonly path: string; readonly value: string; readonly negate?: boolean }
   /** The live object carries our target and the operator has observed its latest generation. */
@@ -61,7 +68,7 @@ export interface DeploymentPlan {
 }
 
 export interface PhasePlan {
-  /** Position in the plan, 0 = preflight. Used for `NN-<id>` folder names. */
+  /** Position in the plan, 0 = preflight (or `operator` when the plan has it). Used for `NN-<id>` folder names. */
   readonly index: number;
   /** Unique id: the phase name, with `-b<k>` for nodeset batches. */
   readonly id: string;
@@ -119,6 +126,8 @@ export interface UpdatePlan {
   readonly diffSummary: DiffSummary;
   readonly nodeSets: readonly { readonly name: string; readonly nodes: number; readonly batch: number | null }[];
   readonly options: PlanOptionsRecord;
+  /** Present only when the plan starts with phase 0 `operator` (`--subscription`). */
+  readonly operatorUpgrade?: OperatorUpgradeRecord;
   readonly phases: readonly PhasePlan[];
   readonly warnings: readonly PlanWarning[];
   readonly notes: readonly string[];
@@ -132,6 +141,18 @@ export interface PlanOptionsRecord {
   readonly reboot: boolean;
   readonly attempt: number;
   readonly namePrefix: string;
+}
+
+/** Phase 0: the user's Subscription pinned to the target CSV. */
+export interface OperatorUpgradeRecord {
+  /** The target CSV, e.g. `openstack-operator.v1.0.6`. */
+  readonly csv: string;
+  readonly channel: string;
+  readonly subscription: string;
+  /** Where OLM runs the operator: the Subscription's namespace, its InstallPlans and CSVs. */
+  readonly operatorNamespace: string;
+  /** The Subscription's startingCSV before the pin, if it had one. */
+  readonly fromCsv?: string;
 }
 
 export interface OperatorReleaseRecord {

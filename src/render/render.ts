@@ -43,6 +43,8 @@ export interface RenderInputs {
   readonly controlPlane?: Readonly<Record<string, unknown>>;
   /** The nodeset manifests the repository holds. */
   readonly nodeSets?: readonly Readonly<Record<string, unknown>>[];
+  /** Phase 0: the user's Subscription file (absolute path inside the repository), pinned in place. */
+  readonly subscriptionFile?: string;
 }
 
 export interface RenderOptions {
@@ -210,6 +212,12 @@ function objectKey(o: Readonly<Record<string, unknown>>): string {
 /** Directories mode: `updates/<version>/<NN>-<phase>/` plus the agent's wiring, in one commit. */
 export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): RenderedFile[] {
   const plan = inputs.plan;
+  if (plan.operatorUpgrade) {
+    // the agent would start phase 1 before OLM installed the operator: no folder waits on it yet
+    throw new OsvError('USAGE', 'directories mode does not render phase 0 operator yet', {
+      hint: 'Upgrade the operator first (osv-gitops operator-upgrade), then render without --subscription; or use commits mode (commit/advance), which gates phase 0.',
+    });
+  }
   const base = posix.join('updates', plan.versions.target);
   const repoBase = posix.join(opts.repoPath ?? '.', base);
   const phases = renderedPhases(plan);

@@ -4,7 +4,7 @@
  * talking to all of it only through a kubeconfig and Git, exactly as it would to a real cluster.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -20,6 +20,10 @@ import { startSimulatedAgent, type SimulatedAgent } from './agent/agent.js';
 import { KubeClient, type KubeObject } from './agent/kube.js';
 import { ARGOCD_APPLICATION, CORE_TYPES, FLUX_KUSTOMIZATION } from '../cluster/resources.js';
 import { startGateJobRunner } from './jobs.js';
+import { startSimulatedOlm } from './olm.js';
+import { OsvError } from '../errors.js';
+import { approveInstallPlan } from '../olm/cluster.js';
+import type { InstallPlanSummary } from '../olm/gate.js';
 import { startSimulatedOperator, type SimulatedOperator } from './operator/controller.js';
 import { DEFAULT_DURATIONS, type SimulatedDurations } from './operator/types.js';
 import { applySeed, seedObjects, type Obj } from './seed.js';
@@ -38,10 +42,19 @@ export interface RehearsalOptions {
   readonly durations?: Partial<SimulatedDurations>;
   /** Manifest deadlines (gate Jobs, Flux timeouts) are divided by this. @default rehearsalTimeScale of the step */
   readonly timeScale?: number;
-  readonly faults?: { readonly failDeployments?: RegExp };
+  readonly faults?: {
+    readonly failDeployments?: RegExp;
+    /** Phase 0: other operators' CSVs OLM bundles into the InstallPlan (which must then not be approved). */
+    readonly olmBundleWith?: readonly string[];
+  };
   /** Lag between a push and the agent applying it. */
   readonly agentLagMs?: number;
+  /** Bounds the whole run: starting the rehearsal cluster, the update and stopping. @default 120 s */
   readonly timeoutMs?: number;
+  /** When the run began (epoch ms), for a deadline that also covers reading the inputs. @default now */
+  readonly startedAt?: number;
+  /** Stops a start under way: checked between its steps, which then stop what already runs. */
+  readonly signal?: AbortSignal;
   /** Skip the gates of these phases (as `--skip-gate`). */
   readonly skipGates?: readonly string[];
   readonly log?: (line: string) => void;
@@ -103,6 +116,8 @@ export interface RehearsalCluster {
   readonly agentRef: AgentRef;
   readonly operator: SimulatedOperator;
   readonly agent: SimulatedAgent;
+  /** Phase 0: the user's Subscription file in `repo.work`, which the agent applies and OLM acts on. */
+  readonly subscriptionFile?: string;
   readonly snapshotTarget: SnapshotTarget;
   stop(): Promise<void>;
 }
@@ -110,6 +125,8 @@ export interface RehearsalCluster {
 const AGENT_NAMESPACE = { flux: 'flux-system', argocd: 'argocd' } as const;
 export const CSV_NAMESPACE = 'openstack-operators';
 export const COMMITS_PATH = 'openstack-update';
+/** Phase 0: where the rehearsal repository holds the user's Subscription. */
+export const SUBSCRIPTION_PATH = 'operators/subscription.yaml';
 
 function sealedGit(cwd: string, args: string[]): void {
   execFileSync('git', args, {
@@ -125,6 +142,9 @@ function sealedGit(cwd: string, args: string[]): void {
  */
 export async function seedAndStartOperator(kubeconfigYaml: string, opts: RehearsalOptions, csvNamespace: string): Promise<SimulatedOperator> {
   const plan = opts.update.plan;
+  // with phase 0 the cluster starts on the previous CSV: OLM installs the target one
+  const op = plan.operatorUpgrade;
+  const csv = op && opts.csv ? previousCsv(opts.csv, op.fromCsv ?? `${op.csv}-previous`) : opts.csv;
   const log = opts.log ?? (() => {});
   const kc = new k8s.KubeConfig();
   kc.loadFromString(kubeconfigYaml);
@@ -136,7 +156,7 @@ export async function seedAndStartOperator(kubeconfigYaml: string, opts: Rehears
       openStackVersion: opts.openStackVersion,
       controlPlane: opts.update.controlPlane as Obj | undefined,
       nodeSets: (opts.update.nodeSets ?? []) as Obj[],
-      csv: opts.csv,
+      csv,
       csvNamespace,
       now: new Date().toISOString(),
     }),
@@ -145,7 +165,7 @@ export async function seedAndStartOperator(kubeconfigYaml: string, opts: Rehears
   return startSimulatedOperator({
     kubeconfigYaml,
     namespace: plan.namespace,
-    availableVersion: plan.versions.available,
+    availableVersion: op ? plan.versions.deployed : plan.versions.available,
     defaults: { ...(versionDefaults as Record<string, Record<string, unknown>>), [plan.versions.target]: opts.targetDefaults },
     ...(opts.durations ? { durations: opts.durations } : {}),
     ...(opts.faults ? { faults: opts.faults } : {}),
@@ -158,12 +178,16 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   const plan = opts.update.plan;
   const log = opts.log ?? (() => {});
   const timeScale = opts.timeScale ?? rehearsalTimeScale(opts.durations?.deploymentService ?? DEFAULT_DURATIONS.deploymentService);
-  const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces: [plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE] }));
+  const op = plan.operatorUpgrade;
+  const namespaces = [...new Set([plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE, ...(op ? [op.operatorNamespace] : [])])];
+  const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces }));
+  const checkpoint = () => opts.signal?.throwIfAborted();
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
   // whatever fails while starting (a missing data file, a refused seed) stops what already runs:
   // a listening server or a polling agent would keep the process alive after the error
   const started: { stop(): Promise<void> }[] = [];
   try {
+    checkpoint();
     const kubeconfigYaml = server.kubeconfig(plan.namespace);
     const kubeconfigPath = join(base, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml, { mode: 0o600 });
@@ -178,6 +202,16 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     sealedGit(work, ['config', 'user.name', 'osv-gitops rehearsal']);
     sealedGit(work, ['config', 'user.email', 'rehearsal@osv-gitops.invalid']);
     writeFileSync(join(work, 'README.md'), 'GitOps repository of the rehearsal cluster\n');
+    // phase 0: the user's Subscription lives beside our folder, and the agent applies both
+    const subscriptionFile = op ? join(work, SUBSCRIPTION_PATH) : undefined;
+    if (subscriptionFile !== undefined) {
+      if (opts.update.subscriptionFile === undefined) throw new OsvError('USAGE', 'the plan starts with phase 0 operator: pass --subscription');
+      mkdirSync(join(work, posix.dirname(SUBSCRIPTION_PATH)), { recursive: true });
+      writeFileSync(subscriptionFile, readFileSync(opts.update.subscriptionFile, 'utf8'));
+      mkdirSync(join(work, COMMITS_PATH));
+      writeFileSync(join(work, COMMITS_PATH, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n');
+      writeFileSync(join(work, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${SUBSCRIPTION_PATH}\n  - ${COMMITS_PATH}\n`);
+    }
     if (opts.mode === 'directories') {
       writeFiles(work, renderDirectories(opts.update, { engine: opts.engine, repoPath: '.', argo: { repoURL: `file://${bare}` } }));
     }
@@ -186,8 +220,10 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`]);
     sealedGit(work, ['push', '--quiet', 'origin', branch]);
 
+    checkpoint();
     const operator = await seedAndStartOperator(kubeconfigYaml, opts, CSV_NAMESPACE);
     started.push(operator);
+    checkpoint();
     const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
     const dirPath = posix.join('updates', plan.versions.target, opts.engine);
     const agent = await startSimulatedAgent({
@@ -196,7 +232,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
       mode: opts.mode,
       repoUrl: `file://${bare}`,
       branch,
-      path: opts.mode === 'commits' ? COMMITS_PATH : dirPath,
+      path: opts.mode === 'commits' ? (op ? '.' : COMMITS_PATH) : dirPath,
       agentObject: { namespace: agentRef.namespace, name: agentRef.name },
       namespace: plan.namespace,
       pollMs: 50,
@@ -205,9 +241,25 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
       log,
     });
     started.push(agent);
+    checkpoint();
     // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
     const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
-    const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: agentRef };
+    if (jobs) started.push(jobs);
+    checkpoint();
+    const olm = op
+      ? await startSimulatedOlm({
+          kubeconfigYaml,
+          namespace: op.operatorNamespace,
+          catalog: opts.csv ? [opts.csv] : [],
+          ...(opts.faults?.olmBundleWith ? { bundleWith: opts.faults.olmBundleWith } : {}),
+          onInstalled: () => operator.setAvailableVersion(plan.versions.available),
+          pollMs: 50,
+          log,
+        })
+      : undefined;
+    if (olm) started.push(olm);
+    checkpoint();
+    const snapshotTarget: SnapshotTarget = { namespace: plan.namespace, csvNamespace: op?.operatorNamespace ?? CSV_NAMESPACE, ...(op ? { olmNamespace: op.operatorNamespace } : {}), agent: agentRef };
     let stopped = false;
     return {
       server,
@@ -217,12 +269,14 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
       agentRef,
       operator,
       agent,
+      ...(subscriptionFile !== undefined ? { subscriptionFile } : {}),
       snapshotTarget,
       async stop() {
         if (stopped) return;
         stopped = true;
         await agent.stop();
         await jobs?.stop();
+        await olm?.stop();
         await operator.stop();
         if (!opts.apiServer) await server.close();
         rmSync(base, { recursive: true, force: true });
@@ -234,6 +288,11 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     rmSync(base, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** The CSV the operator ran before the update: the target's object under the previous name (a stand-in). */
+function previousCsv(target: Obj, name: string): Obj {
+  return { ...target, metadata: { ...rec(target['metadata']), name } };
 }
 
 function rec(v: unknown): Obj {
@@ -258,8 +317,8 @@ class Timeline {
     this.onEntry?.(e);
   }
 
-  timedOut(last: UpdateStatus | undefined): void {
-    this.push({ atMs: Date.now() - this.t0, kind: 'timeout', phase: last?.phase ?? '', text: `timed out: ${last?.reason ?? ''}` });
+  timedOut(last: UpdateStatus | undefined, text = `timed out: ${last?.reason ?? ''}`): void {
+    this.push({ atMs: Date.now() - this.t0, kind: 'timeout', phase: last?.phase ?? '', text });
   }
 
   commit(phase: string, sha: string): void {
@@ -285,10 +344,49 @@ class Timeline {
   }
 }
 
+/** How long a start cut short by the deadline may take to stop what it already started. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Start the rehearsal cluster, or undefined when `deadline` comes first. A start cut short is
+ * aborted at its next step, which stops what already runs (server, operator, agent), so the
+ * process can exit; should it not settle within a grace period, it is left to the caller's exit.
+ */
+async function startWithin(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }, deadline: number): Promise<RehearsalCluster | undefined> {
+  const abort = new AbortController();
+  const relay = () => abort.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', relay, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), Math.max(0, deadline - Date.now()))));
+  const starting = startRehearsalCluster({ ...opts, signal: abort.signal });
+  try {
+    const first = await Promise.race([starting, expired]);
+    if (first !== 'expired') return first;
+    abort.abort(new Error('the rehearsal deadline passed while starting'));
+    let grace: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      starting.then((c) => c.stop().then(() => 'stopped' as const), () => 'stopped' as const),
+      new Promise<'late'>((res) => (grace = setTimeout(() => res('late'), STOP_GRACE_MS))),
+    ]);
+    clearTimeout(grace);
+    opts.log?.(settled === 'late' ? 'the rehearsal cluster did not stop within the grace period' : 'stopped what the rehearsal cluster had started before the deadline');
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', relay);
+  }
+}
+
 /** Run the whole update against a fresh rehearsal cluster (or `apiServer`) and return its timeline. */
 export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: ApiEndpoint }): Promise<RehearsalResult> {
   const started = Date.now();
-  const cluster = await startRehearsalCluster(opts);
+  const deadline = (opts.startedAt ?? started) + (opts.timeoutMs ?? 120_000);
+  const cluster = await startWithin(opts, deadline);
+  if (!cluster) {
+    const timeline = new Timeline(started, opts.onEntry);
+    timeline.timedOut(undefined, `timed out while starting the rehearsal cluster (${Date.now() - started} ms)`);
+    return { end: 'timeout', exitCode: 3, timeline: timeline.entries, status: undefined, commits: [], apiRequests: 0, wallMs: 0, startMs: Date.now() - started, causes: [] };
+  }
   // the timeline starts once the cluster holds the pre-update state
   const t0 = Date.now();
   const timeline = new Timeline(t0, opts.onEntry);
@@ -302,9 +400,11 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
     await w.start();
     let result: WatchResult;
     if (opts.mode === 'commits') {
+      const approve = opts.update.plan.operatorUpgrade ? { approveInstallPlan: async (ip: InstallPlanSummary) => void (await approveInstallPlan(kc, ip)) } : {};
       result = await watchUpdate(
-        opts.update,
+        { ...opts.update, ...(cluster.subscriptionFile !== undefined ? { subscriptionFile: cluster.subscriptionFile } : {}) },
         {
+          ...approve,
           repo: cluster.repo.work,
           branch: cluster.repo.branch,
           engine: opts.engine,
@@ -312,7 +412,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
           readSnapshot: async () => w.snapshot(),
           nextChange: (ms) => w.changed(ms),
           idleMs: 500,
-          timeoutMs: opts.timeoutMs ?? 120_000,
+          timeoutMs: Math.max(0, deadline - Date.now()),
           ...(opts.skipGates ? { skipGates: opts.skipGates } : {}),
           ...(opts.log ? { log: opts.log } : {}),
         },
@@ -325,7 +425,7 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
         },
       );
     } else {
-      result = await observeAgentGated(opts, w, timeline);
+      result = await observeAgentGated(opts, w, timeline, deadline);
     }
     if (result.end === 'timeout') timeline.timedOut(result.last);
     const causes = result.end === 'done' ? [] : await stopCauses(cluster, opts).catch((e: unknown) => [`could not read the agent's objects: ${e instanceof Error ? e.message : String(e)}`]);
@@ -347,9 +447,8 @@ export async function rehearse(opts: RehearsalOptions & { readonly apiServer?: A
 }
 
 /** Directories mode: the agent gates the phases; the tool only reads where the update is. */
-async function observeAgentGated(opts: RehearsalOptions, watcher: ClusterWatcher, timeline: Timeline): Promise<WatchResult> {
+async function observeAgentGated(opts: RehearsalOptions, watcher: ClusterWatcher, timeline: Timeline, deadline: number): Promise<WatchResult> {
   const plan = opts.update.plan;
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let last: UpdateStatus | undefined;
   let steps = 0;
   for (;;) {

@@ -6,6 +6,7 @@
  * - anything not read is "not checked", never "passed";
  * - each gate fails on an `Error` condition, a failed deployment or its deadline.
  */
+import { judgeOperatorGate } from '../olm/gate.js';
 import { isOperatorHold, operatorHold } from '../plan/operator-hold.js';
 import { checkText } from '../plan/phases.js';
 import type { GateCheck, ObjectRef, PhasePlan } from '../plan/types.js';
@@ -148,9 +149,28 @@ function deploymentReady(check: Extract<GateCheck, { kind: 'deployment-ready' }>
   return result(check, 'pass', ready.join('; '));
 }
 
+/** Phase 0: the OLM gate of src/olm/gate.ts over the snapshot's InstallPlans, CSVs and OpenStackVersion. */
+function olmUpgrade(check: Extract<GateCheck, { kind: 'olm-upgrade' }>, s: ClusterSnapshot): CheckResult {
+  if (s.installPlans === undefined) return result(check, 'unchecked', 'InstallPlan not read');
+  if (s.csvs === undefined) return result(check, 'unchecked', 'ClusterServiceVersion not read');
+  const osvs = s.openStackVersions;
+  const g = judgeOperatorGate({
+    csv: check.csv,
+    installPlans: s.installPlans as Record<string, unknown>[],
+    csvObject: findNamed(s.csvs, check.csv) as Record<string, unknown> | undefined,
+    openStackVersion: (osvs.length === 1 ? osvs[0] : undefined) as Record<string, unknown> | undefined,
+  });
+  const plan = g.installPlan;
+  const holds = plan ? ` [InstallPlan ${plan.name}: ${plan.csvs.join(', ')}${plan.approved ? ', approved' : ''}]` : '';
+  const reason = g.state === 'needs-approval' ? g.reason.replace('(operator-upgrade --approve)', '(advance --approve-installplan)') : g.reason;
+  return result(check, g.verdict === 'passed' ? 'pass' : g.verdict === 'failed' ? 'fail' : 'wait', `${g.state}: ${reason}${holds}`);
+}
+
 function evaluateCheck(check: GateCheck, ctx: GateContext): CheckResult {
   const s = ctx.snapshot;
   switch (check.kind) {
+    case 'olm-upgrade':
+      return olmUpgrade(check, s);
     case 'csv-succeeded': {
       if (s.csvs === undefined) return result(check, 'unchecked', 'ClusterServiceVersion not read');
       const csv = check.csv ? findNamed(s.csvs, check.csv) : s.csvs.length === 1 ? s.csvs[0] : undefined;

@@ -30,6 +30,8 @@ export interface ClusterSnapshot {
   readonly deployments: readonly KubeObject[];
   /** undefined: not read (no access, not served, not in the dump). Empty: read, none found. */
   readonly csvs: readonly KubeObject[] | undefined;
+  /** The InstallPlans of the operator namespace, read only when the plan has phase 0; undefined: not read. */
+  readonly installPlans?: readonly KubeObject[] | undefined;
   /** undefined: no agent configured. */
   readonly agent: AgentView | undefined;
   /** The user said there is no agent to check (`--agent none`): applied state is proven by the other checks. */

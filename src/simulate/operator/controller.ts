@@ -42,6 +42,8 @@ export interface SimulatedOperator {
   stop(): Promise<void>;
   /** Reconcile passes run so far. */
   readonly reconciles: number;
+  /** The operator restarted with a new CSV's environment (its OPENSTACK_RELEASE_VERSION): OLM's install. */
+  setAvailableVersion(version: string): void;
 }
 
 const WATCHED: readonly ResourceType[] = [OPENSTACK_VERSION, OPENSTACK_CONTROLPLANE, DATAPLANE_NODESET, DATAPLANE_DEPLOYMENT, DATAPLANE_SERVICE];
@@ -255,6 +257,7 @@ export async function startSimulatedOperator(opts: SimulatedOperatorOptions): Pr
   let passing: Promise<void> | undefined;
   let again = false;
   let failures = 0;
+  let availableVersion = opts.availableVersion;
 
   const schedule = (delayMs: number): void => {
     if (stopper.signal.aborted) return;
@@ -337,7 +340,7 @@ export async function startSimulatedOperator(opts: SimulatedOperatorOptions): Pr
           deployments: itemsOf(DATAPLANE_DEPLOYMENT),
           services,
           defaults: opts.defaults,
-          availableVersion: opts.availableVersion,
+          availableVersion,
           now,
         });
         note(`OpenStackVersion ${version.metadata.name}`, res.stoppedAt);
@@ -412,6 +415,12 @@ export async function startSimulatedOperator(opts: SimulatedOperatorOptions): Pr
   return {
     get reconciles() {
       return reconciles;
+    },
+    setAvailableVersion(version: string) {
+      if (version === availableVersion) return;
+      log(`restarted with OPENSTACK_RELEASE_VERSION ${version}`);
+      availableVersion = version;
+      schedule(0);
     },
     async stop() {
       stopper.abort();
