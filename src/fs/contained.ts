@@ -180,9 +180,14 @@ export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: rea
   const retired = join(parent, `${RETIRED_PREFIX}${name}-${stamp}`);
   try {
     mkdirSync(staging);
+    // a phase folder holds thousands of files: make (and check) each folder of the new tree once
+    const made = new Set<string>();
     rels.forEach((rel, i) => {
       const dir = posix.dirname(rel);
-      if (dir !== '.') makeDirs(staging, dir);
+      if (dir !== '.' && !made.has(dir)) {
+        makeDirs(staging, dir);
+        made.add(dir);
+      }
       writeFileSync(join(staging, rel), files[i]!.content, { flag: 'wx' });
     });
   } catch (e) {
