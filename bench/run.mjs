@@ -6,7 +6,7 @@
 // (default 3, the 2,000-nodeset rows) set the runs.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { bin, git, header, measure, measureCli, root, spawnTimed } from './timing.mjs';
@@ -113,3 +113,4 @@ const line = (cells) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(' | ')
 console.log(line(cols.map(([, h]) => h)));
 console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(cols.map(([k]) => r[k])));
+console.log(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
