@@ -1,88 +1,116 @@
 #!/usr/bin/env node
-// Benchmarks for osv-gitops. Prints medians; run with `npm run bench` after `npm ci`.
-// - plan-example: cold `osv-gitops plan --example` (whole process), the README's main job
-// - plan-large: `plan` on a synthetic estate of 200 nodesets with every image changed
+// Issue 14's table: every row with its target and pass/miss, whole processes (see timing.mjs), on
+// the example and on synthetic estates of 200 and 2,000 nodesets (every image changed). Render rows
+// are judged against `kubectl kustomize` of their own output, timed in the same run.
+// Run `npm run build` first (npm run bench does). BENCH_RUNS (default 5) and BENCH_LARGE_RUNS
+// (default 3, the 2,000-nodeset rows) set the runs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { bin, git, header, measure, measureCli, root, spawnTimed } from './timing.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'osv-gitops.js');
-const runs = Number(process.env.BENCH_RUNS ?? 7);
+const largeRuns = Number(process.env.BENCH_LARGE_RUNS ?? 3);
+const work = mkdtempSync(join(tmpdir(), 'osv-bench-'));
+const example = join(root, 'fixtures', 'example');
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(label, args, cwd = root) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'ignore'] });
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  console.log(`${label.padEnd(28)} median ${median(samples).toFixed(0)} ms  (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}, ${runs} runs)`);
-}
-
-function largeEstate() {
-  const dir = mkdtempSync(join(tmpdir(), 'osv-bench-'));
-  const ex = join(root, 'fixtures', 'example');
-  for (const f of ['csv.yaml', 'openstackversion.yaml', 'controlplane.yaml']) writeFileSync(join(dir, f), readFileSync(join(ex, f)));
-  const template = parse(readFileSync(join(ex, 'nodesets', 'compute-a.yaml'), 'utf8'));
-  mkdirSync(join(dir, 'nodesets'));
-  for (let i = 0; i < 200; i++) {
+/** An estate of `n` nodesets of 10 nodes each, from the example's compute-a. */
+function estate(n) {
+  const dir = join(work, `estate-${n}`);
+  mkdirSync(join(dir, 'nodesets'), { recursive: true });
+  for (const f of ['csv.yaml', 'openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(example, f), join(dir, f));
+  const template = parse(readFileSync(join(example, 'nodesets', 'compute-a.yaml'), 'utf8'));
+  for (let i = 0; i < n; i++) {
     const ns = structuredClone(template);
-    ns.metadata.name = `compute-${String(i).padStart(3, '0')}`;
-    ns.spec.nodes = Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`${ns.metadata.name}-${n}`, { hostName: `${ns.metadata.name}-${n}` }]));
+    ns.metadata.name = `compute-${String(i).padStart(4, '0')}`;
+    ns.spec.nodes = Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`${ns.metadata.name}-${k}`, { hostName: `${ns.metadata.name}-${k}` }]));
     writeFileSync(join(dir, 'nodesets', `${ns.metadata.name}.yaml`), stringify(ns));
   }
   return dir;
 }
 
-console.log(`node ${process.version}`);
-time('node startup (baseline)', ['--version']);
-time('plan --example (cold)', ['plan', '--example', '--json']);
-const estate = largeEstate();
-time('plan, 200 nodesets (cold)', ['plan', '--csv', 'csv.yaml', '--openstack-version', 'openstackversion.yaml', '--controlplane', 'controlplane.yaml', '--nodesets', 'nodesets', '--batch', 'compute-000', '--json'], estate);
+const inputs = ['--csv', 'csv.yaml', '--openstack-version', 'openstackversion.yaml', '--controlplane', 'controlplane.yaml', '--nodesets', 'nodesets', '--batch', 'compute-0000'];
+const engineArgs = (engine) => ['--engine', engine, ...(engine === 'argocd' ? ['--repo-url', 'https://git.example.com/ops/openstack.git'] : [])];
+const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.invalid' };
 
-// render: the 200-nodeset estate, all phases, both engines; compared with kustomize builds of the output
-const kubectl = join(root, '.cache', 'bin', 'kubectl');
-const estateArgs = ['--csv', 'csv.yaml', '--openstack-version', 'openstackversion.yaml', '--controlplane', 'controlplane.yaml', '--nodesets', 'nodesets', '--batch', 'compute-000'];
-for (const engine of ['flux', 'argocd']) {
-  time(`render ${engine}, 200 nodesets`, ['render', ...estateArgs, '--engine', engine, ...(engine === 'argocd' ? ['--repo-url', 'https://git.example.com/ops/openstack.git'] : []), '--out', `out-${engine}`], estate);
+/** A work tree with one commit and a bare `origin`. */
+function freshRepo() {
+  const dir = mkdtempSync(join(work, 'git-'));
+  git(['init', '--quiet', '--bare', '--initial-branch=main', join(dir, 'remote.git')]);
+  git(['init', '--quiet', '--initial-branch=main', join(dir, 'work')]);
+  git(['-C', join(dir, 'work'), 'commit', '--quiet', '--allow-empty', '-m', 'init'], { env: gitEnv });
+  git(['-C', join(dir, 'work'), 'remote', 'add', 'origin', `file://${join(dir, 'remote.git')}`]);
+  return join(dir, 'work');
 }
+
+/** `commit --all --push` into a fresh repository each run (the repository is made outside the timing). */
+function measureCommit(cwd, n) {
+  return measure(() => spawnTimed(process.execPath, [bin, 'commit', ...inputs, '--repo', freshRepo(), '--all', '--push'], { cwd, env: gitEnv }), n);
+}
+
+/** `kubectl kustomize` of every phase folder the render wrote, one after the other: the time to build what we wrote. */
+function kustomizeOf(out) {
+  const kubectl = join(root, '.cache', 'bin', 'kubectl');
+  if (!existsSync(kubectl)) return undefined;
+  const base = join(out, 'updates');
+  const version = readdirSync(base)[0];
+  const dirs = readdirSync(join(base, version)).filter((d) => /^\d\d-/.test(d) || d === 'flux' || d === 'argocd').map((d) => join(base, version, d));
+  return measure(() => {
+    const t0 = process.hrtime.bigint();
+    for (const d of dirs) execFileSync(kubectl, ['kustomize', d], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KUBECONFIG: '/dev/null' }, maxBuffer: 256 << 20 });
+    return { ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+  });
+}
+
+/** A dump of the example as `status --from-files` reads it. */
+function exampleDump() {
+  const dir = join(work, 'dump');
+  mkdirSync(dir);
+  for (const f of ['openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(example, f), join(dir, f));
+  for (const f of readdirSync(join(example, 'nodesets'))) copyFileSync(join(example, 'nodesets', f), join(dir, `nodeset-${f}`));
+  return dir;
+}
+
+const rows = [];
+const ms = (x) => `${(x / 1000).toFixed(2)} s`;
+function row(what, m, target, { limitMs, limitMb, against } = {}) {
+  const okTime = limitMs === undefined || m.median <= limitMs;
+  const okMem = limitMb === undefined || (m.mb !== undefined && m.mb <= limitMb);
+  rows.push({ what, median: ms(m.median), range: `${ms(m.min)}-${ms(m.max)}`, mb: m.mb === undefined ? '' : `${m.mb.toFixed(0)} MB`, against: against ?? '', target, verdict: okTime && okMem ? 'pass' : 'miss' });
+}
+
 try {
-  const base = join(estate, 'out-flux', 'updates');
-  const version = execFileSync('ls', [base], { encoding: 'utf8' }).trim();
-  const dirs = execFileSync('ls', [join(base, version)], { encoding: 'utf8' }).trim().split('\n').filter((d) => /^\d\d-/.test(d));
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    for (const d of dirs) execFileSync(kubectl, ['kustomize', join(base, version, d)], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, KUBECONFIG: '/dev/null' } });
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  console.log(header('issue 14: whole-process timings against their targets'));
+  row('osv-gitops --version', measureCli(['--version']), '≤ 0.18 s', { limitMs: 180 });
+  row('plan --example', measureCli(['plan', '--example']), '≤ 0.25 s', { limitMs: 250 });
+  row('status --from-files (example)', measureCli(['status', '--example', '--from-files', exampleDump(), '--agent', 'none'], { okCodes: [0, 3] }), '≤ 0.35 s', { limitMs: 350 });
+
+  const e200 = estate(200);
+  row('plan, 200 nodesets', measureCli(['plan', ...inputs, '--json'], { cwd: e200 }), '≤ 0.40 s', { limitMs: 400 });
+  for (const engine of ['flux', 'argocd']) {
+    const out = `out-${engine}`;
+    const m = measureCli(['render', ...inputs, ...engineArgs(engine), '--repo-path', '.', '--out', out], { cwd: e200 });
+    const k = kustomizeOf(join(e200, out));
+    if (k === undefined) row(`render ${engine}, 200 nodesets`, m, '≤ 0.5 × kubectl kustomize (not installed: npm run tools)', { limitMs: -1 });
+    else row(`render ${engine}, 200 nodesets`, m, `≤ 0.5 × kubectl kustomize (${ms(k.median)})`, { limitMs: 0.5 * k.median, against: `${(m.median / k.median).toFixed(2)} ×` });
   }
-  console.log(`${'kustomize build of the output'.padEnd(28)} median ${median(samples).toFixed(0)} ms  (${dirs.length} folders, ${runs} runs)`);
-} catch (e) {
-  console.log(`kustomize build skipped (${e.message.split('\n')[0]}); run npm run tools first`);
+  row('commit --all --push, 200 nodesets', measureCommit(e200), '≤ 0.8 s', { limitMs: 800 });
+  rmSync(e200, { recursive: true, force: true });
+
+  const e2000 = estate(2000);
+  const large = (args, opts) => measure(() => spawnTimed(process.execPath, [bin, ...args], { cwd: e2000, ...opts }), largeRuns);
+  row('plan, 2,000 nodesets', large(['plan', ...inputs, '--json']), '≤ 1.5 s, ≤ 150 MB', { limitMs: 1500, limitMb: 150 });
+  row('render flux, 2,000 nodesets', large(['render', ...inputs, '--engine', 'flux', '--repo-path', '.', '--out', 'out']), '≤ 4 s, ≤ 150 MB', { limitMs: 4000, limitMb: 150 });
+  row('commit --all --push, 2,000 nodesets', measureCommit(e2000, largeRuns), '≤ 4 s, ≤ 150 MB', { limitMs: 4000, limitMb: 150 });
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
 
-// commits mode: every phase committed and pushed to a local bare remote
-{
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'osv-bench-git-'));
-    execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', join(dir, 'remote.git')]);
-    execFileSync('git', ['init', '--quiet', '--initial-branch=main', join(dir, 'work')]);
-    const env = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.invalid' };
-    execFileSync('git', ['-C', join(dir, 'work'), 'commit', '--quiet', '--allow-empty', '-m', 'init'], { env });
-    execFileSync('git', ['-C', join(dir, 'work'), 'remote', 'add', 'origin', `file://${join(dir, 'remote.git')}`]);
-    const t0 = process.hrtime.bigint();
-    execFileSync(process.execPath, [bin, 'commit', ...estateArgs, '--repo', join(dir, 'work'), '--all', '--push'], { cwd: estate, env, stdio: ['ignore', 'ignore', 'ignore'] });
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  console.log(`${'commit --all --push (200 ns)'.padEnd(28)} median ${median(samples).toFixed(0)} ms  (min ${Math.min(...samples).toFixed(0)}, max ${Math.max(...samples).toFixed(0)}, ${runs} runs)`);
-}
+const cols = [['what', 'row'], ['median', 'median'], ['range', 'min-max'], ['mb', 'peak'], ['against', 'ratio'], ['target', 'target'], ['verdict', '']];
+const width = cols.map(([k, h]) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(' | ')} |`;
+console.log(line(cols.map(([, h]) => h)));
+console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(cols.map(([k]) => r[k])));
+console.log(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -47,8 +47,18 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       return e.exitCode;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    io.stderr(`internal error: ${err.stack ?? err.message}\nThis is a bug in osv-gitops; please report it with the command you ran.\n`);
+    const stack = err.stack ? await readableStack(err.stack) : err.message;
+    io.stderr(`internal error: ${stack}\nThis is a bug in osv-gitops; please report it with the command you ran.\n`);
     return EXIT.internal;
+  }
+}
+
+/** The stack with the bundle's lines mapped to the .ts sources (as it is when the map cannot be read). */
+async function readableStack(stack: string): Promise<string> {
+  try {
+    return (await import('./source-stack.js')).mapStack(stack);
+  } catch {
+    return stack;
   }
 }
 

@@ -180,9 +180,14 @@ export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: rea
   const retired = join(parent, `${RETIRED_PREFIX}${name}-${stamp}`);
   try {
     mkdirSync(staging);
+    // a phase folder holds thousands of files: make (and check) each folder of the new tree once
+    const made = new Set<string>();
     rels.forEach((rel, i) => {
       const dir = posix.dirname(rel);
-      if (dir !== '.') makeDirs(staging, dir);
+      if (dir !== '.' && !made.has(dir)) {
+        makeDirs(staging, dir);
+        made.add(dir);
+      }
       writeFileSync(join(staging, rel), files[i]!.content, { flag: 'wx' });
     });
   } catch (e) {
@@ -304,7 +309,7 @@ export function isOurTempName(name: string): boolean {
  * Write `rel` under `rootDir` whole or not at all: a temporary name beside it, then a rename. The
  * path is checked by `containedPath` (no link on the way, nothing outside, never .git).
  */
-export function writeFileAtomically(rootDir: string, rel: string, content: string | Buffer, executable = false): void {
+export function writeFileAtomically(rootDir: string, rel: string, content: string | Buffer, executable = false, swept?: Set<string>): void {
   const norm = safeRelativePath('a file osv-gitops writes', rel);
   const full = containedPath(rootDir, norm, 'a file osv-gitops writes');
   const dir = dirname(full);
@@ -312,8 +317,12 @@ export function writeFileAtomically(rootDir: string, rel: string, content: strin
   const tmp = join(dir, `${TEMP_PREFIX}${process.pid}-${name}`.slice(0, MAX_PATH_PART_BYTES));
   try {
     if (posix.dirname(norm) !== '.') makeDirs(rootDir, posix.dirname(norm));
-    // temporary files a killed run left here are ours by name
-    for (const f of readdirSync(dir)) if (isOurTempName(f)) rmSync(join(dir, f), { force: true });
+    // temporary files a killed run left here are ours by name; `swept` holds the folders already
+    // cleared in this run, so writing a folder of thousands of files reads it once, not per file
+    if (!swept?.has(dir)) {
+      for (const f of readdirSync(dir)) if (isOurTempName(f)) rmSync(join(dir, f), { force: true });
+      swept?.add(dir);
+    }
     writeFileSync(tmp, content, { flag: 'wx', mode: executable ? 0o755 : 0o644 });
     renameSync(tmp, full);
   } catch (e) {

@@ -173,10 +173,11 @@ export async function syncPaths(repo: string, commit: string, paths: readonly st
   const work = workTreeState(repo, paths, format);
   const differ = [...head].filter(([p, v]) => work.get(p) !== v);
   const blobs = await readBlobs(repo, differ.map(([, v]) => v.split(' ')[1]!));
+  const swept = new Set<string>();
   for (const [p, v] of differ) {
     const [mode, id] = v.split(' ') as [string, string];
     if (mode !== '100644' && mode !== '100755') throw new OsvError('PATH_UNSAFE', `${p} is not a regular file in ${commit.slice(0, 12)}; osv-gitops writes only regular files`);
-    writeFileAtomically(repo, p, blobs.get(id)!, mode === '100755');
+    writeFileAtomically(repo, p, blobs.get(id)!, mode === '100755', swept);
   }
   const removed = [...work.keys()].filter((p) => !head.has(p));
   for (const p of removed) removeContained(repo, p);

@@ -106,9 +106,6 @@ function inScope(ownedDirs: readonly string[], texts: ReadonlyMap<string, string
  */
 export async function findSecondOwners(top: string, ref: string | undefined, layout: { readonly paths: readonly string[]; readonly ownedDirs: readonly string[] }, files: readonly RenderedFile[]): Promise<SecondOwner[]> {
   if (ref === undefined) return [];
-  const ours: (ObjectKey & { file: string })[] = [];
-  for (const f of files) for (const key of watchedObjects(f.content)) ours.push({ ...key, file: f.path });
-  if (!ours.length) return [];
 
   // mode, type, id, size and path of every blob, NUL-separated (paths may hold any byte but NUL)
   const listing = await git(top, ['ls-tree', '-r', '-z', '--long', '--full-tree', ref]);
@@ -119,6 +116,20 @@ export async function findSecondOwners(top: string, ref: string | undefined, lay
     candidates.push({ id: m[1]!, path: m[3]! });
   }
   if (!candidates.length) return [];
+  // our files, each distinct content parsed once (every phase folder repeats the nodesets), by kind and name
+  const ours = new Map<string, (ObjectKey & { file: string })[]>();
+  const keysOf = new Map<string, ObjectKey[]>();
+  for (const f of files) {
+    let keys = keysOf.get(f.content);
+    if (keys === undefined) keysOf.set(f.content, (keys = watchedObjects(f.content)));
+    for (const key of keys) {
+      const id = `${key.kind}/${key.name}`;
+      const list = ours.get(id);
+      if (list) list.push({ ...key, file: f.path });
+      else ours.set(id, [{ ...key, file: f.path }]);
+    }
+  }
+  if (!ours.size) return [];
   const raw = await gitBuffer(top, ['cat-file', '--batch'], candidates.map((c) => `${c.id}\n`).join(''));
   const texts = new Map<string, string>();
   let at = 0;
@@ -134,7 +145,7 @@ export async function findSecondOwners(top: string, ref: string | undefined, lay
   for (const [path, text] of texts) {
     if (!scoped(path) || !/\bOpenStack(Version|ControlPlane|DataPlaneNodeSet|DataPlaneDeployment)\b/.test(text)) continue;
     for (const theirs of watchedObjects(text)) {
-      const mine = ours.find((o) => sameObject(o, theirs));
+      const mine = ours.get(`${theirs.kind}/${theirs.name}`)?.find((o) => sameObject(o, theirs));
       if (mine) found.push({ ...theirs, file: path, ours: mine.file });
     }
   }

@@ -19,7 +19,7 @@ import { versionSlug } from '../plan/names.js';
 import { phaseNumberText, phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { assertNoEmptyFields } from '../validate/empty-fields.js';
-import { assertNoSecrets } from '../validate/secrets.js';
+import { assertNoSecrets, vouchForYaml } from '../validate/secrets.js';
 import { toYaml } from './yaml-out.js';
 
 export type Engine = 'flux' | 'argocd' | 'plain';
@@ -126,6 +126,21 @@ interface PhaseSetOptions {
   readonly gateJob?: { readonly image: string; readonly runAsUser?: number; readonly deadlineSeconds?: number };
 }
 
+let lastCarried: { readonly controlPlane: unknown; readonly nodeSets: unknown; readonly namespace: string; readonly objects: readonly Record<string, unknown>[] } | undefined;
+
+/**
+ * The user's control plane and nodesets as every phase carries them: the same objects in each
+ * phase, so synthesized once for the inputs of the last call (a render asks for each phase in turn).
+ */
+function carriedObjects(inputs: RenderInputs): readonly Record<string, unknown>[] {
+  const { controlPlane, nodeSets, plan } = inputs;
+  if (lastCarried && lastCarried.controlPlane === controlPlane && lastCarried.nodeSets === nodeSets && lastCarried.namespace === plan.namespace) return lastCarried.objects;
+  const carried = [...(controlPlane ? [controlPlane] : []), ...(nodeSets ?? [])];
+  const objects = carried.length ? synthObjects((app) => [new CarriedObjectsChart(app, 'carried', { objects: carried, namespace: plan.namespace })]) : [];
+  lastCarried = { controlPlane, nodeSets, namespace: plan.namespace, objects };
+  return objects;
+}
+
 /** The whole desired state at one phase: OpenStackVersion, control plane, nodesets, deployments so far. */
 export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: PhaseSetOptions): Record<string, unknown>[] {
   const plan = inputs.plan;
@@ -137,7 +152,7 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
         ? { 'kustomize.toolkit.fluxcd.io/prune': 'Disabled' }
         : {};
   const gate = phaseGateCondition(phase);
-  const objects = synthObjects((app) => {
+  const [version, ...rest] = synthObjects((app) => {
     const charts: Chart[] = [
       new OpenStackVersionChart(app, 'version', {
         name: plan.openStackVersion,
@@ -148,8 +163,6 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
         ...(opts.healthGate ? { healthGate: opts.healthGate } : {}),
       }),
     ];
-    const carried = [...(inputs.controlPlane ? [inputs.controlPlane] : []), ...(inputs.nodeSets ?? [])];
-    if (carried.length) charts.push(new CarriedObjectsChart(app, 'carried', { objects: carried, namespace: plan.namespace }));
     if (deployments.length) {
       charts.push(new DataPlaneDeploymentsChart(app, 'dataplane', { namespace: plan.namespace, deployments, ...(Object.keys(noPrune).length ? { annotations: noPrune } : {}) }));
     }
@@ -170,23 +183,46 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
     }
     return charts;
   });
+  // the OpenStackVersion chart makes one object; the user's objects follow it, as they always have
+  if (version?.['kind'] !== 'OpenStackVersion') throw new Error('the OpenStackVersion chart must make exactly the first object');
+  const objects = [version, ...carriedObjects(inputs), ...rest];
   // named by the file each object gets inside its phase folder (kustomizeFolder)
   assertNoSecrets(objects, { files: objects.map((o) => posix.join(phaseDirName(phase), fileName(o))) });
   return objects;
+}
+
+// every phase folder holds the same nodesets again: write each distinct object's YAML once per process
+const yamlByJson = new Map<string, string>();
+
+/** `toYaml` of an object rendered by cdk8s (plain JSON data, so its JSON text names its YAML). */
+function objectYaml(o: Record<string, unknown>): string {
+  const json = JSON.stringify(o);
+  let yaml = yamlByJson.get(json);
+  if (yaml === undefined) {
+    yaml = toYaml(o);
+    yamlByJson.set(json, yaml);
+  }
+  return yaml;
 }
 
 /** A kustomize folder: one file per object plus `kustomization.yaml` listing them in order. */
 export function kustomizeFolder(dir: string, objects: readonly Record<string, unknown>[]): RenderedFile[] {
   const files: RenderedFile[] = [];
   const names: string[] = [];
+  const taken = new Set<string>();
   for (const o of objects) {
     const name = fileName(o);
-    if (names.includes(name)) throw new OsvError('RENDER_INVALID', `two objects would be written to ${posix.join(dir, name)}`);
+    if (taken.has(name)) throw new OsvError('RENDER_INVALID', `two objects would be written to ${posix.join(dir, name)}`);
+    taken.add(name);
     names.push(name);
-    files.push({ path: posix.join(dir, name), content: toYaml(o) });
   }
   // every folder we write, the agents' wiring included (a repoURL with a password)
   assertNoSecrets(objects, { files: names.map((n) => posix.join(dir, n)) });
+  objects.forEach((o, i) => {
+    const content = objectYaml(o);
+    vouchForYaml(o, content);
+    files.push({ path: posix.join(dir, names[i]!), content });
+  });
   files.push({
     path: posix.join(dir, 'kustomization.yaml'),
     content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),

@@ -39,6 +39,23 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The words of a key: `ansibleSSHPrivateKeySecret` → ansible ssh private key secret; `db_password` → db password. */
 export function keyWords(key: string): string[] {
+  return splitKey(key).slice();
+}
+
+// the same few hundred keys recur in every object of a render: split each once per process
+const keyWordsMemo = new Map<string, readonly string[]>();
+const KEY_MEMO_MAX = 50_000;
+
+function splitKey(key: string): readonly string[] {
+  const known = keyWordsMemo.get(key);
+  if (known !== undefined) return known;
+  if (keyWordsMemo.size >= KEY_MEMO_MAX) keyWordsMemo.clear();
+  const words = splitKeyNow(key);
+  keyWordsMemo.set(key, words);
+  return words;
+}
+
+function splitKeyNow(key: string): string[] {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
@@ -69,7 +86,7 @@ const PUBLIC_KEY_WORDS = new Set(['public', 'pub', 'authorized', 'known', 'host'
 
 /** The significant last word of a key and the words up to it. */
 function lastWord(key: string): { words: string[]; last: string; glued: string } | undefined {
-  const words = keyWords(key);
+  const words = splitKey(key);
   let i = words.length - 1;
   while (i > 0 && QUALIFIERS.has(words[i] ?? '')) i--;
   const last = words[i];
@@ -387,8 +404,43 @@ function refuse(findings: readonly SecretFinding[]): never {
 
 /** Throw `SECRET_REFUSED` listing every finding, unless there is none. */
 export function assertNoSecrets(objs: readonly unknown[], opts: SecretScanOptions = {}): void {
-  const findings = findSecrets(objs, opts);
-  if (findings.length > 0) refuse(findings);
+  // every phase of a render carries the same nodesets: scan each distinct object once per process
+  const texts = objs.map(jsonText);
+  const fresh = objs.filter((_, i) => texts[i] === undefined || !cleanObjects.has(texts[i]));
+  if (fresh.length === 0) return;
+  // a finding is reported from a scan of all the objects, so its index and file are the caller's
+  if (findSecrets(fresh).length > 0) refuse(findSecrets(objs, opts));
+  for (const t of texts) if (t !== undefined) cleanObjects.add(t);
+}
+
+/** Objects already scanned and found clean, by their JSON text (the check is pure: same content, same answer). */
+const cleanObjects = new Set<string>();
+
+function jsonText(obj: unknown): string | undefined {
+  try {
+    return JSON.stringify(obj);
+  } catch {
+    return undefined; // a cycle or a bigint: never remembered, always scanned
+  }
+}
+
+/**
+ * `content` is the YAML of `obj` (src/render/yaml-out.ts) and `obj` has passed `assertNoSecrets`:
+ * the files gate need not parse it back. Reading that YAML back gives the same object, or one
+ * where some strings became numbers or booleans (YAML 1.1 output read as 1.2), never a string
+ * that was not there, so the object's scan was at least as strict as the file's. A `List` is not
+ * vouched for: the files gate scans its items as objects of their own.
+ */
+export function vouchForYaml(obj: Record<string, unknown>, content: string): void {
+  const kind = obj['kind'];
+  if (typeof kind === 'string' && kind.endsWith('List')) return;
+  const text = jsonText(obj);
+  if (text === undefined || !cleanObjects.has(text)) return;
+  cleanContents.add(contentDigest(content));
+}
+
+function contentDigest(content: string): string {
+  return createHash('sha1').update(content).digest('hex');
 }
 
 /**
@@ -401,7 +453,7 @@ export function assertNoSecretsInFiles(files: readonly { readonly path: string; 
   const scanned: string[] = [];
   for (const f of files) {
     // every phase carries the same nodesets: scan each distinct content once per process
-    const digest = createHash('sha1').update(f.content).digest('hex');
+    const digest = contentDigest(f.content);
     if (cleanContents.has(digest)) continue;
     scanned.push(digest);
     if (/\.ya?ml$/i.test(f.path)) {

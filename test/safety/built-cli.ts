@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from './sandbox.js';
 
 export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.js');
-const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+// the bundle is written last by npm run build (after tsc's dist/src)
+const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'cli.js');
 
 function newestSource(dir: string): number {
   let newest = 0;

@@ -1,0 +1,70 @@
+// Shared by the benchmarks: whole-process timing (wall median over runs after one warm-up), peak
+// memory of the timed process, and the header that says what machine and load the figures are from.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const bin = join(root, 'bin', 'osv-gitops.js');
+export const runs = Number(process.env.BENCH_RUNS ?? 5);
+const RSS_PRELOAD = join(root, 'bench', 'peak-rss.mjs');
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Node, the processors and the load average: figures from a shared machine mean little without them. */
+export function header(what) {
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  return `${what}\nnode ${process.version}, ${cpus().length} cores, load average ${load}, ${runs} runs after one warm-up, wall-clock medians`;
+}
+
+/**
+ * Run `file ARGS` once; wall milliseconds and, for node processes, the peak resident memory in MB
+ * (read by a preload at exit). Output is discarded; a failing run stops the benchmark unless
+ * `okCodes` lists its exit code.
+ */
+export function spawnTimed(file, args, { cwd = root, env = process.env, okCodes = [0] } = {}) {
+  const isNode = file === process.execPath;
+  const dir = isNode ? mkdtempSync(join(tmpdir(), 'osv-bench-rss-')) : undefined;
+  const rssFile = dir && join(dir, 'rss');
+  const childEnv = isNode ? { ...env, OSV_BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import ${RSS_PRELOAD}`.trim() } : env;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(file, args, { cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (!okCodes.includes(r.status)) throw new Error(`${file} ${args.join(' ')} exited ${r.status ?? r.signal}: ${String(r.stderr).slice(0, 400)}`);
+  let mb;
+  try {
+    if (rssFile) mb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  } catch {
+    mb = undefined;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+  return { ms, mb };
+}
+
+/** `fn` once to warm up, then `n` times: wall median, min and max in ms, the largest peak memory seen. */
+export function measure(fn, n = runs) {
+  fn();
+  const samples = [];
+  let mb;
+  for (let i = 0; i < n; i++) {
+    const r = fn();
+    samples.push(r.ms);
+    if (r.mb !== undefined) mb = Math.max(mb ?? 0, r.mb);
+  }
+  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), mb };
+}
+
+/** `node bin/osv-gitops.js ARGS`, measured. */
+export function measureCli(args, opts) {
+  return measure(() => spawnTimed(process.execPath, [bin, ...args], opts));
+}
+
+export function git(args, opts = {}) {
+  return execFileSync('git', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...opts });
+}

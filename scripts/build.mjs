@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm run build`: tsc compiles dist/src (the library and its types), then the CLI is bundled.
+// tsc still emits when it reports type errors; the bundle is built anyway and the exit code is tsc's.
+//
+// The CLI as one esbuild ESM bundle (issue 14): start-up reads a few files instead of walking the
+// hundreds of ESM modules tsc emits. Code splitting keeps every command's action in chunks of its
+// own, loaded by the dynamic imports in src/cli/commands.ts. `dist/src` (tsc) stays the library.
+// - bundled: our code and the small pure-JS packages every command loads (commander, yaml, semver)
+// - external: packages that read files beside themselves, load native or optional bits, or are
+//   heavy and loaded by a few commands only (the startup test watches those by name)
+import { spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const BUNDLED = new Set(['commander', 'yaml', 'semver']);
+const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
+
+let started = Date.now();
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+console.log(`build: tsc ${tsc.status === 0 ? 'compiled' : 'failed, emitted'} dist/src in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+started = Date.now();
+await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli/main.ts' },
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external: external.flatMap((d) => [d, `${d}/*`]),
+  // the bundled CommonJS packages require node's own modules; an ESM bundle has no `require`
+  banner: { js: "import { createRequire as __osvCreateRequire } from 'node:module'; const require = __osvCreateRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exitCode = tsc.status ?? 1;

@@ -1,0 +1,38 @@
+/**
+ * The bundled CLI keeps internal errors readable: a stack frame in dist/cli/*.js is shown at its
+ * line in src/*.ts, through the source map esbuild writes beside each bundle file.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mapStack } from '../../src/cli/source-stack.js';
+import { ensureBuilt } from '../safety/built-cli.js';
+import { PROJECT_ROOT } from '../safety/sandbox.js';
+
+/** 1-based line and column of the first occurrence of `needle` in `file`. */
+function positionOf(file: string, needle: string): { line: number; column: number } {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const index = lines.findIndex((l) => l.includes(needle));
+  expect(index, `${needle} in ${file}`).toBeGreaterThanOrEqual(0);
+  return { line: index + 1, column: lines[index]!.indexOf(needle) + 1 };
+}
+
+describe('stack traces of the bundled CLI', () => {
+  beforeAll(() => ensureBuilt(), 300_000);
+
+  it('maps a frame in the bundle to the TypeScript source line', () => {
+    const bundle = join(PROJECT_ROOT, 'dist', 'cli', 'cli.js');
+    const at = positionOf(bundle, 'async function readableStack(');
+    const source = positionOf(join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), 'async function readableStack(');
+    const stack = `Error: boom\n    at readableStack (${pathToFileURL(bundle).href}:${at.line}:${at.column})\n    at node:internal/x:1:1`;
+    const mapped = mapStack(stack);
+    expect(mapped).toMatch(new RegExp(`at readableStack \\(\\S*src/cli/main\\.ts:${source.line}:\\d+\\)`));
+    expect(mapped).toContain('at node:internal/x:1:1');
+  });
+
+  it('leaves a frame without a source map as it was', () => {
+    const stack = `Error: boom\n    at f (${pathToFileURL(join(PROJECT_ROOT, 'bin', 'osv-gitops.js')).href}:4:1)`;
+    expect(mapStack(stack)).toBe(stack);
+  });
+});
