@@ -440,7 +440,7 @@ export function vouchForYaml(obj: Record<string, unknown>, content: string): voi
 }
 
 function contentDigest(content: string): string {
-  return createHash('sha1').update(content).digest('hex');
+  return createHash('sha256').update(content).digest('hex');
 }
 
 /**
