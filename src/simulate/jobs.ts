@@ -9,8 +9,9 @@
  */
 import { scaledDeadlineMs } from './clock.js';
 import { CORE_TYPES, OPENSTACK_VERSION, apiVersionOf } from '../cluster/resources.js';
-import { errorText, nowTimestamp } from './agent/common.js';
-import { KubeClient, watchCollection, type KubeObject } from './agent/kube.js';
+import { nowTimestamp } from './agent/common.js';
+import { ControllerLoop } from './controller-loop.js';
+import { KubeClient, type KubeObject } from './agent/kube.js';
 
 export const GATE_ENV_NAMES = ['OSV', 'NS', 'TARGET', 'COND', 'NEED_DEPLOYED', 'DEADLINE'] as const;
 
@@ -91,11 +92,9 @@ function isFinished(job: KubeObject): boolean {
 
 export async function startGateJobRunner(opts: GateJobRunnerOptions): Promise<GateJobRunner> {
   const log = (line: string) => opts.log?.(`[jobs] ${line}`);
-  let stopped = false;
-  const kube = new KubeClient(opts.kubeconfigYaml, { log, stopped: () => stopped });
+  const loop = new ControllerLoop(log);
+  const kube = new KubeClient(opts.kubeconfigYaml, { log, stopped: loop.stopped });
   const scale = opts.timeScale ?? 1;
-  let running: Promise<void> | undefined;
-  let again = false;
 
   const finish = async (job: KubeObject, status: Record<string, unknown>, ok: boolean, reason: string, message: string) => {
     const now = nowTimestamp();
@@ -142,35 +141,6 @@ export async function startGateJobRunner(opts: GateJobRunnerOptions): Promise<Ga
     }
   };
 
-  const wake = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await tick();
-        } catch (e) {
-          log(`tick failed: ${errorText(e)}`);
-        }
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-  };
-
-  const timer = setInterval(wake, opts.pollMs ?? 200);
-  const watches = [OPENSTACK_VERSION, JOB].map((t) => watchCollection(kube, t, opts.namespace, wake, log));
-  wake();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      for (const w of watches) w.stop();
-      await running?.catch(() => undefined);
-    },
-  };
+  loop.start(tick, { kube, types: [OPENSTACK_VERSION, JOB], namespace: opts.namespace, pollMs: opts.pollMs ?? 200 });
+  return { stop: () => loop.stop() };
 }

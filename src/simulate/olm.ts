@@ -14,8 +14,9 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, CLUSTER_SERVICE_VERSION, INSTALL_PLAN, SUBSCRIPTION } from '../cluster/resources.js';
 import { OPENSTACK_OPERATOR_PACKAGE } from '../olm/subscription.js';
-import { errorText, nowTimestamp } from './agent/common.js';
-import { KubeClient, watchCollection, type KubeObject } from './agent/kube.js';
+import { nowTimestamp } from './agent/common.js';
+import { ControllerLoop } from './controller-loop.js';
+import { KubeClient, type KubeObject } from './agent/kube.js';
 
 export interface SimulatedOlmOptions {
   readonly kubeconfigYaml: string;
@@ -48,11 +49,9 @@ function installPlanName(csvs: readonly string[]): string {
 
 export async function startSimulatedOlm(opts: SimulatedOlmOptions): Promise<SimulatedOlm> {
   const log = (line: string) => opts.log?.(`[olm] ${line}`);
-  let stopped = false;
-  const kube = new KubeClient(opts.kubeconfigYaml, { log, stopped: () => stopped });
+  const loop = new ControllerLoop(log);
+  const kube = new KubeClient(opts.kubeconfigYaml, { log, stopped: loop.stopped });
   const ns = opts.namespace;
-  let running: Promise<void> | undefined;
-  let again = false;
 
   /** Each step checks first, so a tick cut short by an API error is finished by the next one. */
   const install = async (plan: KubeObject, sub: KubeObject, wanted: string): Promise<void> => {
@@ -115,35 +114,6 @@ export async function startSimulatedOlm(opts: SimulatedOlmOptions): Promise<Simu
     }
   };
 
-  const wake = (): void => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          await tick();
-        } catch (e) {
-          log(`tick failed: ${errorText(e)}`);
-        }
-      } while (again && !stopped);
-    })().finally(() => {
-      running = undefined;
-    });
-  };
-
-  const timer = setInterval(wake, opts.pollMs ?? 200);
-  const watches = [SUBSCRIPTION, INSTALL_PLAN].map((t) => watchCollection(kube, t, ns, wake, log));
-  wake();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      for (const w of watches) w.stop();
-      await running?.catch(() => undefined);
-    },
-  };
+  loop.start(tick, { kube, types: [SUBSCRIPTION, INSTALL_PLAN], namespace: ns, pollMs: opts.pollMs ?? 200 });
+  return { stop: () => loop.stop() };
 }
