@@ -34,7 +34,7 @@ import {
 import { phaseCommits, TRAILER_PHASE } from './trailers.js';
 import { assertSingleOwner } from './owners.js';
 import { versionFileLayout } from './version-file.js';
-import { committedText } from '../olm/commit.js';
+import { committedText } from '../olm/committed-text.js';
 import { pinSubscriptionText } from '../olm/subscription.js';
 
 export interface CommitOptions {

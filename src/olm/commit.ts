@@ -13,14 +13,13 @@ import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
 import { readTextInput } from '../inputs/yaml.js';
 import { checkOurPaths, openRepo } from '../git/commit-phases.js';
-import { git } from '../git/git.js';
 import { assertRemote, buildCommits, identity, moveRefs, push, runVetoHooks, syncPaths, vetoHooks } from '../git/land.js';
+import { committedText } from './committed-text.js';
 import { pinSubscriptionText, renderPinnedSubscription, type PinRequest, type SubscriptionInput } from './subscription.js';
 
 export const TRAILER_OPERATOR_CSV = 'Osv-Update-Operator-Csv';
 /** Where a Subscription from outside the repository goes by default. */
 export const DEFAULT_SUBSCRIPTION_PATH = 'openstack-operator/subscription.yaml';
-const MAX_SUBSCRIPTION_BYTES = 1024 * 1024;
 
 export interface CommitSubscriptionOptions extends PinRequest {
   readonly repo: string;
@@ -46,18 +45,6 @@ export interface CommitSubscriptionResult {
   readonly sha: string | undefined;
   readonly branch: string;
   readonly pushed: boolean;
-}
-
-/** The text of `path` at `ref`, or undefined when the branch does not hold it. */
-export async function committedText(top: string, ref: string | undefined, path: string): Promise<string | undefined> {
-  if (ref === undefined) return undefined;
-  const entry = (await git(top, ['ls-tree', '-z', '--full-tree', ref, '--', path])).split('\0')[0] ?? '';
-  const m = /^(\d+) (\w+) ([0-9a-f]+)\t/.exec(entry);
-  if (!m) return undefined;
-  if (m[1] === '120000' || m[2] !== 'blob') throw new OsvError('PATH_UNSAFE', `${path} is not a regular file in the repository; osv-gitops edits only regular files`);
-  const size = Number((await git(top, ['cat-file', '-s', m[3]!])).trim());
-  if (size > MAX_SUBSCRIPTION_BYTES) throw new OsvError('INPUT_TOO_LARGE', `${path} is ${size} bytes, over the ${MAX_SUBSCRIPTION_BYTES}-byte limit for a Subscription`);
-  return git(top, ['cat-file', 'blob', m[3]!]);
 }
 
 function commitMessage(csv: string, channel: string, path: string, before: SubscriptionInput): string {
