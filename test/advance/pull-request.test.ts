@@ -14,13 +14,12 @@ import type { MergeMethod } from '../../src/forge/types.js';
 import type { ClusterSnapshot } from '../../src/status/snapshot.js';
 import { GitHubStandIn } from '../forge/github-standin.js';
 import { newRepo, sealGitEnv, sh, TEST_DATE, type TestRepo } from '../helpers/git-repo.js';
-import { clusterAt } from '../helpers/snapshots.js';
+import { clusterAfterPhasesOn } from '../helpers/snapshots.js';
 
 const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
 const update = loadUpdate({ example: true }, io);
 const plan = update.plan;
 const TOKEN = 'ghp_prflow_test_token_0123456789';
-const deploymentOf = (id: string) => plan.phases.find((p) => p.id === id)!.git.deployments[0]!.name;
 
 /** Phase ids committed on the bare repository's main, newest first. */
 const phasesOn = (dir: string, ref = 'main') =>
@@ -35,20 +34,7 @@ const phasesOn = (dir: string, ref = 'main') =>
  */
 function clusterOf(r: TestRepo, appliedSha?: string): ClusterSnapshot {
   const agentSha = appliedSha ?? sh(r.bare, 'rev-parse', 'main').trim();
-  const merged = phasesOn(r.bare, agentSha).map((p) => p.split(' ')[1]!);
-  const has = (id: string) => merged.includes(id);
-  const conditions = [
-    ...(has('ovn-controlplane') ? ['MinorUpdateOVNControlplane'] : []),
-    ...(has('ovn-dataplane') ? ['MinorUpdateOVNDataplane', 'MinorUpdateRabbitMQ', 'MinorUpdateMariaDB', 'MinorUpdateMemcached', 'MinorUpdateKeystone', 'MinorUpdateControlplane'] : []),
-    ...(has('dataplane') ? ['MinorUpdateDataplane', 'Ready'] : []),
-  ];
-  return clusterAt(plan, {
-    targetApplied: has('ovn-controlplane'),
-    trueConditions: conditions,
-    deployments: { ...(has('ovn-dataplane') ? { [deploymentOf('ovn-dataplane')]: 'deployed' } : {}), ...(has('dataplane') ? { [deploymentOf('dataplane')]: 'deployed' } : {}) },
-    ...(has('dataplane') ? { nodeSetsAt: plan.versions.target, deployed: plan.versions.target } : {}),
-    agentSha,
-  });
+  return clusterAfterPhasesOn(plan, r.bare, agentSha);
 }
 
 function isAncestor(dir: string, sha: string, ref: string): boolean {

@@ -19,14 +19,13 @@ import { createGiteaForge } from '../../src/forge/gitea.js';
 import type { MergeMethod } from '../../src/forge/types.js';
 import type { ClusterSnapshot } from '../../src/status/snapshot.js';
 import { sh, TEST_DATE } from '../helpers/git-repo.js';
-import { clusterAt } from '../helpers/snapshots.js';
+import { clusterAfterPhasesOn } from '../helpers/snapshots.js';
 import { describeNeeding } from './describe-real.js';
 import { GITEA_NEED, startGitea, type Gitea } from './gitea.js';
 
 const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
 const update = loadUpdate({ example: true }, io);
 const plan = update.plan;
-const deploymentOf = (id: string) => plan.phases.find((p) => p.id === id)!.git.deployments[0]!.name;
 
 /** Phase trailers on `ref` of `dir`, newest first. */
 const phasesOn = (dir: string, ref: string) =>
@@ -39,20 +38,7 @@ const phasesOn = (dir: string, ref: string) =>
 function clusterOf(work: string): ClusterSnapshot {
   sh(work, 'fetch', '--quiet', 'origin', 'main');
   const agentSha = sh(work, 'rev-parse', 'refs/remotes/origin/main').trim();
-  const merged = phasesOn(work, agentSha).map((p) => p.split(' ')[1]!);
-  const has = (id: string) => merged.includes(id);
-  const conditions = [
-    ...(has('ovn-controlplane') ? ['MinorUpdateOVNControlplane'] : []),
-    ...(has('ovn-dataplane') ? ['MinorUpdateOVNDataplane', 'MinorUpdateRabbitMQ', 'MinorUpdateMariaDB', 'MinorUpdateMemcached', 'MinorUpdateKeystone', 'MinorUpdateControlplane'] : []),
-    ...(has('dataplane') ? ['MinorUpdateDataplane', 'Ready'] : []),
-  ];
-  return clusterAt(plan, {
-    targetApplied: has('ovn-controlplane'),
-    trueConditions: conditions,
-    deployments: { ...(has('ovn-dataplane') ? { [deploymentOf('ovn-dataplane')]: 'deployed' } : {}), ...(has('dataplane') ? { [deploymentOf('dataplane')]: 'deployed' } : {}) },
-    ...(has('dataplane') ? { nodeSetsAt: plan.versions.target, deployed: plan.versions.target } : {}),
-    agentSha,
-  });
+  return clusterAfterPhasesOn(plan, work, agentSha);
 }
 
 describeNeeding('advance --pull-request against a real Gitea', [GITEA_NEED], () => {

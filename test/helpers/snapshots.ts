@@ -1,4 +1,5 @@
 /** Cluster snapshots shaped like the operator's real status, for gate and advance tests. */
+import { execFileSync } from 'node:child_process';
 import type { UpdatePlan } from '../../src/plan/types.js';
 import type { ClusterSnapshot, KubeObject } from '../../src/status/snapshot.js';
 
@@ -53,4 +54,29 @@ export function clusterAt(
       : { engine: 'flux', namespace: 'flux-system', name: 'openstack', object: undefined },
     unread: [],
   };
+}
+
+/**
+ * The example's cluster once every phase committed on `ref` of `dir` (found by trailer: merge,
+ * squash and rebase alike) has run to its end, with the agent at `agentSha`.
+ */
+export function clusterAfterPhasesOn(plan: UpdatePlan, dir: string, agentSha: string): ClusterSnapshot {
+  const merged = execFileSync('git', ['log', '--format=%(trailers:key=Osv-Update-Phase,valueonly)', agentSha], { cwd: dir, encoding: 'utf8' })
+    .split('\n')
+    .map((s) => s.trim().split(' ')[1])
+    .filter((id): id is string => Boolean(id));
+  const has = (id: string) => merged.includes(id);
+  const deploymentOf = (id: string) => plan.phases.find((p) => p.id === id)!.git.deployments[0]!.name;
+  const conditions = [
+    ...(has('ovn-controlplane') ? ['MinorUpdateOVNControlplane'] : []),
+    ...(has('ovn-dataplane') ? ['MinorUpdateOVNDataplane', 'MinorUpdateRabbitMQ', 'MinorUpdateMariaDB', 'MinorUpdateMemcached', 'MinorUpdateKeystone', 'MinorUpdateControlplane'] : []),
+    ...(has('dataplane') ? ['MinorUpdateDataplane', 'Ready'] : []),
+  ];
+  return clusterAt(plan, {
+    targetApplied: has('ovn-controlplane'),
+    trueConditions: conditions,
+    deployments: { ...(has('ovn-dataplane') ? { [deploymentOf('ovn-dataplane')]: 'deployed' } : {}), ...(has('dataplane') ? { [deploymentOf('dataplane')]: 'deployed' } : {}) },
+    ...(has('dataplane') ? { nodeSetsAt: plan.versions.target, deployed: plan.versions.target } : {}),
+    agentSha,
+  });
 }
