@@ -237,6 +237,8 @@ function registerRenderRunner(program: Command, io: CliIo, setExit: SetExit): vo
     .option('--engine <engine>', 'advance --engine: flux, argocd or plain (default: from --agent)')
     .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME or none')
     .option('--csv-namespace <ns>', "namespace of the operator's ClusterServiceVersion, or none", RUNNER_DEFAULTS.csvNamespace)
+    .option('--subscription <path>', 'advance --subscription (phase 0), a path inside the repository; the Role reads InstallPlans in --csv-namespace, the Subscription\'s namespace')
+    .option('--approve-installplan', 'advance --approve-installplan (phase 0); the Role may patch InstallPlans in --csv-namespace (their names are generated, so not pinned by name)')
     .option('--out <dir>', `write DIR/${RUNNER_FOLDER}/ instead of printing`)
     .option('--json', 'print JSON (the objects as a List; with --out, the files written)')
     .addHelpText('after', HELP_AFTER)
