@@ -199,13 +199,13 @@ function registerSimulate(program: Command, io: CliIo, setExit: SetExit): void {
     .option('--mode <mode>', 'commits (tool-gated) or directories (agent-gated)', 'commits')
     .option('--step-ms <ms>', 'simulated duration of each operator step and each deployment service', '150')
     .option('--fail-deployment <regex>', 'make data-plane deployments whose name matches fail (a fault to rehearse)')
-    .option('--bundle-csv <name>', "with --subscription: OLM bundles this other operator's CSV into the InstallPlan, which is then never approved (a fault to rehearse)", collect)
+    .option('--bundle-csv <name>', "with --subscription (or --example): OLM bundles this other operator's CSV into the InstallPlan, which is then never approved (a fault to rehearse)", collect)
     .option('--agent-lag <duration>', 'delay between a push and the agent applying it', '0ms')
     .option('--skip-gate <phase>', 'skip the gate of this phase (as advance --skip-gate)', collect)
     .option('--timeout <duration>', 'give up after this long, starting the rehearsal cluster included; exit 3 (default: 2m, stretched with a --step-ms above 150)')
     .option('--verbose', 'also print what the operator and the agent do')
     .option('--json', 'print the timeline and the final status as JSON')
-    .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')
+    .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example   # from phase 0: the operator upgrade through OLM\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')
     .action(async (flags: SimulateFlags) => (await import('./simulate.js')).simulateAction(flags, io, setExit));
 }
 
