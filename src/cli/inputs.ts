@@ -5,7 +5,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { OsvError } from '../errors.js';
 import { loadControlPlane, type ControlPlaneInput } from '../inputs/controlplane.js';
-import { loadCsv } from '../inputs/csv.js';
+import { loadCsv, type CsvInput } from '../inputs/csv.js';
 import { loadCustomImages } from '../inputs/custom-images.js';
 import { loadNodeSets, type NodeSetInput } from '../inputs/nodesets.js';
 import { loadOpenStackVersion } from '../inputs/openstack-version.js';
@@ -13,7 +13,8 @@ import { buildPlan, DEFAULT_OPERATOR_NAMESPACE, type OperatorPhaseOptions, type 
 import { parseChannel, readSubscriptionText } from '../olm/subscription.js';
 import { parseSavedPlan } from '../plan/saved.js';
 import type { UpdatePlan } from '../plan/types.js';
-import { readTextInput } from '../inputs/yaml.js';
+import { readObjects, readTextInput } from '../inputs/yaml.js';
+import { csvFromInstallPlan } from '../olm/installplan-csv.js';
 import { parseAttempt, parseName, parseNamespace, parseReleaseVersion } from '../validate/grammar.js';
 import { quoteInput } from '../validate/quote.js';
 import { projectRoot } from '../validate/project-root.js';
@@ -112,6 +113,15 @@ export function subscriptionNamespace(f: InputFlags, io: CliIo): string | undefi
   return operatorOptions(at(io, f.subscription), f).subscription.namespace ?? DEFAULT_OPERATOR_NAMESPACE;
 }
 
+/** `--installplan`: the CSV the InstallPlan installs, with where it came from and what else the plan installs. */
+function installPlanCsv(file: string): CsvInput {
+  const { csv, origin, alsoInstalls } = csvFromInstallPlan(readObjects(file, 'the InstallPlan'), file);
+  const bundled = alsoInstalls.length
+    ? [`the InstallPlan also installs ${alsoInstalls.join(', ')}: phase 0 never approves it (advance --approve-installplan refuses a plan with other CSVs)`]
+    : [];
+  return { ...csv, origin, warnings: [...csv.warnings, ...bundled] };
+}
+
 function planFromFlags(
   f: InputFlags,
   io: CliIo,
@@ -124,12 +134,14 @@ function planFromFlags(
   if (osvFile === undefined) {
     throw new OsvError('USAGE', 'missing --openstack-version', { hint: 'Try `osv-gitops plan --example`, or see `osv-gitops plan --help`.' });
   }
-  const csvFile = pick(f.csv, 'csv.yaml');
+  if (f.installplan !== undefined && f.csv !== undefined) throw new OsvError('USAGE', '--installplan and --csv both give the target CSV: pass one');
+  const csvFile = f.installplan === undefined ? pick(f.csv, 'csv.yaml') : undefined;
+  const csv = f.installplan !== undefined ? installPlanCsv(at(io, f.installplan)) : csvFile ? loadCsv(csvFile) : undefined;
   const customFile = f.customImages !== undefined ? at(io, f.customImages) : undefined;
   return buildPlan(
     {
       openStackVersion: loadOpenStackVersion(osvFile),
-      ...(csvFile ? { csv: loadCsv(csvFile) } : {}),
+      ...(csv ? { csv } : {}),
       ...(loaded.controlPlane ? { controlPlane: loaded.controlPlane } : {}),
       ...(customFile ? { customImages: loadCustomImages(customFile) } : {}),
       nodeSets: loaded.nodeSets,

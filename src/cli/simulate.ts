@@ -36,6 +36,8 @@ function entryLine(e: TimelineEntry, io: CliIo): string {
  * defaults as the operator reads them from the CSV.
  */
 export function rehearsalStart(flags: InputFlags, io: CliIo) {
+  // the rehearsal installs the CSV object itself: it takes it from a CSV file
+  if (flags.installplan !== undefined) throw new OsvError('USAGE', 'simulate takes the target CSV from --csv (or --example), not --installplan');
   const update = loadUpdate(flags, io);
   const ex = flags.example ? exampleDir() : undefined;
   const osvFile = flags.openstackVersion !== undefined ? resolve(io.cwd, flags.openstackVersion) : ex ? join(ex, 'openstackversion.yaml') : undefined;
