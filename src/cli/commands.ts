@@ -44,6 +44,8 @@ function registerPlan(program: Command, io: CliIo, setExit: SetExit): void {
     .option('--json', 'print the plan as JSON on stdout')
     .option('--output <file>', 'write the plan as JSON to a file (render/commit read it with --plan)')
     .option('--all-images', 'list unchanged images too')
+    .option('--kubeconfig <file>', 'with --subscription and no --csv/--installplan: read the InstallPlan OLM prepared from this cluster (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context for that read')
     .addHelpText(
       'after',
       '\nExamples:\n' +

@@ -85,6 +85,30 @@ function csvFromBundleConfigMap(objects: readonly SourcedObject[], ref: Record<s
   throw new OsvError('INPUT_INVALID', `the bundle ConfigMap ${namespace ?? '?'}/${name ?? '?'} holds no ClusterServiceVersion ${csvName}`, { location: { file: cm.file, document: cm.document, path: 'data' } });
 }
 
+/**
+ * The bundle ConfigMap an InstallPlan's openstack-operator step refers to (undefined when the CSV
+ * is embedded, or there is no such step yet): what a reader of the cluster must fetch beside it.
+ */
+export function bundleConfigMapOf(plan: Record<string, unknown>): { readonly namespace: string; readonly name: string } | undefined {
+  const csvName = csvNames(plan).find(isOperatorCsv);
+  const steps = rec(plan['status'])['plan'];
+  const step = (Array.isArray(steps) ? steps : []).map((s) => rec(rec(s)['resource'])).find((r) => r['kind'] === 'ClusterServiceVersion' && r['name'] === csvName);
+  let ref: unknown;
+  try {
+    ref = JSON.parse(String(step?.['manifest'] ?? ''));
+  } catch {
+    return undefined;
+  }
+  const namespace = str(rec(ref)['namespace']);
+  const name = str(rec(ref)['name']);
+  return rec(ref)['kind'] === 'ConfigMap' && namespace && name ? { namespace, name } : undefined;
+}
+
+/** Does this InstallPlan install a CSV of the openstack-operator package? Which one? */
+export function operatorCsvOf(plan: Record<string, unknown>): string | undefined {
+  return csvNames(plan).find(isOperatorCsv);
+}
+
 /** The openstack-operator CSV an InstallPlan will install, and where it was found. */
 export function csvFromInstallPlan(objects: readonly SourcedObject[], file: string): InstallPlanCsv {
   const ip = pickInstallPlan(objects, file);

@@ -6,9 +6,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadUpdate } from '../../src/cli/inputs.js';
+import { startRehearsalApiServer, type RehearsalApiServer } from '../../src/simulate/apiserver/server.js';
 import { runCli } from '../helpers/cli.js';
 import { SUBSCRIPTION } from './phase0-fixtures.js';
 
@@ -35,6 +37,7 @@ function installPlan(manifest: unknown, csvs = [CSV], name = 'install-abcde'): R
     spec: { approval: 'Manual', approved: false, clusterServiceVersionNames: csvs },
     status: {
       phase: 'RequiresApproval',
+      catalogSources: ['redhat-operators'],
       bundleLookups: [{ path: BUNDLE, identifier: CSV, replaces: 'openstack-operator.v18.0.3', catalogSourceRef: { name: 'redhat-operators', namespace: 'openshift-marketplace' } }],
       plan: [
         { resolving: CSV, status: 'Unknown', resource: { group: 'operators.coreos.com', version: 'v1alpha1', kind: 'ClusterServiceVersion', name: CSV, sourceName: 'redhat-operators', sourceNamespace: 'openshift-marketplace', manifest: JSON.stringify(manifest) } },
@@ -97,5 +100,71 @@ describe('plan --installplan', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe('');
     }
+  });
+});
+
+describe('plan --subscription without --csv: the InstallPlan from the cluster', () => {
+  let server: RehearsalApiServer;
+  let kubeconfig: string;
+  const ip = { group: 'operators.coreos.com', version: 'v1alpha1', namespace: 'openstack-operators', plural: 'installplans' };
+  let custom: k8s.CustomObjectsApi;
+  let core: k8s.CoreV1Api;
+
+  beforeAll(async () => {
+    server = await startRehearsalApiServer({ namespaces: ['openstack-operators', 'openshift-marketplace'] });
+    kubeconfig = join(tmp, 'kubeconfig');
+    writeFileSync(kubeconfig, server.kubeconfig('openstack-operators'), { mode: 0o600 });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(server.kubeconfig('openstack-operators'));
+    custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    core = kc.makeApiClient(k8s.CoreV1Api);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** An InstallPlan as OLM writes it: created, then its status. */
+  async function olmWrites(obj: Record<string, unknown>): Promise<void> {
+    const { status, ...rest } = obj;
+    await custom.createNamespacedCustomObject({ ...ip, body: rest });
+    await custom.patchNamespacedCustomObjectStatus({ ...ip, name: String((obj['metadata'] as { name: string }).name), body: { status } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  }
+  const plan = (extra: string[] = []) => runCli(['plan', '--openstack-version', join(process.cwd(), 'fixtures/example/openstackversion.yaml'), '--subscription', subscription, '--kubeconfig', kubeconfig, '--json', ...extra], tmp);
+
+  it('no InstallPlan yet: says so and how to go on', async () => {
+    const r = await plan();
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/no InstallPlan in openstack-operators \(the Subscription starts from openstack-operator\.v18\.0\.3\) installs a new openstack-operator CSV/);
+    expect(r.stderr).toMatch(/--csv FILE/);
+  });
+
+  it("reads the CSV of the Subscription's InstallPlan (through the bundle ConfigMap) and says where the images came from", async () => {
+    // the plan of what runs now is not the upgrade; another operator's plan is not ours
+    await olmWrites(installPlan(csvObject, ['openstack-operator.v18.0.3'], 'install-old01'));
+    await olmWrites(installPlan(csvObject, ['cinder-operator.v1.2.0'], 'install-other'));
+    await olmWrites(installPlan(REF, [CSV], 'install-abcde'));
+    const { apiVersion: _a, kind: _k, ...cm } = bundleConfigMap;
+    await core.createNamespacedConfigMap({ namespace: 'openshift-marketplace', body: cm });
+    const r = await plan();
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`target CSV ${CSV}: images from InstallPlan openstack-operators/install-abcde, bundle ${BUNDLE}, unpacked in ConfigMap openshift-marketplace/f3a9c2-bundle`);
+    const out = JSON.parse(r.stdout) as { operatorUpgrade: { csv: string }; targetContainerImages: unknown; imageSource: { detail: string } };
+    expect(out.operatorUpgrade.csv).toBe(CSV);
+    const fromFile = loadUpdate({ openstackVersion: 'fixtures/example/openstackversion.yaml', csv: 'fixtures/example/csv.yaml', subscription }, io).plan;
+    expect(out.targetContainerImages).toEqual(fromFile.targetContainerImages);
+    expect(out.imageSource.detail).toContain('(from InstallPlan openstack-operators/install-abcde, bundle ');
+  });
+
+  it('two candidate InstallPlans: no guess, both named', async () => {
+    await olmWrites(installPlan(csvObject, ['openstack-operator.v18.0.5'], 'install-zzzzz'));
+    const r = await plan();
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/2 InstallPlans in openstack-operators .* pass the one of the update with --installplan FILE/);
+    expect(r.stderr).toContain('install-abcde: openstack-operator.v18.0.4');
+    expect(r.stderr).toContain('install-zzzzz: openstack-operator.v18.0.5');
+    // --kubeconfig without reading the cluster is a mistake, said at once
+    const both = await runCli(['plan', '--example', '--kubeconfig', kubeconfig], tmp);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toMatch(/--kubeconfig and --context go with --subscription without --csv/);
   });
 });
