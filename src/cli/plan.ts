@@ -30,7 +30,16 @@ async function clusterCsv(flags: PlanFlags, io: CliIo): Promise<CsvInput | undef
   }
   const sub = subscriptionAt(flags, io);
   const [{ KubeReader, loadKubeConfig }, { installPlanCsvFromCluster }] = await Promise.all([import('../cluster/kube.js'), import('../olm/installplan-cluster.js')]);
-  const kc = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}), ...(flags.context ? { context: flags.context } : {}) });
+  let kc;
+  try {
+    kc = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}), ...(flags.context ? { context: flags.context } : {}) });
+  } catch (e) {
+    if (!(e instanceof OsvError && e.code === 'CLUSTER_CONFIG')) throw e;
+    throw new OsvError('CLUSTER_CONFIG', `--subscription without --csv reads the target CSV from OLM's InstallPlan on the cluster: ${e.message}`, {
+      hint: 'Pass the target CSV with --csv FILE (or --installplan FILE), or a kubeconfig with --kubeconfig.',
+      cause: e,
+    });
+  }
   const found = await installPlanCsvFromCluster(new KubeReader(kc), sub);
   io.stderr(`target CSV ${found.csv.name}: images from ${found.origin}\n`);
   return withInstallPlanNotes(found);
