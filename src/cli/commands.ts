@@ -35,7 +35,7 @@ export function registerCommands(program: Command, io: CliIo, setExit: SetExit):
 function registerPlan(program: Command, io: CliIo, setExit: SetExit): void {
   const cmd = program
     .command('plan')
-    .summary('compute and check the update plan (no cluster, no Git)')
+    .summary('compute and check the update plan (no Git; the cluster only for --subscription without --csv)')
     .description(
       'Read the operator CSV and the OpenStackVersion, compute exactly the images the operator will deploy,\n' +
         'check that the update is allowed, and print the ordered phases with their gates and the image diff.',
@@ -51,7 +51,9 @@ function registerPlan(program: Command, io: CliIo, setExit: SetExit): void {
       '\nExamples:\n' +
         '  osv-gitops plan --example\n' +
         '  osv-gitops plan --csv csv.yaml --openstack-version osv.yaml --nodesets nodesets/ --controlplane cp.yaml\n' +
-        '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n',
+        '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n' +
+        '  osv-gitops plan --openstack-version osv.yaml --subscription sub.yaml   # target CSV from the InstallPlan on the cluster\n' +
+        '  osv-gitops plan --openstack-version osv.yaml --subscription sub.yaml --installplan installplan.yaml\n',
     )
     .action(async (flags: PlanFlags) => (await import('./plan.js')).planAction(flags, io, setExit));
 }
