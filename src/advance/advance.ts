@@ -158,23 +158,12 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
     const progress = await readGitProgress(opts.repo, target, 'HEAD', agentSha);
     const status = updateStatus(plan, snapshot, progress.view, 'git', { skipGates: opts.skipGates ?? [], skippedBefore: progress.skippedGates });
     const next = status.next;
-    if (next.action === 'wait' && status.phase === 'operator' && opts.approveInstallPlan && !approved) {
-      const olm = operatorGate(plan, snapshot);
-      if (olm?.approvable && olm.installPlan) {
-        const ip = olm.installPlan;
-        log(`InstallPlan ${ip.namespace}/${ip.name} installs ${ip.csvs.join(', ')}: exactly the plan's CSV; approving it`);
-        try {
-          await opts.approveInstallPlan(ip);
-          approved = { name: ip.name, namespace: ip.namespace, csvs: ip.csvs };
-          attempt--; // not a push attempt: read the cluster again, the gate moves on
-          continue;
-        } catch (e) {
-          // OLM (or an earlier step) changed the plan after our read: judge it again next time
-          if (!(e instanceof OsvError && e.code === 'CLUSTER_UNAVAILABLE' && /changed since it was read/.test(e.message))) throw e;
-          log(`not approved this time: ${e.message}`);
-        }
+    if (!approved && opts.approveInstallPlan) {
+      approved = await approvePhase0InstallPlan(plan, snapshot, status, opts.approveInstallPlan, log);
+      if (approved) {
+        attempt--; // not a push attempt: read the cluster again, the gate moves on
+        continue;
       }
-      if (olm?.state === 'other-csvs') log(`not approving: ${olm.reason}`);
     }
     if (next.action !== 'commit') {
       const outcome: AdvanceOutcome = next.action === 'done' ? 'done' : next.action === 'stop' ? 'failed' : 'waiting';
@@ -216,6 +205,35 @@ export async function advanceOnce(inputs: RenderInputs, opts: AdvanceOptions): P
   }
 }
 
+/**
+ * `--approve-installplan`, while phase 0 waits on its InstallPlan: approve it when it installs
+ * exactly the plan's CSV. Returns the plan approved; undefined when there was nothing to approve,
+ * or the plan changed after our read (judged again at the next read).
+ */
+export async function approvePhase0InstallPlan(
+  plan: RenderInputs['plan'],
+  snapshot: ClusterSnapshot,
+  status: UpdateStatus,
+  approve: NonNullable<AdvanceOptions['approveInstallPlan']>,
+  log: (l: string) => void,
+): Promise<AdvanceResult['approvedInstallPlan']> {
+  if (status.next.action !== 'wait' || status.phase !== 'operator') return undefined;
+  const olm = operatorGate(plan, snapshot);
+  if (olm?.state === 'other-csvs') log(`not approving: ${olm.reason}`);
+  if (!olm?.approvable || !olm.installPlan) return undefined;
+  const ip = olm.installPlan;
+  log(`InstallPlan ${ip.namespace}/${ip.name} installs ${ip.csvs.join(', ')}: exactly the plan's CSV; approving it`);
+  try {
+    await approve(ip);
+    return { name: ip.name, namespace: ip.namespace, csvs: ip.csvs };
+  } catch (e) {
+    // OLM (or an earlier step) changed the plan after our read: judge it again next time
+    if (!(e instanceof OsvError && e.code === 'CLUSTER_UNAVAILABLE' && /changed since it was read/.test(e.message))) throw e;
+    log(`not approved this time: ${e.message}`);
+    return undefined;
+  }
+}
+
 /** The OLM gate of phase 0 over this snapshot; undefined when the plan has no phase 0 or nothing was read. */
 function operatorGate(plan: RenderInputs['plan'], snapshot: ClusterSnapshot): OperatorGate | undefined {
   const op = plan.operatorUpgrade;
@@ -233,7 +251,7 @@ function operatorGate(plan: RenderInputs['plan'], snapshot: ClusterSnapshot): Op
  * The InstallPlan phase 0 passed on, for the trailer of the first phase committed after it: Git
  * then records which plan (and so which CSVs) OLM installed before the update went on.
  */
-function installPlanPassedOn(plan: RenderInputs['plan'], snapshot: ClusterSnapshot, nextIndex: number): string | undefined {
+export function installPlanPassedOn(plan: RenderInputs['plan'], snapshot: ClusterSnapshot, nextIndex: number): string | undefined {
   const op = plan.phases.find((p) => p.phase === 'operator');
   if (!op) return undefined;
   const firstAfter = plan.phases.find((p) => p.index > op.index && p.git.changes);

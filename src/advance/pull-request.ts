@@ -32,7 +32,7 @@ import type { RenderInputs } from '../render/render.js';
 import { agentRevision } from '../status/agent.js';
 import { updateStatus, type UpdateStatus } from '../status/update-status.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
-import { assertOneLiveOwner, type AdvanceOptions, type AdvanceOutcome, type AdvanceResult } from './advance.js';
+import { approvePhase0InstallPlan, assertOneLiveOwner, installPlanPassedOn, TRAILER_APPROVED_INSTALL_PLAN, type AdvanceOptions, type AdvanceOutcome, type AdvanceResult } from './advance.js';
 
 export interface PullRequestStepOptions extends Omit<AdvanceOptions, 'remote' | 'pushAttempts' | 'afterCommit' | 'branch'> {
   /** The branch the agent follows and the pull requests go into. @default the checked-out branch */
@@ -174,6 +174,7 @@ export async function pullRequestStep(inputs: RenderInputs, opts: PullRequestSte
   await assertRemote(repo, opts.remote);
   const base = opts.base ?? (await currentBranch(repo));
   const baseRef = `refs/remotes/${opts.remote}/${base}`;
+  let approved: AdvanceResult['approvedInstallPlan'];
 
   // a merge seen on the forge but not yet in our fetch of the base is read once more
   for (let round = 1; ; round++) {
@@ -183,9 +184,17 @@ export async function pullRequestStep(inputs: RenderInputs, opts: PullRequestSte
     const agentSha = snapshot.agent ? agentRevision(snapshot.agent)?.sha : undefined;
     const progress = await readGitProgress(repo, target, baseRef, agentSha);
     const status = updateStatus(plan, snapshot, progress.view, 'git', { skipGates: opts.skipGates ?? [], skippedBefore: progress.skippedGates });
+    // phase 0's pull request merged and applied: its InstallPlan is approved here, as advance does
+    if (!approved && opts.approveInstallPlan) {
+      approved = await approvePhase0InstallPlan(plan, snapshot, status, opts.approveInstallPlan, log);
+      if (approved) {
+        round--; // not a merge round: read the cluster again, the gate moves on
+        continue;
+      }
+    }
     const statusErrors = await postGateStatuses(opts.forge, gateStatuses(plan, status, progress), log);
     const next = status.next;
-    const common = { pushed: 0, branch: base, statusErrors };
+    const common = { pushed: 0, branch: base, statusErrors, ...(approved ? { approvedInstallPlan: approved } : {}) };
     if (next.action !== 'commit') {
       const outcome: AdvanceOutcome = next.action === 'done' ? 'done' : next.action === 'stop' ? 'failed' : 'waiting';
       return { outcome, exitCode: outcome === 'done' ? 0 : outcome === 'failed' ? 1 : 3, status, ...common };
@@ -212,7 +221,9 @@ export async function pullRequestStep(inputs: RenderInputs, opts: PullRequestSte
     const path = opts.path ?? 'openstack-update';
     const layout = await layoutFor(inputs, { repo, engine: opts.engine, ...(opts.versionFile ? { versionFile: opts.versionFile } : {}) }, path, baseTip);
     const files = layout.files(phase);
-    const trailers = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
+    const trailers: (readonly [string, string])[] = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
+    const passedOn = installPlanPassedOn(plan, snapshot, next.index);
+    if (passedOn) trailers.push([TRAILER_APPROVED_INSTALL_PLAN, passedOn]);
     const message = commitMessage(plan, phase, trailers);
     await assertSingleOwner(repo, baseTip, layout, files);
     const ids = await buildCommits(repo, [{ mark: 1, from: baseTip, message, clear: layout.ownedDirs, files }], await identity(repo, opts.date));

@@ -53,10 +53,6 @@ export async function advanceContext(flags: AdvanceFlags & PullRequestFlags, io:
   if (flags.approveInstallplan && !update.plan.operatorUpgrade) {
     throw new OsvError('USAGE', '--approve-installplan goes with --subscription: the plan has no phase 0 operator');
   }
-  if (flags.approveInstallplan && forge) {
-    // the pull-request step does not approve yet: phase 0 would wait on an InstallPlan nobody approves
-    throw new OsvError('USAGE', '--approve-installplan is not available with --pull-request yet', { hint: 'Approve with osv-gitops operator-upgrade --approve, then run advance --pull-request again.' });
-  }
   const source = await snapshotSource(flags, io, flags.namespace ?? update.plan.namespace, log, update.plan.operatorUpgrade?.operatorNamespace);
   const approveInstallPlan = flags.approveInstallplan ? await installPlanApprover(source, Number(flags.requestTimeout ?? '10') * 1000) : undefined;
   const options: AdvanceOptions = {

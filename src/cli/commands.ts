@@ -35,7 +35,7 @@ export function registerCommands(program: Command, io: CliIo, setExit: SetExit):
 function registerPlan(program: Command, io: CliIo, setExit: SetExit): void {
   const cmd = program
     .command('plan')
-    .summary('compute and check the update plan (no cluster, no Git)')
+    .summary('compute and check the update plan (no Git; the cluster only for --subscription without --csv)')
     .description(
       'Read the operator CSV and the OpenStackVersion, compute exactly the images the operator will deploy,\n' +
         'check that the update is allowed, and print the ordered phases with their gates and the image diff.',
@@ -44,12 +44,16 @@ function registerPlan(program: Command, io: CliIo, setExit: SetExit): void {
     .option('--json', 'print the plan as JSON on stdout')
     .option('--output <file>', 'write the plan as JSON to a file (render/commit read it with --plan)')
     .option('--all-images', 'list unchanged images too')
+    .option('--kubeconfig <file>', 'with --subscription and no --csv/--installplan: read the InstallPlan OLM prepared from this cluster (default: $KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context for that read')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  osv-gitops plan --example\n' +
         '  osv-gitops plan --csv csv.yaml --openstack-version osv.yaml --nodesets nodesets/ --controlplane cp.yaml\n' +
-        '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n',
+        '  osv-gitops plan --example --batch compute-b --update-system --output plan.json\n' +
+        '  osv-gitops plan --openstack-version osv.yaml --subscription sub.yaml   # target CSV from the InstallPlan on the cluster\n' +
+        '  osv-gitops plan --openstack-version osv.yaml --subscription sub.yaml --installplan installplan.yaml\n',
     )
     .action(async (flags: PlanFlags) => (await import('./plan.js')).planAction(flags, io, setExit));
 }
@@ -199,13 +203,13 @@ function registerSimulate(program: Command, io: CliIo, setExit: SetExit): void {
     .option('--mode <mode>', 'commits (tool-gated) or directories (agent-gated)', 'commits')
     .option('--step-ms <ms>', 'simulated duration of each operator step and each deployment service', '150')
     .option('--fail-deployment <regex>', 'make data-plane deployments whose name matches fail (a fault to rehearse)')
-    .option('--bundle-csv <name>', "with --subscription: OLM bundles this other operator's CSV into the InstallPlan, which is then never approved (a fault to rehearse)", collect)
+    .option('--bundle-csv <name>', "with --subscription (or --example): OLM bundles this other operator's CSV into the InstallPlan, which is then never approved (a fault to rehearse)", collect)
     .option('--agent-lag <duration>', 'delay between a push and the agent applying it', '0ms')
     .option('--skip-gate <phase>', 'skip the gate of this phase (as advance --skip-gate)', collect)
     .option('--timeout <duration>', 'give up after this long, starting the rehearsal cluster included; exit 3 (default: 2m, stretched with a --step-ms above 150)')
     .option('--verbose', 'also print what the operator and the agent do')
     .option('--json', 'print the timeline and the final status as JSON')
-    .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')
+    .addHelpText('after', '\nExamples:\n  osv-gitops simulate --example   # from phase 0: the operator upgrade through OLM\n  osv-gitops simulate --example --engine argocd --mode directories\n  osv-gitops simulate --example --fail-deployment "edpm-update"\n')
     .action(async (flags: SimulateFlags) => (await import('./simulate.js')).simulateAction(flags, io, setExit));
 }
 
@@ -237,6 +241,8 @@ function registerRenderRunner(program: Command, io: CliIo, setExit: SetExit): vo
     .option('--engine <engine>', 'advance --engine: flux, argocd or plain (default: from --agent)')
     .option('--agent <ref>', 'the agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME or none')
     .option('--csv-namespace <ns>', "namespace of the operator's ClusterServiceVersion, or none", RUNNER_DEFAULTS.csvNamespace)
+    .option('--subscription <path>', 'advance --subscription (phase 0), a path inside the repository; the Role reads InstallPlans in --csv-namespace, the Subscription\'s namespace')
+    .option('--approve-installplan', 'advance --approve-installplan (phase 0); the Role may patch InstallPlans in --csv-namespace (their names are generated, so not pinned by name)')
     .option('--out <dir>', `write DIR/${RUNNER_FOLDER}/ instead of printing`)
     .option('--json', 'print JSON (the objects as a List; with --out, the files written)')
     .addHelpText('after', HELP_AFTER)

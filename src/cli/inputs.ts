@@ -5,7 +5,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { OsvError } from '../errors.js';
 import { loadControlPlane, type ControlPlaneInput } from '../inputs/controlplane.js';
-import { loadCsv } from '../inputs/csv.js';
+import { loadCsv, type CsvInput } from '../inputs/csv.js';
 import { loadCustomImages } from '../inputs/custom-images.js';
 import { loadNodeSets, type NodeSetInput } from '../inputs/nodesets.js';
 import { loadOpenStackVersion } from '../inputs/openstack-version.js';
@@ -13,7 +13,8 @@ import { buildPlan, DEFAULT_OPERATOR_NAMESPACE, type OperatorPhaseOptions, type 
 import { parseChannel, readSubscriptionText } from '../olm/subscription.js';
 import { parseSavedPlan } from '../plan/saved.js';
 import type { UpdatePlan } from '../plan/types.js';
-import { readTextInput } from '../inputs/yaml.js';
+import { readObjects, readTextInput } from '../inputs/yaml.js';
+import { csvFromInstallPlan, type InstallPlanCsv } from '../olm/installplan-csv.js';
 import { parseAttempt, parseName, parseNamespace, parseReleaseVersion } from '../validate/grammar.js';
 import { quoteInput } from '../validate/quote.js';
 import { projectRoot } from '../validate/project-root.js';
@@ -74,7 +75,7 @@ export interface LoadedUpdate {
 }
 
 /** The plan and the manifests to carry: from the input flags, or a saved plan plus the manifests. */
-export function loadUpdate(f: InputFlags, io: CliIo): LoadedUpdate {
+export function loadUpdate(f: InputFlags, io: CliIo, read: { readonly csv?: CsvInput } = {}): LoadedUpdate {
   // flags first: a bad --target or --namespace is refused before any file is read
   const options = f.plan === undefined ? planOptions(f) : undefined;
   const ex = f.example ? exampleDir() : undefined;
@@ -85,7 +86,7 @@ export function loadUpdate(f: InputFlags, io: CliIo): LoadedUpdate {
   const nodeSets = nsPath ? loadNodeSets(nsPath) : [];
   const subscriptionFile = f.subscription !== undefined ? at(io, f.subscription) : undefined;
   const operator = subscriptionFile !== undefined && options !== undefined ? operatorOptions(subscriptionFile, f) : undefined;
-  const plan = options === undefined ? readSavedPlan(at(io, f.plan ?? '')) : planFromFlags(f, io, { ...options, ...(operator ? { operator } : {}) }, { controlPlane, nodeSets });
+  const plan = options === undefined ? readSavedPlan(at(io, f.plan ?? '')) : planFromFlags(f, io, { ...options, ...(operator ? { operator } : {}) }, { controlPlane, nodeSets, csv: read.csv });
   if (subscriptionFile !== undefined && !plan.operatorUpgrade) {
     throw new OsvError('USAGE', '--subscription goes with a plan that has phase 0 operator; this saved plan has none', { hint: 'Make the plan with `osv-gitops plan --subscription FILE --output plan.json`.' });
   }
@@ -106,17 +107,36 @@ function operatorOptions(file: string, f: InputFlags): OperatorPhaseOptions {
   return { subscription: sub, ...(f.channel !== undefined ? { channel: parseChannel(f.channel) } : {}) };
 }
 
+/** Where `--subscription` lives on the cluster and the CSV it starts from, before any plan is made. */
+export function subscriptionAt(f: InputFlags, io: CliIo): { namespace: string; startingCSV?: string } {
+  const sub = operatorOptions(at(io, f.subscription ?? ''), f).subscription;
+  return { namespace: sub.namespace ?? DEFAULT_OPERATOR_NAMESPACE, ...(sub.startingCSV !== undefined ? { startingCSV: sub.startingCSV } : {}) };
+}
+
 /** The operator namespace of `--subscription` (where its InstallPlans are read), before any plan is made. */
 export function subscriptionNamespace(f: InputFlags, io: CliIo): string | undefined {
   if (f.subscription === undefined) return undefined;
   return operatorOptions(at(io, f.subscription), f).subscription.namespace ?? DEFAULT_OPERATOR_NAMESPACE;
 }
 
+/** `--installplan`: the CSV the InstallPlan installs, with where it came from and what else the plan installs. */
+function installPlanCsv(file: string): CsvInput {
+  return withInstallPlanNotes(csvFromInstallPlan(readObjects(file, 'the InstallPlan'), file));
+}
+
+/** The CSV of an InstallPlan, carrying where it came from and a warning for the CSVs OLM bundled in. */
+export function withInstallPlanNotes({ csv, origin, alsoInstalls }: InstallPlanCsv): CsvInput {
+  const bundled = alsoInstalls.length
+    ? [`the InstallPlan also installs ${alsoInstalls.join(', ')}: phase 0 never approves it (advance --approve-installplan refuses a plan with other CSVs)`]
+    : [];
+  return { ...csv, origin, warnings: [...csv.warnings, ...bundled] };
+}
+
 function planFromFlags(
   f: InputFlags,
   io: CliIo,
   options: PlanOptions,
-  loaded: { controlPlane: ControlPlaneInput | undefined; nodeSets: NodeSetInput[] },
+  loaded: { controlPlane: ControlPlaneInput | undefined; nodeSets: NodeSetInput[]; csv: CsvInput | undefined },
 ): UpdatePlan {
   const ex = f.example ? exampleDir() : undefined;
   const pick = (flag: string | undefined, exampleFile: string) => (flag !== undefined ? at(io, flag) : ex ? join(ex, exampleFile) : undefined);
@@ -124,12 +144,14 @@ function planFromFlags(
   if (osvFile === undefined) {
     throw new OsvError('USAGE', 'missing --openstack-version', { hint: 'Try `osv-gitops plan --example`, or see `osv-gitops plan --help`.' });
   }
-  const csvFile = pick(f.csv, 'csv.yaml');
+  if (f.installplan !== undefined && f.csv !== undefined) throw new OsvError('USAGE', '--installplan and --csv both give the target CSV: pass one');
+  const csvFile = f.installplan === undefined ? pick(f.csv, 'csv.yaml') : undefined;
+  const csv = loaded.csv ?? (f.installplan !== undefined ? installPlanCsv(at(io, f.installplan)) : csvFile ? loadCsv(csvFile) : undefined);
   const customFile = f.customImages !== undefined ? at(io, f.customImages) : undefined;
   return buildPlan(
     {
       openStackVersion: loadOpenStackVersion(osvFile),
-      ...(csvFile ? { csv: loadCsv(csvFile) } : {}),
+      ...(csv ? { csv } : {}),
       ...(loaded.controlPlane ? { controlPlane: loaded.controlPlane } : {}),
       ...(customFile ? { customImages: loadCustomImages(customFile) } : {}),
       nodeSets: loaded.nodeSets,

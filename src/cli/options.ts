@@ -28,6 +28,7 @@ export interface InputFlags {
   readonly namePrefix?: string;
   readonly subscription?: string;
   readonly channel?: string;
+  readonly installplan?: string;
 }
 
 export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolean }): Command {
@@ -48,7 +49,8 @@ export function addInputOptions(cmd: Command, { savedPlan }: { savedPlan: boolea
     .option('--attempt <n>', 're-run number, gives new data-plane deployment names (-r<n>)', '1')
     .option('--name-prefix <prefix>', 'prefix of data-plane deployment names', 'edpm')
     .option('--subscription <file>', 'your openstack-operator OLM Subscription (a file of the repository): the plan starts with phase 0 operator, which pins it to the --csv')
-    .option('--channel <name>', "with --subscription: the channel that serves --csv (default: the Subscription's own)");
+    .option('--channel <name>', "with --subscription: the channel that serves --csv (default: the Subscription's own)")
+    .option('--installplan <file>', "instead of --csv: the target CSV from OLM's InstallPlan (`oc get installplan NAME -o yaml`; when its step refers to a bundle ConfigMap, that ConfigMap too)");
   if (savedPlan) cmd.option('--plan <plan.json>', 'a plan saved with `plan --output` (instead of the input flags)');
   return cmd;
 }

@@ -6,7 +6,8 @@ import { writeOwnFile } from '../fs/contained.js';
 import { phaseNumberText } from '../plan/numbering.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { quoteInput } from '../validate/quote.js';
-import { loadUpdate } from './inputs.js';
+import type { CsvInput } from '../inputs/csv.js';
+import { loadUpdate, subscriptionAt, withInstallPlanNotes } from './inputs.js';
 import { paint, stableJson, table, type CliIo } from './io.js';
 import type { InputFlags } from './options.js';
 
@@ -14,6 +15,34 @@ export interface PlanFlags extends InputFlags {
   readonly json?: boolean;
   readonly output?: string;
   readonly allImages?: boolean;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
+/**
+ * `--subscription` with neither `--csv` nor `--installplan` (nor `--example`): the target CSV from
+ * the InstallPlan OLM prepared for that Subscription on the cluster of the kubeconfig.
+ */
+async function clusterCsv(flags: PlanFlags, io: CliIo): Promise<CsvInput | undefined> {
+  if (flags.subscription === undefined || flags.csv !== undefined || flags.installplan !== undefined || flags.example) {
+    if (flags.kubeconfig !== undefined || flags.context !== undefined) throw new OsvError('USAGE', '--kubeconfig and --context go with --subscription without --csv: plan reads the cluster only to find the InstallPlan');
+    return undefined;
+  }
+  const sub = subscriptionAt(flags, io);
+  const [{ KubeReader, loadKubeConfig }, { installPlanCsvFromCluster }] = await Promise.all([import('../cluster/kube.js'), import('../olm/installplan-cluster.js')]);
+  let kc;
+  try {
+    kc = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: resolve(io.cwd, flags.kubeconfig) } : {}), ...(flags.context ? { context: flags.context } : {}) });
+  } catch (e) {
+    if (!(e instanceof OsvError && e.code === 'CLUSTER_CONFIG')) throw e;
+    throw new OsvError('CLUSTER_CONFIG', `--subscription without --csv reads the target CSV from OLM's InstallPlan on the cluster: ${e.message}`, {
+      hint: 'Pass the target CSV with --csv FILE (or --installplan FILE), or a kubeconfig with --kubeconfig.',
+      cause: e,
+    });
+  }
+  const found = await installPlanCsvFromCluster(new KubeReader(kc), sub);
+  io.stderr(`target CSV ${found.csv.name}: images from ${found.origin}\n`);
+  return withInstallPlanNotes(found);
 }
 
 export { stableJson };
@@ -62,7 +91,8 @@ export function formatPlan(plan: UpdatePlan, io: CliIo, allImages = false): stri
 
 /** The action of `osv-gitops plan` (its flags and help are registered in commands.ts). */
 export async function planAction(flags: PlanFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
-  const { plan } = loadUpdate(flags, io);
+  const csv = await clusterCsv(flags, io);
+  const { plan } = loadUpdate(flags, io, csv ? { csv } : {});
   if (flags.output !== undefined) {
     writePlanFile(resolve(io.cwd, flags.output), stableJson(plan), flags.output);
     io.stderr(`plan ${plan.id} written to ${flags.output}\n`);

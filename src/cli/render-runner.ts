@@ -33,6 +33,8 @@ export interface RenderRunnerFlags {
   readonly engine?: string;
   readonly agent?: string;
   readonly csvNamespace?: string;
+  readonly subscription?: string;
+  readonly approveInstallplan?: boolean;
   readonly out?: string;
   readonly json?: boolean;
 }
@@ -67,6 +69,10 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
   }
   if (f.deploymentsDir !== undefined && f.versionFile === undefined && f.appPath === undefined) throw new OsvError('USAGE', '--deployments-dir goes with --version-file or --app-path');
   const csv = f.csvNamespace ?? RUNNER_DEFAULTS.csvNamespace;
+  if (f.approveInstallplan && f.subscription === undefined) throw new OsvError('USAGE', '--approve-installplan goes with --subscription: only phase 0 approves an InstallPlan');
+  if (f.subscription !== undefined && csv === 'none') {
+    throw new OsvError('USAGE', '--subscription needs --csv-namespace: phase 0 reads the InstallPlans and the CSV in the operator namespace', { hint: "Pass the Subscription's namespace (default: openstack-operators)." });
+  }
   return {
     kind,
     namespace,
@@ -86,6 +92,8 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
     engine,
     agent,
     ...(csv !== 'none' ? { csvNamespace: parseNamespace(csv, '--csv-namespace') } : {}),
+    ...(f.subscription !== undefined ? { subscription: safeRelativePath('--subscription', f.subscription) } : {}),
+    ...(f.approveInstallplan ? { approveInstallPlan: true } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ function entryLine(e: TimelineEntry, io: CliIo): string {
  * defaults as the operator reads them from the CSV.
  */
 export function rehearsalStart(flags: InputFlags, io: CliIo) {
+  // the rehearsal installs the CSV object itself: it takes it from a CSV file
+  if (flags.installplan !== undefined) throw new OsvError('USAGE', 'simulate takes the target CSV from --csv (or --example), not --installplan');
   const update = loadUpdate(flags, io);
   const ex = flags.example ? exampleDir() : undefined;
   const osvFile = flags.openstackVersion !== undefined ? resolve(io.cwd, flags.openstackVersion) : ex ? join(ex, 'openstackversion.yaml') : undefined;
@@ -51,6 +53,20 @@ export function rehearsalStart(flags: InputFlags, io: CliIo) {
   if (!targetDefaults) throw new OsvError('POLICY_NO_DEFAULTS', `no image defaults for ${update.plan.versions.target}: pass --csv`);
   return { update, openStackVersion, ...(csv ? { csv } : {}), targetDefaults };
 }
+
+/**
+ * `simulate --example` in commits mode rehearses the whole procedure, from phase 0 (the operator
+ * upgrade through OLM) with the example's Subscription. Only here: phase 0 needs the Subscription
+ * committed in the user's repository (which a rehearsal creates, and plan/commit --example do not
+ * have), and directories mode does not render phase 0 yet.
+ */
+export function withExampleSubscription(flags: SimulateFlags, mode: Mode): SimulateFlags {
+  if (!flags.example || flags.subscription !== undefined || mode !== 'commits') return flags;
+  return { ...flags, subscription: join(exampleDir(), EXAMPLE_SUBSCRIPTION) };
+}
+
+/** The example's Subscription, in fixtures/example. */
+export const EXAMPLE_SUBSCRIPTION = 'subscription.yaml';
 
 /** The action of `osv-gitops simulate` (its flags and help are registered in commands.ts). */
 export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
@@ -68,7 +84,7 @@ export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (
     throw new OsvError('USAGE', `--fail-deployment is not a regular expression: ${(e as Error).message}`);
   }
   const bundleWith = (flags.bundleCsv ?? []).map((n) => parseName(n, 'object', '--bundle-csv'));
-  const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(flags, io);
+  const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(withExampleSubscription(flags, mode), io);
   if (bundleWith.length && !update.plan.operatorUpgrade) throw new OsvError('USAGE', '--bundle-csv goes with --subscription (phase 0)');
   const verbose = (l: string) => io.stderr(`${paint(io, 'dim', l)}\n`);
   const { rehearse } = await import('../simulate/rehearsal.js');

@@ -36,6 +36,8 @@ export interface CsvInput {
   /** What was read but deliberately not used, and why (never silent). */
   readonly notes: readonly string[];
   readonly warnings: readonly string[];
+  /** Where the CSV was found when not in a CSV file of its own (`--installplan`: the InstallPlan and bundle). */
+  readonly origin?: string;
 }
 
 interface EnvVar {

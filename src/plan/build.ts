@@ -79,6 +79,9 @@ interface TargetDefaults {
   readonly warnings: PlanWarning[];
 }
 
+/** ` (from InstallPlan …, bundle …)` when the CSV came from an InstallPlan: the output says where the images came from. */
+const originOf = (csv: CsvInput) => (csv.origin ? ` (from ${csv.origin})` : '');
+
 function chooseTargetDefaults(inputs: PlanInputs, target: string, notes: string[]): TargetDefaults {
   const status = inputs.openStackVersion.status;
   const fromStatus = status?.containerImageVersionDefaults[target];
@@ -112,14 +115,14 @@ function chooseTargetDefaults(inputs: PlanInputs, target: string, notes: string[
       }
     }
     if (published) {
-      return { defaults: fromStatus, source: { kind: statusSource.kind, csv: inputs.csv.name, detail: `${statusSource.detail}, published by the operator running ${inputs.csv.name}` }, warnings };
+      return { defaults: fromStatus, source: { kind: statusSource.kind, csv: inputs.csv.name, detail: `${statusSource.detail}, published by the operator running ${inputs.csv.name}${originOf(inputs.csv)}` }, warnings };
     }
     return {
       defaults: computed.defaults,
       source: {
         kind: 'csv',
         csv: inputs.csv.name,
-        detail: `${inputs.csv.deployment}/${inputs.csv.container} env of ${inputs.csv.name}`,
+        detail: `${inputs.csv.deployment}/${inputs.csv.container} env of ${inputs.csv.name}${originOf(inputs.csv)}`,
       },
       warnings,
     };

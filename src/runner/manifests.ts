@@ -8,7 +8,7 @@
  */
 import type { AgentRef } from '../cluster/read.js';
 import { AGENT_TYPES } from '../cluster/read.js';
-import { CLUSTER_SERVICE_VERSION, DATAPLANE_DEPLOYMENT, DATAPLANE_NODESET, OPENSTACK_CONTROLPLANE, OPENSTACK_VERSION, type ResourceType } from '../cluster/resources.js';
+import { CLUSTER_SERVICE_VERSION, INSTALL_PLAN, DATAPLANE_DEPLOYMENT, DATAPLANE_NODESET, OPENSTACK_CONTROLPLANE, OPENSTACK_VERSION, type ResourceType } from '../cluster/resources.js';
 import type { FileToWrite } from '../fs/contained.js';
 import { toYaml } from '../render/yaml-out.js';
 
@@ -44,6 +44,13 @@ export interface RunnerOptions {
   readonly agent: AgentRef | 'none';
   /** Namespace of the operator's CSV; undefined: not read (and no Role there). */
   readonly csvNamespace?: string;
+  /**
+   * Phase 0: `advance --subscription`, the user's Subscription as a path inside the repository.
+   * Its namespace, where OLM puts the InstallPlans and the CSV, is `csvNamespace`.
+   */
+  readonly subscription?: string;
+  /** Phase 0: `advance --approve-installplan`, which needs `patch` on installplans. */
+  readonly approveInstallPlan?: boolean;
 }
 
 export type Manifest = Record<string, unknown>;
@@ -77,6 +84,8 @@ function readRule(types: readonly ResourceType[], resourceNames?: string[]): Rul
 /**
  * What the runner may do, per namespace: exactly the reads of `readClusterSnapshot` and
  * `ClusterWatcher` (src/cluster/), plus `create` on Events for the progress Events of advance.
+ * Phase 0 adds the InstallPlans of the operator namespace (read; `patch` only with approval).
+ * Subscriptions are not granted: advance reads the user's Subscription from Git, never the cluster.
  * The agent object is named: `get` by name, and `list`/`watch` only with a
  * `metadata.name=<name>` field selector, which is how the watcher asks for it.
  */
@@ -87,7 +96,13 @@ export function runnerRules(o: RunnerOptions): Map<string, Rule[]> {
   add(o.namespace, readRule([DATAPLANE_NODESET, DATAPLANE_DEPLOYMENT]));
   add(o.namespace, { apiGroups: [''], resources: ['events'], verbs: ['create'] });
   if (o.agent !== 'none') add(o.agent.namespace, readRule([AGENT_TYPES[o.agent.engine]], [o.agent.name]));
-  if (o.csvNamespace !== undefined) add(o.csvNamespace, readRule([CLUSTER_SERVICE_VERSION]));
+  if (o.csvNamespace !== undefined) add(o.csvNamespace, readRule(o.subscription !== undefined ? [CLUSTER_SERVICE_VERSION, INSTALL_PLAN] : [CLUSTER_SERVICE_VERSION]));
+  if (o.csvNamespace !== undefined && o.approveInstallPlan) {
+    // OLM generates an InstallPlan's name (install-xxxxx), so resourceNames cannot pin it: the
+    // grant covers the namespace's InstallPlans, and the patch itself is narrow (src/olm/cluster.ts
+    // tests the plan's resourceVersion, CSV list and approved: false before it sets approved)
+    add(o.csvNamespace, { apiGroups: [INSTALL_PLAN.group], resources: [INSTALL_PLAN.plural], verbs: ['patch'] });
+  }
   return rules;
 }
 
@@ -131,6 +146,8 @@ export function commandArgs(o: RunnerOptions): string[] {
     'origin',
     '--plan',
     o.plan,
+    ...(o.subscription !== undefined ? ['--subscription', o.subscription] : []),
+    ...(o.approveInstallPlan ? ['--approve-installplan'] : []),
     ...(o.controlplane !== undefined ? ['--controlplane', o.controlplane] : []),
     ...(o.nodesets !== undefined ? ['--nodesets', o.nodesets] : []),
     ...(o.versionFile !== undefined ? ['--version-file', o.versionFile] : []),

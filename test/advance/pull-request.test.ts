@@ -4,17 +4,22 @@
  * stand-in merges as GitHub does (merge commit, squash with the description, rebase with new SHAs)
  * by moving the bare repository's main; the cluster is a snapshot that shows what main holds.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { pullRequestStep, type PullRequestStepOptions } from '../../src/advance/pull-request.js';
 import { watchUpdate } from '../../src/advance/watch.js';
 import { pullRequestOptions } from '../../src/cli/advance.js';
 import { loadUpdate } from '../../src/cli/inputs.js';
 import { createGitHubForge } from '../../src/forge/github.js';
 import type { MergeMethod } from '../../src/forge/types.js';
+import type { InstallPlanSummary } from '../../src/olm/gate.js';
 import type { ClusterSnapshot } from '../../src/status/snapshot.js';
 import { GitHubStandIn } from '../forge/github-standin.js';
 import { newRepo, sealGitEnv, sh, TEST_DATE, type TestRepo } from '../helpers/git-repo.js';
 import { clusterAfterPhasesOn } from '../helpers/snapshots.js';
+import { SUBSCRIPTION } from '../olm/phase0-fixtures.js';
 
 const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
 const update = loadUpdate({ example: true }, io);
@@ -260,5 +265,81 @@ describe('advance --pull-request', () => {
     expect(lines.join('\n')).toMatch(/could not post the gate status/);
     expect(next.pullRequest).toMatchObject({ phase: 'ovn-dataplane', action: 'opened' });
     expect(phasesOn(r.bare)).toEqual(['1 ovn-controlplane']);
+  }, 60_000);
+});
+
+describe('advance --pull-request --approve-installplan (phase 0)', () => {
+  beforeAll(sealGitEnv);
+
+  const CSV = parse(readFileSync('fixtures/example/csv.yaml', 'utf8')) as Record<string, unknown>;
+  const PENDING = { metadata: { name: 'install-q7x2k', namespace: 'openstack-operators', resourceVersion: '41' }, spec: { clusterServiceVersionNames: ['openstack-operator.v18.0.4'], approval: 'Manual', approved: false }, status: { phase: 'RequiresApproval' } };
+
+  /** A repository holding the user's Subscription, and the example's plan from phase 0. */
+  async function setUpPhase0() {
+    const s = await setUp();
+    mkdirSync(join(s.r.work, 'operators'));
+    writeFileSync(join(s.r.work, 'operators', 'subscription.yaml'), SUBSCRIPTION);
+    sh(s.r.work, 'add', 'operators/subscription.yaml');
+    sh(s.r.work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'the operator');
+    sh(s.r.work, 'push', '--quiet', 'origin', 'main');
+    const op = loadUpdate({ example: true, subscription: join(s.r.work, 'operators', 'subscription.yaml') }, io);
+    // OLM as the agent leaves it: an InstallPlan for the target CSV once phase 0's pin is applied,
+    // and the new operator announcing the target once the plan is approved
+    const approvals: string[] = [];
+    const cluster = (): ClusterSnapshot => {
+      const main = sh(s.r.bare, 'rev-parse', 'main').trim();
+      const base = clusterAfterPhasesOn(op.plan, s.r.bare, main);
+      if (!phasesOn(s.r.bare).includes('0 operator')) return { ...base, installPlans: [] };
+      if (approvals.length) return { ...base, csvs: [{ ...CSV, status: { phase: 'Succeeded' } }], installPlans: [{ ...PENDING, spec: { ...PENDING.spec, approved: true }, status: { phase: 'Complete' } }] };
+      const osv = base.openStackVersions[0]!;
+      return { ...base, openStackVersions: [{ ...osv, status: { ...(osv['status'] as object), availableVersion: op.plan.versions.deployed } }], csvs: [], installPlans: [PENDING] };
+    };
+    const approveInstallPlan = async (ip: InstallPlanSummary) => void approvals.push(`${ip.name}@${ip.resourceVersion}: ${ip.csvs.join(',')}`);
+    return { ...s, op, approvals, cluster, approveInstallPlan };
+  }
+
+  it('after phase 0 is merged and applied, approves exactly its InstallPlan once and names it on the next pull request (squash keeps it)', async () => {
+    const { r, hub, opts, op, approvals, cluster, approveInstallPlan } = await setUpPhase0();
+    const step = () => pullRequestStep(op, opts({ readSnapshot: async () => cluster(), approveInstallPlan }));
+    const first = await step();
+    expect(first.pullRequest).toMatchObject({ phase: 'operator', action: 'opened' });
+    expect(approvals).toEqual([]);
+    hub.merge(first.pullRequest!.number, 'squash');
+
+    const second = await step();
+    expect(approvals).toEqual(['install-q7x2k@41: openstack-operator.v18.0.4']);
+    expect(second.approvedInstallPlan).toEqual({ name: 'install-q7x2k', namespace: 'openstack-operators', csvs: ['openstack-operator.v18.0.4'] });
+    // the gate passed on the approved plan in the same step: the next phase's pull request carries it
+    expect(second.pullRequest, second.status.reason).toMatchObject({ phase: 'ovn-controlplane', action: 'opened' });
+    expect(hub.pull(second.pullRequest!.number)!.body.trimEnd().split('\n\n').at(-1)).toMatch(/^Osv-Update-Approved-InstallPlan: install-q7x2k$/m);
+    hub.merge(second.pullRequest!.number, 'squash');
+    const onMain = sh(r.bare, 'log', '-1', '--format=%(trailers:key=Osv-Update-Approved-InstallPlan,valueonly)', 'main').trim();
+    expect(onMain).toBe('install-q7x2k');
+
+    let last = await step();
+    for (let i = 0; i < 6 && last.outcome === 'waiting'; i++) {
+      hub.merge(last.pullRequest!.number, 'squash');
+      last = await step();
+    }
+    expect(last.outcome, last.status.reason).toBe('done');
+    expect(approvals).toHaveLength(1);
+    expect(phasesOn(r.bare)).toEqual(['5 dataplane', '3 ovn-dataplane', '2 ovn-controlplane', '0 operator']);
+  }, 120_000);
+
+  it('without --approve-installplan, and for a plan bundling another CSV, nothing is approved: phase 0 waits with the reason', async () => {
+    const { hub, opts, op, approvals, cluster, approveInstallPlan } = await setUpPhase0();
+    const first = await pullRequestStep(op, opts({ readSnapshot: async () => cluster() }));
+    hub.merge(first.pullRequest!.number, 'merge');
+    const waiting = await pullRequestStep(op, opts({ readSnapshot: async () => cluster() }));
+    expect(waiting.outcome).toBe('waiting');
+    expect(waiting.status.phase).toBe('operator');
+    expect(waiting.pullRequest).toBeUndefined();
+    const bundled = (): ClusterSnapshot => ({ ...cluster(), installPlans: [{ ...PENDING, spec: { ...PENDING.spec, clusterServiceVersionNames: ['openstack-operator.v18.0.4', 'metallb-operator.v4.18.0'] } }] });
+    const refused = await pullRequestStep(op, opts({ readSnapshot: async () => bundled(), approveInstallPlan }));
+    expect(refused.outcome).toBe('waiting');
+    expect(refused.status.reason).toMatch(/would also install metallb-operator\.v4\.18\.0/);
+    expect(approvals).toEqual([]);
+    expect(refused.approvedInstallPlan).toBeUndefined();
+    expect(hub.pullCount).toBe(1);
   }, 60_000);
 });

@@ -60,8 +60,9 @@ describe('status, advance and watch against any kubeconfig', () => {
     const out = JSON.parse(res.stdout) as { end: string; commits: { phase: string }[]; timeline: { kind: string; phase: string }[]; status: { phase: string } };
     expect(out.end).toBe('done');
     expect(out.status.phase).toBe('complete');
-    expect(out.commits.map((c) => c.phase)).toEqual(['ovn-controlplane', 'ovn-dataplane', 'dataplane']);
-    expect(out.timeline.filter((e) => e.kind === 'gate-passed').map((e) => e.phase)).toEqual(['preflight', 'ovn-controlplane', 'ovn-dataplane', 'controlplane', 'dataplane', 'complete']);
+    // the example starts from phase 0: the operator upgrade through OLM, with the example's Subscription
+    expect(out.commits.map((c) => c.phase)).toEqual(['operator', 'ovn-controlplane', 'ovn-dataplane', 'dataplane']);
+    expect(out.timeline.filter((e) => e.kind === 'gate-passed').map((e) => e.phase)).toEqual(['operator', 'preflight', 'ovn-controlplane', 'ovn-dataplane', 'controlplane', 'dataplane', 'complete']);
     const bad = await runCli(['simulate', '--example', '--engine', 'jenkins'], process.cwd());
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('error [USAGE]: --engine must be flux or argocd');

@@ -67,10 +67,12 @@ describe('plan --subscription: phase 0 operator', () => {
     expect(missing.stderr).toMatch(/--subscription/);
   });
 
-  it('refuses --subscription without the target CSV, or a Subscription of another package', async () => {
-    const osvOnly = await runCli(['plan', '--openstack-version', 'fixtures/example/openstackversion.yaml', '--subscription', subscriptionFile()], process.cwd());
+  it('refuses --subscription without the target CSV when no cluster can give it, or a Subscription of another package', async () => {
+    // without --csv the CSV comes from the cluster's InstallPlan (test/olm/installplan-csv.test.ts); here there is no kubeconfig
+    const osvOnly = await runCli(['plan', '--openstack-version', 'fixtures/example/openstackversion.yaml', '--subscription', subscriptionFile(), '--kubeconfig', 'no-such-kubeconfig'], process.cwd());
     expect(osvOnly.exitCode).toBe(2);
-    expect(osvOnly.stderr).toMatch(/--subscription needs --csv/);
+    expect(osvOnly.stderr).toMatch(/--subscription without --csv reads the target CSV from OLM's InstallPlan on the cluster: cannot load the kubeconfig/);
+    expect(osvOnly.stderr).toMatch(/--csv FILE \(or --installplan FILE\)/);
     const other = await runCli(['plan', '--example', '--subscription', subscriptionFile(SUBSCRIPTION.replace('  name: openstack-operator\n  channel', '  name: cinder-operator\n  channel'))], process.cwd());
     expect(other.exitCode).toBe(2);
     expect(other.stderr).toMatch(/INPUT_INVALID.*no Subscription of the openstack-operator package/);

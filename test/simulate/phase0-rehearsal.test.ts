@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { exampleDir } from '../../src/cli/inputs.js';
+import { rehearsalStart, withExampleSubscription } from '../../src/cli/simulate.js';
 import { runCli } from '../helpers/cli.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
 import { SUBSCRIPTION } from '../olm/phase0-fixtures.js';
@@ -25,4 +27,14 @@ describe('simulate from phase 0', () => {
     expect(out.status.reason).toMatch(/would also install metallb-operator\.v4\.18\.0/);
   }, 240_000);
 
+  it('simulate --example starts from phase 0 in commits mode, with the example\'s Subscription; not in directories mode, and never over --subscription', () => {
+    const example = withExampleSubscription({ example: true }, 'commits');
+    expect(example.subscription).toBe(join(exampleDir(), 'subscription.yaml'));
+    const { update } = rehearsalStart(example, { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false });
+    expect(update.plan.operatorUpgrade).toMatchObject({ csv: 'openstack-operator.v18.0.4', operatorNamespace: 'openstack-operators' });
+    expect(update.plan.phases[0]!.id).toBe('operator');
+    expect(withExampleSubscription({ example: true }, 'directories').subscription).toBeUndefined();
+    expect(withExampleSubscription({ example: true, subscription: 'mine.yaml' }, 'commits').subscription).toBe('mine.yaml');
+    expect(withExampleSubscription({ csv: 'csv.yaml' }, 'commits').subscription).toBeUndefined();
+  });
 });

@@ -6,27 +6,24 @@
  * that also installs another operator's CSV is never approved: the update waits, saying why.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEndpoint } from '../../src/simulate/rehearsal.js';
-import { rehearsalStart } from '../../src/cli/simulate.js';
+import { exampleDir } from '../../src/cli/inputs.js';
+import { EXAMPLE_SUBSCRIPTION, rehearsalStart } from '../../src/cli/simulate.js';
 import * as k8s from '@kubernetes/client-node';
 import { approveInstallPlan } from '../../src/olm/cluster.js';
 import { startRehearsalCluster, SUBSCRIPTION_PATH, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
 import { watchUpdate } from '../../src/advance/watch.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
 import { caseFlags, clusterReader } from '../helpers/rehearsal.js';
-import { SUBSCRIPTION } from '../olm/phase0-fixtures.js';
 
 const io = { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false };
 
+/** The example from phase 0, with the Subscription it ships (as `simulate --example` runs it). */
 export function phase0Inputs(): RehearsalOptions {
-  const dir = mkdtempSync(join(tmpdir(), 'osv-phase0-sim-'));
-  writeFileSync(join(dir, 'subscription.yaml'), SUBSCRIPTION);
   return {
-    ...rehearsalStart({ ...caseFlags('example'), subscription: join(dir, 'subscription.yaml') }, io),
+    ...rehearsalStart({ ...caseFlags('example'), subscription: join(exampleDir(), EXAMPLE_SUBSCRIPTION) }, io),
     engine: 'flux',
     mode: 'commits',
     durations: { ovnControlPlane: 120, rabbitmq: 60, galera: 60, memcached: 60, keystone: 60, controlPlaneRest: 120, deploymentService: 60 },
