@@ -16,16 +16,13 @@ import type { CliIo } from './io.js';
 import type { InputFlags, LoopFlags } from './options.js';
 
 export { addClusterOptions, addRepoOptions, type LoopFlags } from './options.js';
-import type { Engine } from '../render/render.js';
+import { agentFor, engineOf, type AgentEngine, type Engine } from '../agents/index.js';
 
-export function engineFlag(value: string | undefined): Engine {
-  const e = value ?? 'flux';
-  if (e !== 'flux' && e !== 'argocd' && e !== 'plain') throw new OsvError('USAGE', `--engine must be flux, argocd or plain, not "${e}"`);
-  return e;
-}
+export { engineOf as engineFlag } from '../agents/index.js';
 
-function agentDefault(engine: Engine): 'flux' | 'argocd' | undefined {
-  return engine === 'plain' ? undefined : engine;
+/** The engine `--agent NS/NAME` means: the one `--engine` names, when it has an agent object. */
+function agentDefault(engine: Engine): AgentEngine | undefined {
+  return agentFor(engine).status ? (engine as AgentEngine) : undefined;
 }
 
 export interface SnapshotSource {
@@ -40,7 +37,7 @@ export interface SnapshotSource {
  * client is loaded only here: it takes most of a second, which `plan` and `render` should not pay.
  */
 export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void, olmNamespace?: string): Promise<SnapshotSource> {
-  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineFlag(flags.engine))) : undefined;
+  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineOf(flags.engine))) : undefined;
   // phase 0 reads the InstallPlans and the target CSV where OLM runs the operator
   const csvNamespace = flags.csvNamespace ?? olmNamespace;
   const olm = { ...(csvNamespace ? { csvNamespace } : {}), ...(olmNamespace ? { olmNamespace } : {}) };

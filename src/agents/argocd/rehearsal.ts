@@ -22,12 +22,13 @@
  * Applications, so its waves wait on their health (the Application Lua check), and every child
  * is reconciled here too.
  */
-import { ARGOCD_APPLICATION, apiVersionOf, typeOfKind } from '../../cluster/resources.js';
-import { containsDesired, displayName, errorText, forApply, nowTimestamp, objectKey, sameStatus } from './common.js';
-import { repoPath, type AgentContext } from './context.js';
-import type { Checkout } from './git-source.js';
-import { aggregateArgoHealth, argoResourceHealth, type ArgoResourceHealth } from './health.js';
-import { groupOfApiVersion, type KubeObject } from './kube.js';
+import { ARGOCD_APPLICATION, CORE_TYPES, apiVersionOf, typeOfKind } from '../../cluster/resources.js';
+import type { RehearsalModel } from '../types.js';
+import { containsDesired, displayName, errorText, forApply, nowTimestamp, objectKey, sameStatus } from '../../simulate/agent/common.js';
+import { repoPath, type AgentContext } from '../../simulate/agent/context.js';
+import type { Checkout } from '../../simulate/agent/git-source.js';
+import { aggregateArgoHealth, argoResourceHealth, type ArgoResourceHealth } from './rehearsal-health.js';
+import { groupOfApiVersion, type KubeClient, type KubeObject } from '../../simulate/agent/kube.js';
 
 export const ARGO_FIELD_MANAGER = 'argocd-controller';
 const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
@@ -532,3 +533,29 @@ export class ArgoController {
     };
   }
 }
+
+/**
+ * Why the rehearsal stopped, as the Applications say it: a sync that failed, a Degraded
+ * Application, a sync still running.
+ */
+async function stopCauses(kube: KubeClient, agentNamespace: string): Promise<string[]> {
+  const causes: string[] = [];
+  const apps = (await kube.list(ARGOCD_APPLICATION, agentNamespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const app of apps) {
+    const st = (app['status'] ?? {}) as { health?: { status?: string; message?: string }; sync?: { status?: string }; operationState?: { phase?: string; message?: string } };
+    const where = `Application ${agentNamespace}/${app.metadata.name}`;
+    const op = st.operationState;
+    if (op && (op.phase === 'Failed' || op.phase === 'Error')) causes.push(`${where}: sync ${op.phase}: ${op.message ?? ''}`);
+    else if (st.health?.status === 'Degraded') causes.push(`${where}: Degraded${st.health.message ? `: ${st.health.message}` : ''}`);
+    else if (op?.phase === 'Running') causes.push(`${where}: sync running: ${op.message ?? ''}`);
+  }
+  return causes;
+}
+
+export const argoRehearsal: RehearsalModel = {
+  controller: (ctx, opts) => new ArgoController(ctx, opts),
+  // the gate Jobs our wiring renders hold the sync waves
+  watchedKinds: CORE_TYPES.filter((t) => t.kind === 'Job'),
+  runsGateJobs: true,
+  stopCauses,
+};
