@@ -29,6 +29,11 @@ export function agentsWithStatus(): { engine: AgentEngine; status: AgentStatusRe
   });
 }
 
+/** The engine itself when it has an agent object to read back (`--agent NS/NAME` means it), else undefined. */
+export function withAgentObject(engine: Engine): AgentEngine | undefined {
+  return agentsWithStatus().find((a) => a.engine === engine)?.engine;
+}
+
 /** The status reader of an engine that has an agent object. */
 export function statusOf(engine: AgentEngine): AgentStatusReader {
   const status = AGENTS[engine].status;

@@ -182,6 +182,8 @@ export interface RehearsalController {
   reconcile(checkout: Checkout): Promise<string | undefined>;
   /** Set by a pass that needs another one right away. */
   readonly requeue: boolean;
+  /** Releases what the controller holds besides the agent's own source (other repositories' clones). */
+  close?(): void;
 }
 
 export interface RehearsalModel {

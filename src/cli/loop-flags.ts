@@ -16,14 +16,10 @@ import type { CliIo } from './io.js';
 import type { InputFlags, LoopFlags } from './options.js';
 
 export { addClusterOptions, addRepoOptions, type LoopFlags } from './options.js';
-import { agentFor, engineOf, type AgentEngine, type Engine } from '../agents/index.js';
+import { engineOf, withAgentObject } from '../agents/index.js';
 
 export { engineOf as engineFlag } from '../agents/index.js';
 
-/** The engine `--agent NS/NAME` means: the one `--engine` names, when it has an agent object. */
-function agentDefault(engine: Engine): AgentEngine | undefined {
-  return agentFor(engine).status ? (engine as AgentEngine) : undefined;
-}
 
 export interface SnapshotSource {
   readonly read: () => Promise<ClusterSnapshot>;
@@ -37,7 +33,7 @@ export interface SnapshotSource {
  * client is loaded only here: it takes most of a second, which `plan` and `render` should not pay.
  */
 export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void, olmNamespace?: string): Promise<SnapshotSource> {
-  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineOf(flags.engine))) : undefined;
+  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, withAgentObject(engineOf(flags.engine))) : undefined;
   // phase 0 reads the InstallPlans and the target CSV where OLM runs the operator
   const csvNamespace = flags.csvNamespace ?? olmNamespace;
   const olm = { ...(csvNamespace ? { csvNamespace } : {}), ...(olmNamespace ? { olmNamespace } : {}) };

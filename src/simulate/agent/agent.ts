@@ -174,6 +174,7 @@ export async function startSimulatedAgent(opts: SimulatedAgentOptions): Promise<
       for (const w of watches) w.stop();
       await running?.catch(() => undefined);
       while (polling) await sleep(10);
+      controller.close?.();
       source.close();
     },
   };
