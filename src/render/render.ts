@@ -16,11 +16,10 @@ import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { assertNoSecrets } from '../validate/secrets.js';
-import { fileName, kustomizeFolder, synthObjects } from './kustomize-folder.js';
+import { fileName, kustomizeFolder, synthObjects, type RenderedFile } from './kustomize-folder.js';
 
 export type { ArgoProfile, Engine } from '../agents/types.js';
 export { kustomizeFolder, type RenderedFile } from './kustomize-folder.js';
-import type { RenderedFile } from './kustomize-folder.js';
 
 export interface RenderInputs {
   readonly plan: UpdatePlan;
@@ -39,7 +38,6 @@ export interface RenderOptions extends WiringOptions {
   /** Gate deadlines in seconds by phase id, over the plan's (Argo CD gate Jobs, Flux timeouts). */
   readonly gateDeadlines?: Readonly<Record<string, number>>;
 }
-
 
 /** The OpenStackVersion condition a phase waits for, and whether it also needs deployedVersion. */
 export function phaseGateCondition(phase: PhasePlan): PhaseGate | undefined {
