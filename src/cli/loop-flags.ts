@@ -16,17 +16,10 @@ import type { CliIo } from './io.js';
 import type { InputFlags, LoopFlags } from './options.js';
 
 export { addClusterOptions, addRepoOptions, type LoopFlags } from './options.js';
-import type { Engine } from '../render/render.js';
+import { engineOf, withAgentObject } from '../agents/index.js';
 
-export function engineFlag(value: string | undefined): Engine {
-  const e = value ?? 'flux';
-  if (e !== 'flux' && e !== 'argocd' && e !== 'plain') throw new OsvError('USAGE', `--engine must be flux, argocd or plain, not "${e}"`);
-  return e;
-}
+export { engineOf as engineFlag } from '../agents/index.js';
 
-function agentDefault(engine: Engine): 'flux' | 'argocd' | undefined {
-  return engine === 'plain' ? undefined : engine;
-}
 
 export interface SnapshotSource {
   readonly read: () => Promise<ClusterSnapshot>;
@@ -40,7 +33,7 @@ export interface SnapshotSource {
  * client is loaded only here: it takes most of a second, which `plan` and `render` should not pay.
  */
 export async function snapshotSource(flags: LoopFlags, io: CliIo, namespace: string | undefined, log?: (l: string) => void, olmNamespace?: string): Promise<SnapshotSource> {
-  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, agentDefault(engineFlag(flags.engine))) : undefined;
+  const agent = flags.agent !== undefined ? parseAgentFlag(flags.agent, withAgentObject(engineOf(flags.engine))) : undefined;
   // phase 0 reads the InstallPlans and the target CSV where OLM runs the operator
   const csvNamespace = flags.csvNamespace ?? olmNamespace;
   const olm = { ...(csvNamespace ? { csvNamespace } : {}), ...(olmNamespace ? { olmNamespace } : {}) };

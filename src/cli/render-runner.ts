@@ -1,5 +1,6 @@
 /** `osv-gitops render-runner`: the manifests that run `advance` (or `watch`) inside the cluster. */
 import { resolve } from 'node:path';
+import { ENGINES, isEngine, listed, withAgentObject } from '../agents/index.js';
 import { RUNNER_DEFAULTS } from '../runner/defaults.js';
 import { parseAgentFlag } from '../cluster/read.js';
 import { OsvError } from '../errors.js';
@@ -59,10 +60,12 @@ export function runnerOptions(f: RenderRunnerFlags): RunnerOptions {
   const gitSecret = parseName(required(f.gitSecret, '--git-secret', 'The name of a Secret in the namespace with username/password (https) or identity/known_hosts (ssh).'), 'object', '--git-secret');
   const schedule = parseCronSchedule(f.schedule ?? RUNNER_DEFAULTS.schedule);
   const plan = safeRelativePath('--plan', required(f.plan, '--plan', 'The plan saved with `osv-gitops plan --output` and committed, as a path inside the repository.'));
-  const engine = f.engine ?? (f.agent?.startsWith('argocd:') ? 'argocd' : 'flux');
-  if (engine !== 'flux' && engine !== 'argocd' && engine !== 'plain') throw new OsvError('USAGE', `--engine must be flux, argocd or plain, not ${quoteInput(engine)}`);
+  // without --engine, the one --agent names (argocd:NS/NAME), else flux
+  const named = f.agent?.includes(':') ? f.agent.slice(0, f.agent.indexOf(':')) : undefined;
+  const engine = f.engine ?? (named !== undefined && isEngine(named) ? named : 'flux');
+  if (!isEngine(engine)) throw new OsvError('USAGE', `--engine must be ${listed(ENGINES)}, not ${quoteInput(engine)}`);
   const agentFlag = required(f.agent, '--agent', 'The agent object whose applied revision counts: flux:NS/NAME, argocd:NS/NAME, or none.');
-  const agent = parseAgentFlag(agentFlag, engine === 'plain' ? undefined : engine);
+  const agent = parseAgentFlag(agentFlag, withAgentObject(engine));
   if (agent !== 'none') {
     parseNamespace(agent.namespace, '--agent namespace');
     parseName(agent.name, 'object', '--agent name');

@@ -1,12 +1,13 @@
 /** `osv-gitops render`: the directories delivery mode, written to a folder. */
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { engineOf } from '../agents/index.js';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { tryGit } from '../git/git.js';
 import { writeFiles } from '../git/write-tree.js';
 import { quoteInput } from '../validate/quote.js';
-import { renderDirectories, renderedPhases, type ArgoProfile, type Engine, type RenderOptions } from '../render/render.js';
+import { renderDirectories, renderedPhases, type ArgoProfile, type RenderOptions } from '../render/render.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { parseGitRef, parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
@@ -32,11 +33,7 @@ export interface RenderFlags extends InputFlags {
   readonly json?: boolean;
 }
 
-export function engineOf(value: string | undefined): Engine {
-  const e = value ?? 'flux';
-  if (e !== 'flux' && e !== 'argocd' && e !== 'plain') throw new OsvError('USAGE', `--engine must be flux, argocd or plain, not "${e}"`);
-  return e;
-}
+export { engineOf };
 
 /** The longest gate deadline we render (a saved plan's own limit). */
 const MAX_GATE_DEADLINE_S = 7 * 24 * 3600;

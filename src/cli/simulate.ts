@@ -1,5 +1,6 @@
 /** `osv-gitops simulate`: rehearse the whole update against a rehearsal cluster on this machine. */
 import { join, resolve } from 'node:path';
+import { rehearsedEngineOf } from '../agents/index.js';
 import { OsvError } from '../errors.js';
 import { defaultsFromEnv } from '../images/defaults.js';
 import { loadCsv } from '../inputs/csv.js';
@@ -71,8 +72,7 @@ export const EXAMPLE_SUBSCRIPTION = 'subscription.yaml';
 /** The action of `osv-gitops simulate` (its flags and help are registered in commands.ts). */
 export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (code: number) => void): Promise<void> {
   const startedAt = Date.now(); // --timeout bounds the whole run, reading the inputs included
-  const engine = flags.engine ?? 'flux';
-  if (engine !== 'flux' && engine !== 'argocd') throw new OsvError('USAGE', `--engine must be flux or argocd, not "${engine}"`);
+  const engine = rehearsedEngineOf(flags.engine);
   const mode = (flags.mode ?? 'commits') as Mode;
   if (mode !== 'commits' && mode !== 'directories') throw new OsvError('USAGE', `--mode must be commits or directories, not "${flags.mode}"`);
   const step = Number(flags.stepMs ?? '150');

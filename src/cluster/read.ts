@@ -3,6 +3,7 @@
  * Both give the same `ClusterSnapshot`, so `status --from-files` answers exactly as `status` would.
  */
 import { relative } from 'node:path';
+import { agentsWithStatus, statusOf } from '../agents/index.js';
 import { OsvError } from '../errors.js';
 import { filesIn, isRecord, readObjects } from '../inputs/yaml.js';
 import { dedupeObjects, type DumpEntry } from '../status/dump.js';
@@ -10,12 +11,10 @@ import type { AgentEngine, ClusterSnapshot, KubeObject } from '../status/snapsho
 import { at, isoTime, str } from '../status/snapshot.js';
 import type { KubeReader } from './kube.js';
 import {
-  ARGOCD_APPLICATION,
   CLUSTER_SERVICE_VERSION,
   INSTALL_PLAN,
   DATAPLANE_DEPLOYMENT,
   DATAPLANE_NODESET,
-  FLUX_KUSTOMIZATION,
   OPENSTACK_CONTROLPLANE,
   OPENSTACK_VERSION,
   type ResourceType,
@@ -38,17 +37,19 @@ export interface SnapshotTarget {
   readonly agent?: AgentRef | 'none';
 }
 
-export const AGENT_TYPES: Record<AgentEngine, ResourceType> = { flux: FLUX_KUSTOMIZATION, argocd: ARGOCD_APPLICATION };
+/** The kind of each agent's own object. */
+export const AGENT_TYPES = Object.fromEntries(agentsWithStatus().map(({ engine, status }) => [engine, status.objectType])) as Readonly<Record<AgentEngine, ResourceType>>;
 
 /** `flux:flux-system/openstack`, `argocd:argocd/openstack` or `none`. */
 export function parseAgentFlag(value: string, defaultEngine?: AgentEngine): AgentRef | 'none' {
   if (value === 'none') return 'none';
-  const m = /^(?:(flux|argocd):)?(?:([a-z0-9-.]+)\/)?([a-z0-9-.]+)$/.exec(value);
-  const engine = (m?.[1] as AgentEngine | undefined) ?? defaultEngine;
+  const m = /^(?:([a-z]+):)?(?:([a-z0-9-.]+)\/)?([a-z0-9-.]+)$/.exec(value);
+  const named = agentsWithStatus().find((a) => a.engine === m?.[1])?.engine;
+  const engine = m?.[1] !== undefined ? named : defaultEngine;
   if (!m || !engine) {
     throw new OsvError('USAGE', `--agent must look like flux:NAMESPACE/NAME, argocd:NAMESPACE/NAME or none, not "${value}"`);
   }
-  return { engine, namespace: m[2] ?? (engine === 'flux' ? 'flux-system' : 'argocd'), name: m[3]! };
+  return { engine, namespace: m[2] ?? statusOf(engine).defaultNamespace, name: m[3]! };
 }
 
 export async function readClusterSnapshot(reader: KubeReader, target: SnapshotTarget, now: () => Date = () => new Date()): Promise<ClusterSnapshot> {

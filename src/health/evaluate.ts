@@ -34,7 +34,7 @@ import type { CelInput } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { lauxlib, lua, lualib, to_jsstring, to_luastring } from 'fengari';
 import type { LuaState } from 'fengari';
-import type { FluxHealthCheckExpr } from './cel.js';
+import type { FluxHealthCheckExpr } from '../agents/flux/health-checks.js';
 
 // ---------------------------------------------------------------------------------------------
 // Flux

@@ -1,6 +1,6 @@
 /**
  * The rehearsal cluster's "kubelet" for the gate Jobs osv-gitops renders for Argo CD
- * (charts/gate-job-chart.ts). It cannot run containers, so it runs the Job's shell loop in
+ * (src/agents/argocd/gate-job-chart.ts). It cannot run containers, so it runs the Job's shell loop in
  * process: it recognises the gate by its environment (OSV, NS, TARGET, COND, NEED_DEPLOYED,
  * DEADLINE), reads the OpenStackVersion through the API on every tick, and writes the Job status
  * as the Job controller would (startTime and active, then succeeded and Complete with

@@ -18,7 +18,9 @@ import { clusterEvidence, updateStatus, type UpdateStatus } from '../status/upda
 import { startRehearsalApiServer, type RehearsalApiServer } from './apiserver/server.js';
 import { startSimulatedAgent, type SimulatedAgent } from './agent/agent.js';
 import { KubeClient, type KubeObject } from './agent/kube.js';
-import { ARGOCD_APPLICATION, CORE_TYPES, FLUX_KUSTOMIZATION } from '../cluster/resources.js';
+import { CORE_TYPES } from '../cluster/resources.js';
+import { rehearsalOf, statusOf } from '../agents/index.js';
+import type { AgentEngine } from '../agents/types.js';
 import { startGateJobRunner } from './jobs.js';
 import { startSimulatedOlm } from './olm.js';
 import { OsvError } from '../errors.js';
@@ -37,7 +39,7 @@ export interface RehearsalOptions {
   readonly csv?: Obj;
   /** The target's image defaults, as the operator reads them from its CSV. */
   readonly targetDefaults: Readonly<Record<string, string>>;
-  readonly engine: 'flux' | 'argocd';
+  readonly engine: AgentEngine;
   readonly mode: Mode;
   readonly durations?: Partial<SimulatedDurations>;
   /** Manifest deadlines (gate Jobs, Flux timeouts) are divided by this. @default rehearsalTimeScale of the step */
@@ -122,7 +124,6 @@ export interface RehearsalCluster {
   stop(): Promise<void>;
 }
 
-const AGENT_NAMESPACE = { flux: 'flux-system', argocd: 'argocd' } as const;
 export const CSV_NAMESPACE = 'openstack-operators';
 export const COMMITS_PATH = 'openstack-update';
 /** Phase 0: where the rehearsal repository holds the user's Subscription. */
@@ -179,7 +180,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
   const log = opts.log ?? (() => {});
   const timeScale = opts.timeScale ?? rehearsalTimeScale(opts.durations?.deploymentService ?? DEFAULT_DURATIONS.deploymentService);
   const op = plan.operatorUpgrade;
-  const namespaces = [...new Set([plan.namespace, AGENT_NAMESPACE[opts.engine], CSV_NAMESPACE, ...(op ? [op.operatorNamespace] : [])])];
+  const namespaces = [...new Set([plan.namespace, statusOf(opts.engine).defaultNamespace, CSV_NAMESPACE, ...(op ? [op.operatorNamespace] : [])])];
   const server: ApiEndpoint = opts.apiServer ?? (await startRehearsalApiServer({ namespaces }));
   const checkpoint = () => opts.signal?.throwIfAborted();
   const base = mkdtempSync(join(tmpdir(), 'osv-rehearsal-'));
@@ -224,7 +225,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     const operator = await seedAndStartOperator(kubeconfigYaml, opts, CSV_NAMESPACE);
     started.push(operator);
     checkpoint();
-    const agentRef: AgentRef = { engine: opts.engine, namespace: AGENT_NAMESPACE[opts.engine], name: 'openstack' };
+    const agentRef: AgentRef = { engine: opts.engine, namespace: statusOf(opts.engine).defaultNamespace, name: 'openstack' };
     const dirPath = posix.join('updates', plan.versions.target, opts.engine);
     const agent = await startSimulatedAgent({
       kubeconfigYaml,
@@ -243,7 +244,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     started.push(agent);
     checkpoint();
     // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
-    const jobs = opts.engine === 'argocd' ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
+    const jobs = (await rehearsalOf(opts.engine)).runsGateJobs ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
     if (jobs) started.push(jobs);
     checkpoint();
     const olm = op
@@ -485,21 +486,6 @@ async function stopCauses(cluster: RehearsalCluster, opts: RehearsalOptions): Pr
     const failed = conditionsOf(job).find((c) => c.type === 'Failed' && c.status === 'True');
     if (failed) causes.push(`Job ${ns}/${job.metadata.name} failed: ${failed.reason ?? ''}${failed.message ? `: ${failed.message}` : ''}`);
   }
-  if (opts.engine === 'argocd') {
-    const apps = (await kube.list(ARGOCD_APPLICATION, cluster.agentRef.namespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    for (const app of apps) {
-      const st = (app['status'] ?? {}) as { health?: { status?: string; message?: string }; sync?: { status?: string }; operationState?: { phase?: string; message?: string } };
-      const where = `Application ${cluster.agentRef.namespace}/${app.metadata.name}`;
-      const op = st.operationState;
-      if (op && (op.phase === 'Failed' || op.phase === 'Error')) causes.push(`${where}: sync ${op.phase}: ${op.message ?? ''}`);
-      else if (st.health?.status === 'Degraded') causes.push(`${where}: Degraded${st.health.message ? `: ${st.health.message}` : ''}`);
-      else if (op?.phase === 'Running') causes.push(`${where}: sync running: ${op.message ?? ''}`);
-    }
-  } else {
-    for (const ks of (await kube.list(FLUX_KUSTOMIZATION, cluster.agentRef.namespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
-      const ready = conditionsOf(ks).find((c) => c.type === 'Ready');
-      if (ready && ready.status !== 'True' && ready.reason !== 'DependencyNotReady') causes.push(`Kustomization ${cluster.agentRef.namespace}/${ks.metadata.name}: ${ready.reason ?? ''}: ${ready.message ?? ''}`);
-    }
-  }
+  causes.push(...(await (await rehearsalOf(opts.engine)).stopCauses(kube, cluster.agentRef.namespace)));
   return causes;
 }

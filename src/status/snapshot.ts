@@ -7,7 +7,8 @@
 /** A Kubernetes object as JSON; only the fields the gates read are typed loosely. */
 export type KubeObject = Readonly<Record<string, unknown>>;
 
-export type AgentEngine = 'flux' | 'argocd';
+export type { AgentEngine } from '../agents/types.js';
+import type { AgentEngine } from '../agents/types.js';
 
 /** The agent whose applied revision a gate checks, and its object when it was found. */
 export interface AgentView {

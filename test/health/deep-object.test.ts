@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateArgoHealth } from '../../src/health/evaluate.js';
-import { argoHealthCustomizations } from '../../src/health/lua.js';
+import { argoHealthCustomizations } from '../../src/agents/argocd/health-checks.js';
 
 describe('Argo CD health of deep objects', () => {
   it('evaluates an object nested deeper than Lua\'s guaranteed stack (a defaulted control plane)', () => {

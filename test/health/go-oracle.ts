@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FluxHealthCheckExpr } from '../../src/health/cel.js';
+import type { FluxHealthCheckExpr } from '../../src/agents/flux/health-checks.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ORACLE_BIN = join(PROJECT_ROOT, '.cache', 'bin', 'osv-healthcheck');

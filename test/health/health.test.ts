@@ -15,7 +15,7 @@ import {
   openStackVersionGateExprs,
   readyConditionExprs,
   type FluxHealthCheckExpr,
-} from '../../src/health/cel.js';
+} from '../../src/agents/flux/health-checks.js';
 import {
   evaluateArgoHealth,
   evaluateFluxHealth,
@@ -33,7 +33,7 @@ import {
   DATAPLANE_DEPLOYMENT_HEALTH_LUA,
   OPENSTACK_VERSION_HEALTH_LUA,
   READY_CONDITION_HEALTH_LUA,
-} from '../../src/health/lua.js';
+} from '../../src/agents/argocd/health-checks.js';
 import { buildOracle, runOracle, type OracleCase, type OracleVerdict } from './go-oracle.js';
 
 type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string };

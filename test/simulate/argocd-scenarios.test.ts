@@ -3,18 +3,23 @@
  * (the agent `simulate` runs): the same steps of `advance` must give the same phase-by-phase
  * outcome. Where real Argo CD v3.2.11 showed what it writes, the Application status is checked
  * field by field here too (automated sync off: OutOfSync at our commit, the last sync the old one;
- * a refused apply: retried, Running with the cause between attempts, then Failed). The crash
+ * a refused apply: retried, Running with the cause between attempts, then Failed; the user's own
+ * Application tracking the OpenStackVersion: the same tracking id, and advance's refusal). The crash
  * scenario needs nothing of the agent beyond what test/e2e/scenarios.ts covers.
  */
 import * as k8s from '@kubernetes/client-node';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { advanceOnce, type AdvanceResult } from '../../src/advance/advance.js';
 import { startRehearsalCluster, type RehearsalCluster, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
 import { gitPhases, phaseTrailers } from '../e2e/scenarios.js';
-import { sealGitEnv } from '../helpers/git-repo.js';
+import { newRepo, sealGitEnv, sh } from '../helpers/git-repo.js';
 import { clusterReader, rehearsalInputs } from '../helpers/rehearsal.js';
 
-const LONG = 120_000;
+// measured 37-106 s for the longest case (load average 10 on 2 cores): room, not a race
+const LONG = 300_000;
 const APP = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', namespace: 'argocd', name: 'openstack' } as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -138,5 +143,72 @@ describe('simulated Argo CD on the real-Argo-CD scenarios (commits mode)', () =>
       expect(again.outcome).toBe('failed');
       expect(phaseTrailers(cluster.repo.bare, 'main')).toEqual(gitPhases(opts.update.plan).slice(0, commits.length));
     });
+  }, LONG);
+
+  it('the user’s own Application applies the OpenStackVersion: tracked as real Argo CD v3.2 tracks it, advance refuses SECOND_OWNER and leaves the repository alone', async () => {
+    const opts = rehearsalInputs('example', 'argocd', 'commits');
+    const plan = opts.update.plan;
+    const user = 'user-openstack';
+    // the user's repository of its own (in ours, advance refuses earlier: assertSingleOwner)
+    const userRepo = newRepo();
+    try {
+      const userOsv = { apiVersion: 'core.openstack.org/v1beta1', kind: 'OpenStackVersion', metadata: { name: plan.openStackVersion, namespace: plan.namespace }, spec: { targetVersion: plan.versions.deployed } };
+      mkdirSync(join(userRepo.work, 'cluster'));
+      writeFileSync(join(userRepo.work, 'cluster', 'openstackversion.yaml'), stringify(userOsv));
+      writeFileSync(join(userRepo.work, 'cluster', 'kustomization.yaml'), stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['openstackversion.yaml'] }));
+      sh(userRepo.work, 'add', 'cluster');
+      sh(userRepo.work, 'commit', '--quiet', '-m', 'the OpenStackVersion');
+      sh(userRepo.work, 'push', '--quiet', 'origin', 'main');
+      await withCluster(opts, async (cluster, api) => {
+        await api.createNamespacedCustomObject({
+          ...APP,
+          body: {
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'Application',
+            metadata: { name: user, namespace: APP.namespace },
+            spec: {
+              project: 'default',
+              source: { repoURL: `file://${userRepo.bare}`, path: 'cluster', targetRevision: 'main' },
+              destination: { server: 'https://kubernetes.default.svc', namespace: plan.namespace },
+              syncPolicy: { automated: { prune: false, selfHeal: true } },
+            },
+          },
+        });
+        const core = new k8s.KubeConfig();
+        core.loadFromString(cluster.kubeconfigYaml);
+        const objects = core.makeApiClient(k8s.CustomObjectsApi);
+        const osvRef = { group: 'core.openstack.org', version: 'v1beta1', namespace: plan.namespace, plural: 'openstackversions', name: plan.openStackVersion };
+        const liveOsv = async () => (await objects.getNamespacedCustomObject(osvRef)) as { metadata: { annotations?: Record<string, string>; labels?: Record<string, string> }; spec: { targetVersion?: string } };
+        // the user's Application syncs first (as in the real test, before the update starts)
+        const deadline = Date.now() + 30_000;
+        const userStatus = async () => ((await api.getNamespacedCustomObject({ ...APP, name: user })) as { status?: AppStatus }).status ?? {};
+        while ((await userStatus()).operationState?.phase !== 'Succeeded') {
+          if (Date.now() > deadline) throw new Error(`the user Application did not sync: ${JSON.stringify(await userStatus())}`);
+          await sleep(50);
+        }
+        // what real Argo CD v3.2.11 writes on the object (annotation tracking, the default since 3.0): no instance label
+        let osv = await liveOsv();
+        expect(osv.metadata.annotations?.['argocd.argoproj.io/tracking-id']).toBe(`${user}:core.openstack.org/OpenStackVersion:${plan.namespace}/${plan.openStackVersion}`);
+        expect(osv.metadata.labels?.['app.kubernetes.io/instance']).toBeUndefined();
+
+        const tipBefore = sh(cluster.repo.bare, 'rev-parse', 'main');
+        const read = clusterReader(cluster);
+        await expect(advanceOnce(opts.update, { repo: cluster.repo.work, engine: 'argocd', remote: 'origin', readSnapshot: read })).rejects.toMatchObject({
+          code: 'SECOND_OWNER',
+          message: expect.stringContaining(`Application ${user}`),
+        });
+        expect(sh(cluster.repo.bare, 'rev-parse', 'main')).toBe(tipBefore);
+        expect(sh(cluster.repo.work, 'rev-parse', 'HEAD')).toBe(tipBefore);
+        expect(sh(cluster.repo.work, 'status', '--porcelain')).toBe('');
+        expect(phaseTrailers(cluster.repo.bare, 'main')).toEqual([]);
+        // the user's object left alone: the old version, still the user Application's
+        await sleep(500);
+        osv = await liveOsv();
+        expect(osv.spec.targetVersion).toBe(plan.versions.deployed);
+        expect(osv.metadata.annotations?.['argocd.argoproj.io/tracking-id']?.split(':')[0]).toBe(user);
+      });
+    } finally {
+      rmSync(userRepo.base, { recursive: true, force: true });
+    }
   }, LONG);
 });

@@ -9,26 +9,17 @@
  * the agent object (and, in directories mode, the phase objects it applies) at the current head.
  * Passes never overlap; a failed pass is retried with backoff.
  */
-import {
-  ARGOCD_APPLICATION,
-  DATAPLANE_DEPLOYMENT,
-  DATAPLANE_NODESET,
-  FLUX_KUSTOMIZATION,
-  OPENSTACK_CONTROLPLANE,
-  OPENSTACK_VERSION,
-  CORE_TYPES,
-  type ResourceType,
-} from '../../cluster/resources.js';
-import { ArgoController } from './argocd.js';
+import { rehearsalOf, statusOf } from '../../agents/index.js';
+import type { AgentEngine } from '../../agents/types.js';
+import { DATAPLANE_DEPLOYMENT, DATAPLANE_NODESET, OPENSTACK_CONTROLPLANE, OPENSTACK_VERSION, type ResourceType } from '../../cluster/resources.js';
 import { errorText } from './common.js';
 import { makeBuilder, type AgentContext } from './context.js';
-import { FluxController } from './flux.js';
 import { GitSource, type Checkout } from './git-source.js';
 import { KubeClient, watchCollection, type CollectionWatch } from './kube.js';
 
 export interface SimulatedAgentOptions {
   readonly kubeconfigYaml: string;
-  readonly engine: 'flux' | 'argocd';
+  readonly engine: AgentEngine;
   readonly mode: 'commits' | 'directories';
   /** A Git URL the `git` CLI can fetch: a bare repository path or a file:// URL. */
   readonly repoUrl: string;
@@ -64,6 +55,7 @@ export interface SimulatedAgent {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function startSimulatedAgent(opts: SimulatedAgentOptions): Promise<SimulatedAgent> {
+  const model = await rehearsalOf(opts.engine);
   const log = (line: string) => opts.log?.(`[agent ${opts.engine}] ${line}`);
   let stopped = false;
   const kube = new KubeClient(opts.kubeconfigYaml, { log, stopped: () => stopped });
@@ -78,10 +70,7 @@ export async function startSimulatedAgent(opts: SimulatedAgentOptions): Promise<
     now: () => Date.now(),
     build: makeBuilder(),
   };
-  const controller =
-    opts.engine === 'flux'
-      ? new FluxController(ctx, { mode: opts.mode, agentObject: opts.agentObject, path: opts.path })
-      : new ArgoController(ctx, { mode: opts.mode, agentObject: opts.agentObject, path: opts.path, repoUrl: opts.repoUrl });
+  const controller = model.controller(ctx, { mode: opts.mode, agentObject: opts.agentObject, path: opts.path, repoUrl: opts.repoUrl });
 
   let appliedRevision: string | undefined;
   let current: Checkout | undefined;
@@ -106,7 +95,7 @@ export async function startSimulatedAgent(opts: SimulatedAgentOptions): Promise<
     if (!current) return;
     const ready = await controller.reconcile(current);
     if (ready !== undefined) appliedRevision = ready;
-    if (controller instanceof ArgoController && controller.requeue) again = true;
+    if (controller.requeue) again = true;
   };
 
   const wake = (delayMs = 0) => {
@@ -160,13 +149,10 @@ export async function startSimulatedAgent(opts: SimulatedAgentOptions): Promise<
   const resyncTimer = setInterval(() => wake(), opts.resyncMs ?? 1000);
 
   // --- watches: the agent's own kind, and what it applies and health-checks ---
-  const agentType: ResourceType = opts.engine === 'flux' ? FLUX_KUSTOMIZATION : ARGOCD_APPLICATION;
   const watched: [ResourceType, string][] = [
-    [agentType, opts.agentObject.namespace],
-    ...[OPENSTACK_VERSION, OPENSTACK_CONTROLPLANE, DATAPLANE_NODESET, DATAPLANE_DEPLOYMENT].map((t): [ResourceType, string] => [t, opts.namespace]),
+    [statusOf(opts.engine).objectType, opts.agentObject.namespace],
+    ...[OPENSTACK_VERSION, OPENSTACK_CONTROLPLANE, DATAPLANE_NODESET, DATAPLANE_DEPLOYMENT, ...model.watchedKinds].map((t): [ResourceType, string] => [t, opts.namespace]),
   ];
-  const jobType = CORE_TYPES.find((t) => t.kind === 'Job');
-  if (opts.engine === 'argocd' && jobType) watched.push([jobType, opts.namespace]);
   const watches: CollectionWatch[] = watched.map(([t, ns]) => watchCollection(kube, t, ns, () => wake(), log));
 
   await poll();
@@ -188,6 +174,7 @@ export async function startSimulatedAgent(opts: SimulatedAgentOptions): Promise<
       for (const w of watches) w.stop();
       await running?.catch(() => undefined);
       while (polling) await sleep(10);
+      controller.close?.();
       source.close();
     },
   };

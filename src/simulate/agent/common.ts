@@ -131,3 +131,25 @@ export async function eachSettled<T>(items: readonly T[], fn: (item: T) => Promi
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+export interface Condition {
+  readonly type?: unknown;
+  readonly status?: unknown;
+  readonly reason?: unknown;
+  readonly message?: unknown;
+}
+
+export function conditionsOf(obj: KubeObject): Condition[] {
+  const status = obj['status'];
+  if (typeof status !== 'object' || status === null) return [];
+  const conditions = (status as { conditions?: unknown }).conditions;
+  return Array.isArray(conditions) ? (conditions.filter((c) => typeof c === 'object' && c !== null) as Condition[]) : [];
+}
+
+export function findCondition(obj: KubeObject, type: string): Condition | undefined {
+  return conditionsOf(obj).find((c) => c.type === type);
+}
+
+export function conditionText(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}

@@ -22,12 +22,13 @@
  * Applications, so its waves wait on their health (the Application Lua check), and every child
  * is reconciled here too.
  */
-import { ARGOCD_APPLICATION, apiVersionOf, typeOfKind } from '../../cluster/resources.js';
-import { containsDesired, displayName, errorText, forApply, nowTimestamp, objectKey, sameStatus } from './common.js';
-import { repoPath, type AgentContext } from './context.js';
-import type { Checkout } from './git-source.js';
-import { aggregateArgoHealth, argoResourceHealth, type ArgoResourceHealth } from './health.js';
-import { groupOfApiVersion, type KubeObject } from './kube.js';
+import { ARGOCD_APPLICATION, CORE_TYPES, apiVersionOf, typeOfKind } from '../../cluster/resources.js';
+import type { RehearsalModel } from '../types.js';
+import { containsDesired, displayName, errorText, forApply, nowTimestamp, objectKey, sameStatus } from '../../simulate/agent/common.js';
+import { repoPath, type AgentContext } from '../../simulate/agent/context.js';
+import { GitSource, type Checkout } from '../../simulate/agent/git-source.js';
+import { aggregateArgoHealth, argoResourceHealth, type ArgoResourceHealth } from './rehearsal-health.js';
+import { groupOfApiVersion, type KubeClient, type KubeObject } from '../../simulate/agent/kube.js';
 
 export const ARGO_FIELD_MANAGER = 'argocd-controller';
 const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
@@ -186,20 +187,6 @@ function syncOptions(o: { metadata: { annotations?: Record<string, string> } }):
   return (o.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/**
- * The desired object without our tracking annotation. Every phase Application of directories
- * mode applies the same OpenStackVersion, control plane and nodesets, so the annotation names
- * whichever applied last; comparing it would make the applications re-sync each other forever
- * under selfHeal. Argo CD reports such objects as SharedResourceWarning, and so do we.
- */
-function withoutTracking(o: KubeObject): KubeObject {
-  const annotations = { ...(o.metadata.annotations ?? {}) };
-  delete annotations[TRACKING_ANNOTATION];
-  const { annotations: _a, ...meta } = o.metadata;
-  // no annotations left: none at all, not an empty map (which only an empty live map would match)
-  return { ...o, metadata: Object.keys(annotations).length ? { ...meta, annotations } : meta };
-}
-
 function versionOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion;
 }
@@ -230,6 +217,8 @@ export class ArgoController {
   private readonly retries = new Map<string, PendingRetry>();
   /** Set when a sync just ended: the next pass assesses health (and moves reconciledAt). */
   requeue = false;
+  /** The repositories of Applications that are not ours, by URL. */
+  private readonly otherSources = new Map<string, { readonly source: GitSource; checkout: Checkout | undefined; fetchedAt: number }>();
 
   constructor(ctx: AgentContext, opts: ArgoControllerOptions) {
     this.ctx = ctx;
@@ -263,17 +252,60 @@ export class ArgoController {
     const root = await this.ctx.kube.get(apiVersionOf(ARGOCD_APPLICATION), 'Application', namespace, name);
     if (!root) return undefined;
     const desired = await this.reconcileApp(root, checkout);
+    const ours = new Set([`${namespace}/${name}`]);
     if (this.opts.mode === 'directories') {
       for (const child of desired.filter((o) => o.kind === 'Application' && groupOfApiVersion(o.apiVersion) === ARGOCD_APPLICATION.group)) {
         if (child.metadata.namespace === namespace && child.metadata.name === name) continue;
+        ours.add(`${child.metadata.namespace ?? namespace}/${child.metadata.name}`);
         const live = await this.ctx.kube.get(child.apiVersion, child.kind, child.metadata.namespace, child.metadata.name);
         if (live) await this.reconcileApp(live, checkout);
       }
     }
+    await this.reconcileOthers(ours, checkout);
     const after = await this.ctx.kube.get(apiVersionOf(ARGOCD_APPLICATION), 'Application', namespace, name);
     const st = (after?.['status'] ?? {}) as AppStatus;
     const op = st.operationState;
     return st.sync?.status === 'Synced' && op?.phase === 'Succeeded' && op.syncResult?.revision === checkout.sha ? checkout.sha : undefined;
+  }
+
+  /**
+   * The other Applications of the control namespace (the user's own, from any repository): Argo
+   * CD reconciles every Application, and one that applies an object of ours marks it as its own.
+   */
+  private async reconcileOthers(ours: ReadonlySet<string>, checkout: Checkout): Promise<void> {
+    const { namespace } = this.opts.agentObject;
+    const apps = (await this.ctx.kube.list(ARGOCD_APPLICATION, namespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    for (const app of apps) {
+      if (ours.has(`${app.metadata.namespace ?? namespace}/${app.metadata.name}`)) continue;
+      const url = ((app['spec'] ?? {}) as AppSpec).source?.repoURL;
+      if (url === undefined || url === '') continue;
+      const at = url === this.opts.repoUrl ? checkout : await this.otherCheckout(url);
+      if (at) await this.reconcileApp(app, at);
+    }
+  }
+
+  /** The branch head of another repository, fetched at most once a second. */
+  private async otherCheckout(url: string): Promise<Checkout | undefined> {
+    let other = this.otherSources.get(url);
+    try {
+      if (!other) {
+        other = { source: await GitSource.open(url, this.ctx.branch), checkout: undefined, fetchedAt: 0 };
+        this.otherSources.set(url, other);
+      }
+      if (this.ctx.now() - other.fetchedAt >= 1000) {
+        other.fetchedAt = this.ctx.now();
+        const head = await other.source.head();
+        if (head !== undefined && head !== other.checkout?.sha) other.checkout = await other.source.checkout(head);
+      }
+    } catch (e) {
+      this.ctx.log(`cannot fetch ${url}: ${errorText(e)}`);
+    }
+    return other?.checkout;
+  }
+
+  close(): void {
+    for (const other of this.otherSources.values()) other.source.close();
+    this.otherSources.clear();
   }
 
   /** Reconciles one Application; returns its desired objects (empty when it cannot build). */
@@ -389,11 +421,20 @@ export class ArgoController {
     return desired;
   }
 
+  /**
+   * The application part of a tracking id, as Argo CD writes it: the name for an Application in
+   * its control namespace (where our agent object lives), `<namespace>_<name>` for one elsewhere.
+   */
+  private trackingName(app: KubeObject): string {
+    const ns = app.metadata.namespace ?? '';
+    return ns === this.opts.agentObject.namespace ? app.metadata.name : `${ns}_${app.metadata.name}`;
+  }
+
   private prepare(o: KubeObject, app: KubeObject, destNs: string): KubeObject {
     const group = groupOfApiVersion(o.apiVersion);
     const namespaced = typeOfKind(o.apiVersion, o.kind)?.namespaced ?? !CLUSTER_SCOPED.has(o.kind);
     const namespace = namespaced ? (o.metadata.namespace ?? destNs) : undefined;
-    const tracking = `${app.metadata.name}:${group}/${o.kind}:${namespace ?? ''}/${o.metadata.name}`;
+    const tracking = `${this.trackingName(app)}:${group}/${o.kind}:${namespace ?? ''}/${o.metadata.name}`;
     const copy = forApply(o, { annotations: { [TRACKING_ANNOTATION]: tracking } });
     if (namespace !== undefined) copy.metadata.namespace = namespace;
     return copy;
@@ -413,14 +454,17 @@ export class ArgoController {
       const health = argoResourceHealth(live, d);
       healths.push(health);
       const owner = live?.metadata.annotations?.[TRACKING_ANNOTATION];
-      if (owner !== undefined && !owner.startsWith(`${app.metadata.name}:`)) shared.push(`${d.kind}/${d.metadata.name} is part of applications ${app.metadata.namespace ?? ''}/${app.metadata.name} and ${owner.split(':')[0] ?? ''}`);
+      if (owner !== undefined && !owner.startsWith(`${this.trackingName(app)}:`)) shared.push(`${d.kind}/${d.metadata.name} is part of applications ${app.metadata.namespace ?? ''}/${app.metadata.name} and ${owner.split(':')[0] ?? ''}`);
       resources.push({
         group: groupOfApiVersion(d.apiVersion),
         version: versionOf(d.apiVersion),
         kind: d.kind,
         ...(d.metadata.namespace ? { namespace: d.metadata.namespace } : {}),
         name: d.metadata.name,
-        status: live !== undefined && containsDesired(withoutTracking(d), live) ? 'Synced' : 'OutOfSync',
+        // the tracking id is part of the desired object, as in Argo CD: an object nobody tracks yet is
+        // adopted by a sync, one another Application tracks is OutOfSync here (and selfHeal on both
+        // takes it back and forth, as measured on real Argo CD v3.2)
+        status: live !== undefined && containsDesired(d, live) ? 'Synced' : 'OutOfSync',
         ...(health ? { health } : {}),
       });
     }
@@ -430,7 +474,7 @@ export class ArgoController {
       const ref = { apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } };
       if (wantedKeys.has(objectKey(ref))) continue;
       const live = await this.ctx.kube.get(apiVersion, r.kind, r.namespace, r.name);
-      if (!live || !(live.metadata.annotations?.[TRACKING_ANNOTATION] ?? '').startsWith(`${app.metadata.name}:`)) continue;
+      if (!live || !(live.metadata.annotations?.[TRACKING_ANNOTATION] ?? '').startsWith(`${this.trackingName(app)}:`)) continue;
       resources.push({ group: r.group, version: r.version, kind: r.kind, ...(r.namespace ? { namespace: r.namespace } : {}), name: r.name, status: 'OutOfSync', requiresPruning: true });
     }
     const syncStatus = resources.every((r) => r.status === 'Synced') ? 'Synced' : 'OutOfSync';
@@ -487,7 +531,7 @@ export class ArgoController {
         const ref = { apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } };
         if (wanted.has(objectKey(ref))) continue;
         const live = await this.ctx.kube.get(apiVersion, r.kind, r.namespace, r.name);
-        if (!live || !(live.metadata.annotations?.[TRACKING_ANNOTATION] ?? '').startsWith(`${app.metadata.name}:`)) continue;
+        if (!live || !(live.metadata.annotations?.[TRACKING_ANNOTATION] ?? '').startsWith(`${this.trackingName(app)}:`)) continue;
         if (syncOptions(live).includes('Prune=false')) {
           op.results.push(this.result(live, 'PruneSkipped', 'ignored (no prune)'));
           continue;
@@ -532,3 +576,29 @@ export class ArgoController {
     };
   }
 }
+
+/**
+ * Why the rehearsal stopped, as the Applications say it: a sync that failed, a Degraded
+ * Application, a sync still running.
+ */
+async function stopCauses(kube: KubeClient, agentNamespace: string): Promise<string[]> {
+  const causes: string[] = [];
+  const apps = (await kube.list(ARGOCD_APPLICATION, agentNamespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const app of apps) {
+    const st = (app['status'] ?? {}) as { health?: { status?: string; message?: string }; sync?: { status?: string }; operationState?: { phase?: string; message?: string } };
+    const where = `Application ${agentNamespace}/${app.metadata.name}`;
+    const op = st.operationState;
+    if (op && (op.phase === 'Failed' || op.phase === 'Error')) causes.push(`${where}: sync ${op.phase}: ${op.message ?? ''}`);
+    else if (st.health?.status === 'Degraded') causes.push(`${where}: Degraded${st.health.message ? `: ${st.health.message}` : ''}`);
+    else if (op?.phase === 'Running') causes.push(`${where}: sync running: ${op.message ?? ''}`);
+  }
+  return causes;
+}
+
+export const argoRehearsal: RehearsalModel = {
+  controller: (ctx, opts) => new ArgoController(ctx, opts),
+  // the gate Jobs our wiring renders hold the sync waves
+  watchedKinds: CORE_TYPES.filter((t) => t.kind === 'Job'),
+  runsGateJobs: true,
+  stopCauses,
+};

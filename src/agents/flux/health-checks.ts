@@ -22,7 +22,7 @@
  *   first reconcile (and only while the target version already matches, because a false term
  *   absorbs the error).
  */
-import { DEFAULT_HEALTH_GATE, type OpenStackVersionGate } from './annotations.js';
+import { DEFAULT_HEALTH_GATE, type OpenStackVersionGate } from '../../health/annotations.js';
 
 /** One `healthCheckExprs` entry, as Flux's `CustomHealthCheck` type defines it. */
 export interface FluxHealthCheckExpr {

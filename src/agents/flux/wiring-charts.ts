@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { Kustomization, KustomizationSpecSourceRefKind } from '../src/imports/fluxkustomization-kustomize.toolkit.fluxcd.io.js';
-import type { FluxHealthCheckExpr } from '../src/health/cel.js';
+import { Kustomization, KustomizationSpecSourceRefKind } from '../../imports/fluxkustomization-kustomize.toolkit.fluxcd.io.js';
+import type { FluxHealthCheckExpr } from './health-checks.js';
 
 export interface FluxPhase {
   readonly name: string;

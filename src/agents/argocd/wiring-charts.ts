@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { Application } from '../src/imports/argocdapplication-argoproj.io.js';
-import { argoHealthCustomizations, argoResourceHealthChecks } from '../src/health/lua.js';
+import { Application } from '../../imports/argocdapplication-argoproj.io.js';
+import { argoHealthCustomizations, argoResourceHealthChecks } from './health-checks.js';
 
 export interface ArgoPhase {
   readonly name: string;

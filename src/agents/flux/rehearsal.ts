@@ -14,15 +14,16 @@
  *   after `retryInterval`.
  * - `lastAppliedRevision` moves only when an attempt fully succeeds, as in Flux.
  */
-import type { FluxHealthCheckExpr } from '../../health/cel.js';
+import type { FluxHealthCheckExpr } from './health-checks.js';
 import { FLUX_KUSTOMIZATION } from '../../cluster/resources.js';
+import type { RehearsalModel } from '../types.js';
 import { apiVersionOf } from '../../cluster/resources.js';
-import { displayName, errorText, forApply, nowTimestamp, objectKey, parseGoDuration, sameStatus, setCondition, type StatusCondition } from './common.js';
-import { scaledDeadlineMs } from '../clock.js';
-import { repoPath, type AgentContext } from './context.js';
-import type { Checkout } from './git-source.js';
-import { fluxObjectHealth, type FluxObjectHealth } from './health.js';
-import { groupOfApiVersion, KubeCallError, type KubeObject } from './kube.js';
+import { conditionsOf, displayName, errorText, forApply, nowTimestamp, objectKey, parseGoDuration, sameStatus, setCondition, type StatusCondition } from '../../simulate/agent/common.js';
+import { scaledDeadlineMs } from '../../simulate/clock.js';
+import { repoPath, type AgentContext } from '../../simulate/agent/context.js';
+import type { Checkout } from '../../simulate/agent/git-source.js';
+import { fluxObjectHealth, type FluxObjectHealth } from './rehearsal-health.js';
+import { groupOfApiVersion, KubeCallError, type KubeClient, type KubeObject } from '../../simulate/agent/kube.js';
 
 export const FLUX_FIELD_MANAGER = 'kustomize-controller';
 const LABEL_NAME = 'kustomize.toolkit.fluxcd.io/name';
@@ -101,6 +102,8 @@ export class FluxController {
   private readonly ctx: AgentContext;
   private readonly opts: FluxControllerOptions;
   private readonly attempts = new Map<string, Attempt>();
+  /** A pass never asks for another one right away: Flux waits for its own intervals. */
+  readonly requeue = false;
 
   constructor(ctx: AgentContext, opts: FluxControllerOptions) {
     this.ctx = ctx;
@@ -382,3 +385,20 @@ export class FluxController {
     return [...refs.values()];
   }
 }
+
+/** Why the rehearsal stopped, as the Kustomizations say it: not Ready for another reason than a dependency. */
+async function stopCauses(kube: KubeClient, agentNamespace: string): Promise<string[]> {
+  const causes: string[] = [];
+  for (const ks of (await kube.list(FLUX_KUSTOMIZATION, agentNamespace)).items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const ready = conditionsOf(ks).find((c) => c.type === 'Ready');
+    if (ready && ready.status !== 'True' && ready.reason !== 'DependencyNotReady') causes.push(`Kustomization ${agentNamespace}/${ks.metadata.name}: ${String(ready.reason ?? '')}: ${String(ready.message ?? '')}`);
+  }
+  return causes;
+}
+
+export const fluxRehearsal: RehearsalModel = {
+  controller: (ctx, opts) => new FluxController(ctx, opts),
+  watchedKinds: [],
+  runsGateJobs: false,
+  stopCauses,
+};

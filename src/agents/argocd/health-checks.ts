@@ -10,7 +10,7 @@
  * Every message says what the object is waiting for, so an operator reading the Argo CD UI knows
  * which step of the update is pending.
  */
-import { DEFAULT_HEALTH_GATE, HEALTH_GATE_ANNOTATION, TARGET_VERSION_ANNOTATION } from './annotations.js';
+import { DEFAULT_HEALTH_GATE, HEALTH_GATE_ANNOTATION, TARGET_VERSION_ANNOTATION } from '../../health/annotations.js';
 
 /** Argo CD's `argocd-cm` key prefix for a health customization. */
 export const ARGO_HEALTH_KEY_PREFIX = 'resource.customizations.health.';
