@@ -58,6 +58,16 @@ describe('start-up: each command loads only what it needs', () => {
     expect(r.ownFiles.size).toBeLessThanOrEqual(12);
   });
 
+  it('--version and -V print the package version, as commander printed it', async () => {
+    const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [CLI_BIN, flag], { cwd: work, timeout: 60_000 }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      expect(stdout).toBe(`${version}\n`);
+    }
+  });
+
   it.each([[['--help']], [['plan', '--help']], [['plan', '--example']], [['plan', '--example', '--json']]])('%j loads none of the heavy packages', async (args) => {
     const r = await packagesLoaded(args);
     expect(r.code, r.stderr).toBe(0);
