@@ -4,7 +4,7 @@
 // are judged against `kubectl kustomize` of their own output, timed in the same run.
 // Run `npm run build` first (npm run bench does). BENCH_RUNS (default 5) and BENCH_LARGE_RUNS
 // (default 3, the 2,000-nodeset rows) set the runs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,24 @@ function exampleDump() {
   return dir;
 }
 
+/**
+ * A rehearsal cluster standing still in another process (waiting-cluster.mjs): the first `advance`
+ * commits phase 1, every later one waits for the stopped agent (exit 3). Resolves to the flags.
+ */
+async function waitingCluster() {
+  const child = spawn(process.execPath, [join(root, 'bench', 'waiting-cluster.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const info = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
+    });
+    child.on('exit', (code) => reject(new Error(`waiting-cluster.mjs exited ${code}`)));
+  });
+  const args = ['advance', '--example', '--repo', info.repo, '--kubeconfig', info.kubeconfig, '--agent', info.agent, '--csv-namespace', info.csvNamespace];
+  return { args, stop: () => child.stdin.end() };
+}
+
 const rows = [];
 const ms = (x) => `${(x / 1000).toFixed(2)} s`;
 function row(what, m, target, { limitMs, limitMb, against } = {}) {
@@ -85,6 +103,13 @@ try {
   row('osv-gitops --version', measureCli(['--version']), '≤ 0.18 s', { limitMs: 180 });
   row('plan --example', measureCli(['plan', '--example']), '≤ 0.25 s', { limitMs: 250 });
   row('status --from-files (example)', measureCli(['status', '--example', '--from-files', exampleDump(), '--agent', 'none'], { okCodes: [0, 3] }), '≤ 0.35 s', { limitMs: 350 });
+  const cluster = await waitingCluster();
+  try {
+    spawnTimed(process.execPath, [bin, ...cluster.args], { env: gitEnv }); // commits phase 1 (exit 0)
+    row('advance, one waiting step (rehearsal API server)', measureCli(cluster.args, { env: gitEnv, okCodes: [3] }), '≤ 0.6 s', { limitMs: 600 });
+  } finally {
+    cluster.stop();
+  }
 
   const e200 = estate(200);
   row('plan, 200 nodesets', measureCli(['plan', ...inputs, '--json'], { cwd: e200 }), '≤ 0.40 s', { limitMs: 400 });

@@ -5,18 +5,21 @@
 // The CLI as one esbuild ESM bundle (issue 14): start-up reads a few files instead of walking the
 // hundreds of ESM modules tsc emits. Code splitting keeps every command's action in chunks of its
 // own, loaded by the dynamic imports in src/cli/commands.ts. `dist/src` (tsc) stays the library.
-// - bundled: our code and the small pure-JS packages every command loads (commander, yaml, semver)
+// - bundled: our code, the small pure-JS packages every command loads (commander, yaml, semver),
+//   and the Kubernetes client: its ESM build is ~1,900 files, and walking them cost advance 2 s
 // - external: packages that read files beside themselves, load native or optional bits, or are
-//   heavy and loaded by a few commands only (the startup test watches those by name)
+//   heavy and loaded by a few commands only
+// dist/cli/packages.json names the packages bundled into each chunk: the startup test watches heavy
+// packages by name, bundled or not.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const BUNDLED = new Set(['commander', 'yaml', 'semver']);
+const BUNDLED = new Set(['commander', 'yaml', 'semver', '@kubernetes/client-node']);
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
 
 let started = Date.now();
@@ -24,7 +27,7 @@ const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript'
 console.log(`build: tsc ${tsc.status === 0 ? 'compiled' : 'failed, emitted'} dist/src in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 started = Date.now();
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli/main.ts' },
   outdir: 'dist/cli',
@@ -41,6 +44,22 @@ await build({
   sourcesContent: false,
   legalComments: 'linked',
   logLevel: 'warning',
+  metafile: true,
 });
+writeFileSync(join(root, 'dist', 'cli', 'packages.json'), JSON.stringify(packagesByChunk(result.metafile), null, 1) + '\n');
 console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = tsc.status ?? 1;
+
+/** Each output chunk (path under dist/cli/) with the npm packages bundled into it, sorted. */
+function packagesByChunk(metafile) {
+  const out = {};
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    const names = new Set();
+    for (const input of Object.keys(output.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
+      if (m) names.add(m[1]);
+    }
+    if (names.size) out[file.replace(/^dist\/cli\//, '')] = [...names].sort();
+  }
+  return out;
+}

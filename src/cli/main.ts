@@ -3,11 +3,9 @@
  * known errors print their message (and hint) without a stack and exit by contract
  * (0 ok, 1 failure reported, 2 usage/input error, 3 waiting, 4 cluster unreachable, 70 internal).
  */
-import { Command, CommanderError } from 'commander';
 import { EXIT, isOsvError } from '../errors.js';
 import { escapeControls } from '../validate/quote.js';
 import { processIo, type CliIo } from './io.js';
-import { registerCommands } from './commands.js';
 
 const VERSION = '0.1.0';
 
@@ -17,6 +15,12 @@ function jsonRequested(argv: readonly string[]): boolean {
 
 /** Run the CLI with `argv` (without node and the script); returns the exit code. */
 export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  // `--version` alone answers before commander and the commands' flags load (issue 14: start-up)
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const [{ Command, CommanderError }, { registerCommands }] = await Promise.all([import('commander'), import('./commands.js')]);
   let exitCode: number = EXIT.ok;
   const setExit = (code: number) => (exitCode = code);
   const program = new Command('osv-gitops')

@@ -8,6 +8,7 @@ import { join, relative, sep } from 'node:path';
 import { parseAllDocuments, type ScalarTag, type Tags } from 'yaml';
 import { OsvError } from '../errors.js';
 import { quoteInput } from '../validate/quote.js';
+import { parsePlainYaml } from './plain-yaml.js';
 
 /** Inputs larger than this are refused before reading (a real CSV is ~100 kB). */
 export const DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -90,8 +91,16 @@ export function readTextInput(file: string, what: string): string {
   }
 }
 
-/** Parse every YAML document of `text`; throws INPUT_YAML with line and column on the first error. */
+/**
+ * Parse every YAML document of `text`; throws INPUT_YAML with line and column on the first error.
+ * Plain manifests take the fast reader (same values); everything else, errors included, `yaml`.
+ */
 export function parseYamlDocuments(text: string, file: string): unknown[] {
+  return parsePlainYaml(text) ?? parseWithYaml(text, file);
+}
+
+/** The full parser, with the options the fast reader's values match (see plain-yaml.ts). */
+export function parseWithYaml(text: string, file: string): unknown[] {
   const docs = parseAllDocuments(text, {
     uniqueKeys: true,
     customTags: keepFloatsAsText,

@@ -16,6 +16,14 @@ import { defineUpdateScenarios, gitPhases, phaseTrailers } from './scenarios.js'
 
 defineUpdateScenarios('rehearsal server');
 
+/**
+ * Writes (the update's own work: commits applied, status written) between two bursts of faults.
+ * The 700 ms timer this replaces stacked bursts faster than a loaded machine's retries could clear
+ * them; reads cannot pace it either, as resyncs and polls make them grow with the time taken.
+ * An update makes ~100 writes: ~40 bursts at any load (42 measured at load 7).
+ */
+const WRITES_PER_BURST = 2;
+
 describe('rehearsal server: API faults', () => {
   beforeAll(sealGitEnv);
 
@@ -27,11 +35,18 @@ describe('rehearsal server: API faults', () => {
     const kc = new k8s.KubeConfig();
     kc.loadFromString(cluster.kubeconfigYaml);
     const watcher = new ClusterWatcher(new KubeReader(kc, 1_000, { attempts: 6, baseMs: 50, maxMs: 500 }), cluster.snapshotTarget, { resyncMs: 1_000 });
+    let bursts = 0;
+    // chaos paced by the work done, not by the clock: a burst once the last one was taken and
+    // WRITES_PER_BURST writes went by, so a loaded machine gets the same faults per step of work
+    let lastBurst = 0;
     const chaos = setInterval(() => {
+      if (faults.pending() > 0 || faults.writes - lastBurst < WRITES_PER_BURST) return;
+      lastBurst = faults.writes;
+      bursts++;
       faults.failNext(3, 500);
       faults.hangNext(1);
       faults.dropWatches();
-    }, 700);
+    }, 20);
     try {
       await watcher.start();
       const r = await watchUpdate(opts.update, {
@@ -41,15 +56,18 @@ describe('rehearsal server: API faults', () => {
         readSnapshot: async () => watcher.snapshot(),
         nextChange: (ms) => watcher.changed(ms),
         idleMs: 300,
-        timeoutMs: 90_000,
+        // 50 s at load 7; the update alone (no faults) needs over 240 s at load 11
+        timeoutMs: 240_000,
       });
       expect(r.end, r.last?.reason).toBe('done');
       expect(phaseTrailers(cluster.repo.bare, 'main')).toEqual(gitPhases(opts.update.plan));
+      // the update went through the faults, not around them
+      expect(bursts).toBeGreaterThan(20);
     } finally {
       clearInterval(chaos);
       faults.clear();
       await watcher.stop();
       await cluster.stop();
     }
-  }, 120_000);
+  }, 300_000);
 });

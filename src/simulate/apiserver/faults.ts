@@ -14,6 +14,15 @@ export interface FaultControl {
   dropWatches(): void;
   /** Forget every pending fail/hang rule. */
   clear(): void;
+  /** Requests the server has received so far (faulted or not). */
+  readonly requests: number;
+  /**
+   * Of those, the writes (any method but GET): the update's own work, where reads also grow with
+   * time (resyncs, watch restarts), so chaos paced by writes does the same at any load.
+   */
+  readonly writes: number;
+  /** Fail and hang faults queued and not yet taken by a request. */
+  pending(): number;
 }
 
 export type FaultAction = { readonly kind: 'fail'; readonly status: 500 | 503 | 429 } | { readonly kind: 'hang' };
@@ -26,6 +35,8 @@ interface Rule {
 
 export class FaultRules implements FaultControl {
   private rules: Rule[] = [];
+  requests = 0;
+  writes = 0;
 
   constructor(private readonly onDropWatches: () => void) {}
 
@@ -45,8 +56,14 @@ export class FaultRules implements FaultControl {
     this.rules = [];
   }
 
+  pending(): number {
+    return this.rules.reduce((n, r) => n + r.remaining, 0);
+  }
+
   /** The fault for this request, if a rule takes it. `path` is the request URL with its query. */
   take(method: string, path: string): FaultAction | undefined {
+    this.requests++;
+    if (method !== 'GET') this.writes++;
     for (const r of this.rules) {
       if (r.remaining > 0 && (r.match === undefined || r.match(method, path))) {
         r.remaining--;
