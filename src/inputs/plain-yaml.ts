@@ -42,6 +42,8 @@ const SAFE_INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
 // rare in manifests, so the full parser resolves them.
 const OTHER_INT = /^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/;
 const NAN_INF = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+// Manifests nest a few dozen levels; deeper text goes to `yaml`, which refuses what overflows it.
+const MAX_DEPTH = 200;
 
 /**
  * Every document of `text` as JavaScript values, or undefined when the text is outside the subset
@@ -95,12 +97,19 @@ class BlockReader {
 
   constructor(private readonly lines: Line[]) {}
 
+  private depth = 0;
+
   /** The block node starting at the current line, which is indented by `indent`. */
   node(indent: number): unknown {
     const line = this.lines[this.at]!;
-    if (isItem(line.text)) return this.sequence(indent);
-    if (keyEnd(line.text) >= 0) return this.mapping(indent);
-    return unsupported(); // a scalar standing alone on its lines (maybe over several)
+    if (++this.depth > MAX_DEPTH) unsupported();
+    try {
+      if (isItem(line.text)) return this.sequence(indent);
+      if (keyEnd(line.text) >= 0) return this.mapping(indent);
+      return unsupported(); // a scalar standing alone on its lines (maybe over several)
+    } finally {
+      this.depth--;
+    }
   }
 
   private sequence(indent: number): unknown[] {

@@ -101,6 +101,18 @@ export function parseYamlDocuments(text: string, file: string): unknown[] {
 
 /** The full parser, with the options the fast reader's values match (see plain-yaml.ts). */
 export function parseWithYaml(text: string, file: string): unknown[] {
+  try {
+    return parseAllWithYaml(text, file);
+  } catch (e) {
+    // `yaml` recurses once per nesting level: thousands of levels (hostile input) overflow the stack
+    if (e instanceof RangeError) {
+      throw new OsvError('INPUT_YAML', 'refused: the YAML is nested too deeply to read', { location: { file } });
+    }
+    throw e;
+  }
+}
+
+function parseAllWithYaml(text: string, file: string): unknown[] {
   const docs = parseAllDocuments(text, {
     uniqueKeys: true,
     customTags: keepFloatsAsText,

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlainYaml } from '../../src/inputs/plain-yaml.js';
-import { parseWithYaml } from '../../src/inputs/yaml.js';
+import { parseWithYaml, parseYamlDocuments } from '../../src/inputs/yaml.js';
+import { OsvError } from '../../src/errors.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -93,5 +94,19 @@ describe('plain-yaml', () => {
     }
     // many mutations stay in the subset, so the comparison above ran on them
     expect(tried).toBeGreaterThan(100);
+  });
+
+  it('steps aside on deep nesting, and deep hostile input is a typed input error, not a stack overflow', () => {
+    const nested = (levels: number) => `${'- '.repeat(levels)}x\n`;
+    expect(parsePlainYaml(nested(150))).toBeDefined();
+    expect(parsePlainYaml(nested(1_000))).toBeUndefined();
+    let thrown: unknown;
+    try {
+      parseYamlDocuments(nested(100_000), 'deep.yaml');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(OsvError);
+    expect((thrown as OsvError).code).toBe('INPUT_YAML');
   });
 });
