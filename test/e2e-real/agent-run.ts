@@ -114,7 +114,7 @@ function initRepository(bare: string, work: string, files: readonly RenderedFile
   writeFiles(work, files);
   sealedGit(work, ['add', '--all'], author);
   sealedGit(work, ['commit', '--quiet', '-m', message], author);
-  sealedGit(work, ['remote', 'add', 'origin', bare], author);
+  sealedGit(work, ['remote', 'add', 'origin', `file://${bare}`], author);
   sealedGit(work, ['push', '--quiet', 'origin', 'main'], author);
 }
 
