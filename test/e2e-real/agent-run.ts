@@ -140,15 +140,15 @@ export async function startAgentRun<S extends Recorded>(opts: AgentRunOptions<S>
     mkdirSync(gitRoot);
     const bare = join(gitRoot, 'gitops.git');
     const otherBare = join(gitRoot, 'other.git');
-    let git: GitHttpServer | undefined;
-    if (opts.agent === 'flux') {
-      git = await startGitHttpServer(gitRoot);
-      cleanups.defer(() => git?.close());
-    }
+    const git = opts.agent === 'flux' ? await startGitHttpServer(gitRoot) : undefined;
+    if (git) cleanups.defer(() => git.close());
     const urlOf = (repo: string) => (git ? `${git.url}/${repo}` : `file://${join(gitRoot, repo)}`);
     const repoURL = urlOf('gitops.git');
-    const files =
+    // Argo CD's health checks come from this render in both modes; Flux's commits mode needs none
+    const needsRender = opts.mode === 'directories' || opts.agent === 'argocd';
+    const render = () =>
       opts.agent === 'argocd' ? renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } }) : renderDirectories(inputs.update, { engine: 'flux', repoPath: '.' });
+    const files = needsRender ? render() : [];
     const work = join(base, 'work');
     if (opts.mode === 'directories') {
       initRepository(bare, work, files, `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)`, author);
@@ -176,8 +176,7 @@ export async function startAgentRun<S extends Recorded>(opts: AgentRunOptions<S>
 
     const processes =
       opts.agent === 'argocd'
-        ? // the health checks are the rendered argocd-cm's Lua, in both modes
-          await startArgoCd({ cluster, argocdCm: renderedArgo(files, renderedPhases(plan), plan.versions.target).argocdCm as k8s.V1ConfigMap })
+        ? await startArgoCd({ cluster, argocdCm: renderedArgo(files, renderedPhases(plan), plan.versions.target).argocdCm as k8s.V1ConfigMap })
         : await startFluxControllers(cluster);
     cleanups.defer(() => processes.stop());
     // the logs go with the temp folders; OSV_ARGOCD_LOGS=1 or OSV_FLUX_LOGS=1 prints them first
