@@ -14,50 +14,30 @@
  * before it synced (status.sync.revision) and Healthy and the phase's gate passed. The test plays
  * the Git webhook (a refresh annotation after each push).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, expect, it } from 'vitest';
 import { watchUpdate } from '../../src/advance/watch.js';
 import { KubeReader } from '../../src/cluster/kube.js';
 import { readClusterSnapshot, type SnapshotTarget } from '../../src/cluster/read.js';
-import { ARGOCD_APPLICATION, CORE_TYPES, DATAPLANE_DEPLOYMENT, OPENSTACK_VERSION, collectionPath } from '../../src/cluster/resources.js';
-import { writeFiles } from '../../src/git/write-tree.js';
-import { renderDirectories, renderedPhases } from '../../src/render/render.js';
-import { startGateJobRunner } from '../../src/simulate/jobs.js';
-import type { SimulatedOperator } from '../../src/simulate/operator/controller.js';
+import { OPENSTACK_VERSION } from '../../src/cluster/resources.js';
+import { renderedPhases } from '../../src/render/render.js';
 import type { Obj } from '../../src/simulate/seed.js';
-import { CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
+import { CSV_NAMESPACE } from '../../src/simulate/rehearsal.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/status/update-status.js';
-import { rehearsalInputs } from '../helpers/rehearsal.js';
-import {
-  ARGOCD_EXTRA_CRDS,
-  ARGOCD_NS,
-  argoCdAvailability,
-  deployedVersionOf,
-  isHealthy,
-  renderedArgo,
-  sealedGit,
-  secs,
-  startArgoCd,
-  startArgoCommits,
-  toSeen,
-  type ArgoCd,
-  type Recorder,
-} from './argocd.js';
+import type { rehearsalInputs } from '../helpers/rehearsal.js';
+import { startAgentRun } from './agent-run.js';
+import { ARGOCD_NS, argoCdAvailability, deployedVersionOf, isHealthy, renderedArgo, secs, toSeen, type ArgoCd, type Recorder } from './argocd.js';
+import { startArgoCommits } from './argocd-commits.js';
 import { describeRealCluster } from './describe-real.js';
-import { DEFAULT_CRDS, kubeRequest, startRealCluster, statusMessage, type RealCluster } from './harness.js';
-import { WatchRecorder } from './watch-recorder.js';
+import { kubeRequest, statusMessage, type RealCluster } from './harness.js';
 
 const LONG = 420_000;
-const JOB = CORE_TYPES.find((t) => t.kind === 'Job')!;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-// ---- one run: cluster, seed, operator, Git, Job controller, Argo CD -----------------------------
+// ---- one run: agent-run.ts's set-up, and the root Application applied by hand ------------------
 
 interface PhaseApp {
   readonly phase: string;
@@ -85,92 +65,38 @@ interface ArgoRun {
 }
 
 async function startArgoRun(faults?: { readonly failDeployments?: RegExp }, caseName = 'example'): Promise<ArgoRun> {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const stop = async () => {
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch {
-        // keep stopping the rest
-      }
-    }
-  };
-  try {
-    const cluster = await startRealCluster({ crds: [...DEFAULT_CRDS, ARGOCD_EXTRA_CRDS] });
-    cleanups.push(() => cluster.stop());
-    const base = mkdtempSync(join(tmpdir(), 'osv-argocd-real-'));
-    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
-    const inputs = rehearsalInputs(caseName, 'argocd', 'directories');
-    const plan = inputs.update.plan;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(cluster.kubeconfigYaml);
-
-    // the GitOps repository: the directories render of the case, one commit in a bare repository
-    const bare = join(base, 'gitops.git');
-    const repoURL = `file://${bare}`;
-    const files = renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } });
-    const { wiring, deployments, jobs, rootApp, argocdCm } = renderedArgo(files, renderedPhases(plan), plan.versions.target);
-    const work = join(base, 'work');
-    mkdirSync(work);
-    sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
-    sealedGit(base, ['init', '--quiet', '--initial-branch=main', work]);
-    writeFiles(work, files);
-    sealedGit(work, ['add', '--all']);
-    sealedGit(work, ['commit', '--quiet', '-m', `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)`]);
-    sealedGit(work, ['push', '--quiet', bare, 'main']);
-
-    // the pre-update state and the simulated operator, without our simulated agent
-    const operator: SimulatedOperator = await seedAndStartOperator(cluster.kubeconfigYaml, { ...inputs, ...(faults ? { faults } : {}) }, CSV_NAMESPACE);
-    cleanups.push(() => operator.stop());
-    // the Job controller and kubelet for the gate Jobs: their script's rule, on the live object
-    const jobRunner = await startGateJobRunner({ kubeconfigYaml: cluster.kubeconfigYaml, namespace: plan.namespace, pollMs: 500 });
-    cleanups.push(() => jobRunner.stop());
-
-    const recorder = new WatchRecorder(kc, toSeen);
-    cleanups.push(() => recorder.stop());
-    await Promise.all([
-      recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application'),
-      recorder.watch(collectionPath(DATAPLANE_DEPLOYMENT, plan.namespace), 'OpenStackDataPlaneDeployment'),
-      recorder.watch(collectionPath(JOB, plan.namespace), 'Job'),
-    ]);
-
-    const argo = await startArgoCd({ cluster, argocdCm: argocdCm as k8s.V1ConfigMap });
-    cleanups.push(() => argo.stop());
-    // the logs go with the temp folder; OSV_ARGOCD_LOGS=1 prints them before it is removed
-    cleanups.push(() => {
-      if (process.env['OSV_ARGOCD_LOGS']) console.info(argo.logs(200));
-    });
+  const run = await startAgentRun({ agent: 'argocd', mode: 'directories', caseName, ...(faults ? { faults } : {}), toSeen, gateJobs: true, watchKinds: ['OpenStackDataPlaneDeployment', 'Job'] });
+  return run.cleanups.guard(async () => {
+    const { kc, plan, recorder } = run;
+    const { wiring, deployments, jobs, rootApp } = renderedArgo(run.files, renderedPhases(plan), plan.versions.target);
 
     // the user applies the root Application once, by hand
     const root = String(rec(rootApp['metadata'])['name']);
-    const rootCreatedMs = Date.now() - recorder.t0;
+    const rootCreatedMs = run.now();
     const res = await kubeRequest(kc, 'POST', `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/applications`, rootApp);
     if (res.status !== 201) throw new Error(`creating the root Application: HTTP ${res.status}: ${statusMessage(res.body)}`);
 
     const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'argocd', namespace: ARGOCD_NS, name: root } };
     const reader = new KubeReader(kc, 5_000, { attempts: 3, baseMs: 100, maxMs: 1_000 });
     return {
-      cluster,
+      cluster: run.cluster,
       kc,
-      inputs,
+      inputs: run.inputs,
       root,
       phases: wiring,
       deployments,
       jobs,
       recorder,
-      argo,
+      argo: run.agent,
       rootCreatedMs,
       async ourStatus() {
         const snap = await readClusterSnapshot(reader, target);
         return updateStatus(plan, snap, clusterEvidence(plan, snap), 'cluster');
       },
-      checkAlive: () => argo.checkAlive(),
-      stop,
+      checkAlive: () => run.agent.checkAlive(),
+      stop: run.stop,
     };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  });
 }
 
 function describeApps(run: ArgoRun): string {

@@ -25,7 +25,8 @@ import { watchUpdate } from '../../src/advance/watch.js';
 import { stringify } from 'yaml';
 import { gitPhases, phaseTrailers } from '../e2e/scenarios.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
-import { ARGOCD_NS, argoCdAvailability, createApp, isHealthy, mergePatchApp, secs, startArgoCommits, type CommitsRun, type Seen } from './argocd.js';
+import { ARGOCD_NS, argoCdAvailability, createApp, isHealthy, mergePatchApp, secs, type Seen } from './argocd.js';
+import { startArgoCommits, type CommitsRun } from './argocd-commits.js';
 import { describeRealCluster } from './describe-real.js';
 import { kubeRequest, statusMessage } from './harness.js';
 

@@ -9,7 +9,7 @@
  * server (ARGOCD_FAKE_IN_CLUSTER with KUBECONFIG). Every path and port is new per start, so runs
  * in parallel do not meet; stop() ends the three processes and removes the folder.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -17,19 +17,12 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, posix, relative } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import type { AdvanceOptions } from '../../src/advance/advance.js';
-import { KubeReader } from '../../src/cluster/kube.js';
-import type { SnapshotTarget } from '../../src/cluster/read.js';
-import { ARGOCD_APPLICATION, DATAPLANE_DEPLOYMENT, OPENSTACK_VERSION, collectionPath } from '../../src/cluster/resources.js';
-import { ClusterWatcher } from '../../src/cluster/watcher.js';
-import { writeFiles } from '../../src/git/write-tree.js';
-import { phaseDirName, renderDirectories, renderedPhases, type RenderedFile } from '../../src/render/render.js';
-import { COMMITS_PATH, CSV_NAMESPACE, seedAndStartOperator, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
+import { ARGOCD_APPLICATION, OPENSTACK_VERSION } from '../../src/cluster/resources.js';
+import { phaseDirName, type RenderedFile, type renderedPhases } from '../../src/render/render.js';
 import type { Obj } from '../../src/simulate/seed.js';
-import { rehearsalInputs } from '../helpers/rehearsal.js';
-import { BIN_DIR, DEFAULT_CRDS, kubeRequest, startRealCluster, statusMessage, type Availability, type RealCluster } from './harness.js';
-import { freePort, logTail, startChild, stopChild, type Child } from './processes.js';
-import { WatchRecorder } from './watch-recorder.js';
+import { BIN_DIR, kubeRequest, statusMessage, type Availability, type RealCluster } from './harness.js';
+import { freePort, logTail, startChild, stopChild, type AgentProcesses, type Child } from './processes.js';
+import type { WatchRecorder } from './watch-recorder.js';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 const ARGOCD_BIN = join(BIN_DIR, 'argocd');
@@ -46,14 +39,7 @@ export function argoCdAvailability(): Availability {
   return { ok: false, reason: `the real Argo CD tier needs ${missing.join(', ')}: run \`npm run tools\` (builds Argo CD with Go, scripts/build-argocd.sh)` };
 }
 
-export interface ArgoCd {
-  readonly processes: readonly Child[];
-  /** Throws with the logs when a process has exited. */
-  checkAlive(): void;
-  /** The tails of the three logs. */
-  logs(lines?: number): string;
-  stop(): Promise<void>;
-}
+export type ArgoCd = AgentProcesses;
 
 export interface ArgoCdOptions {
   readonly cluster: RealCluster;
@@ -323,14 +309,6 @@ export const isHealthy = (s: Seen) => s.health === 'Healthy' && s.sync === 'Sync
 
 export const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-export function sealedGit(cwd: string, args: string[]): void {
-  execFileSync('git', args, {
-    cwd,
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'argocd-real', GIT_AUTHOR_EMAIL: 'argocd-real@osv-gitops.invalid', GIT_COMMITTER_NAME: 'argocd-real', GIT_COMMITTER_EMAIL: 'argocd-real@osv-gitops.invalid' },
-    stdio: 'ignore',
-  });
-}
-
 /** The rendered directories-mode wiring: phase Applications, deployments, gate Jobs, root app, argocd-cm. */
 export function renderedArgo(files: readonly RenderedFile[], phases: ReturnType<typeof renderedPhases>, target: string) {
   const base = posix.join('updates', target);
@@ -383,177 +361,4 @@ export async function deployedVersionOf(kc: k8s.KubeConfig, namespace: string, n
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
   const osv = rec(await api.getNamespacedCustomObject({ group: OPENSTACK_VERSION.group, version: OPENSTACK_VERSION.version, namespace, plural: OPENSTACK_VERSION.plural, name }));
   return str(rec(osv['status'])['deployedVersion']);
-}
-
-// ---- the commits mode: one Application on the folder `advance` writes ----------------------------
-
-export interface CommitsRunOptions {
-  /** @default 'example' */
-  readonly caseName?: string;
-  readonly faults?: { readonly failDeployments?: RegExp };
-  /** The agent Application's `syncPolicy.retry` (Argo CD's default for automated syncs: 5 retries, 5 s doubling). */
-  readonly retry?: { readonly limit: number; readonly backoff?: { readonly duration?: string; readonly factor?: number; readonly maxDuration?: string } };
-  /** A second repository of the user's (one commit of these files), for their own Applications. */
-  readonly otherRepoFiles?: readonly RenderedFile[];
-  /** Runs once the cluster is seeded, before Argo CD starts (admission policies, the user's own Applications). */
-  readonly beforeArgo?: (run: { readonly kc: k8s.KubeConfig; readonly repoURL: string; readonly otherRepoURL: string }) => Promise<void>;
-  /** Watch these kinds in the plan's namespace too (the Applications are always watched). */
-  readonly watchKinds?: readonly ('OpenStackVersion' | 'OpenStackDataPlaneDeployment')[];
-}
-
-export interface CommitsRun {
-  readonly cluster: RealCluster;
-  readonly kc: k8s.KubeConfig;
-  readonly inputs: RehearsalOptions;
-  readonly plan: RehearsalOptions['update']['plan'];
-  /** The bare repository (the remote) and the user's clone that advance commits in. */
-  readonly bare: string;
-  readonly repoURL: string;
-  readonly work: string;
-  /** The agent's Application, in {@link ARGOCD_NS}. */
-  readonly app: string;
-  readonly recorder: Recorder;
-  readonly argo: ArgoCd;
-  readonly watcher: ClusterWatcher;
-  /** What advance and watch take: the repository, the branch, the remote, and the snapshot read. */
-  readonly advance: Pick<AdvanceOptions, 'repo' | 'branch' | 'engine' | 'remote' | 'readSnapshot'>;
-  /** ms on the recorder's clock. */
-  now(): number;
-  stop(): Promise<void>;
-}
-
-/**
- * The real Argo CD in commits mode: a real API server with the seed and the simulated operator,
- * a bare repository with one commit (a README and `userFiles`), Argo CD with the rendered health
- * checks as argocd-cm, and the agent Application `openstack` on the folder advance writes
- * (automated, selfHeal, server-side apply, as the README sets it up). A loop plays the Git
- * webhook: a refresh annotation on every Application after each push.
- */
-export async function startArgoCommits(opts: CommitsRunOptions = {}): Promise<CommitsRun> {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const stop = async () => {
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch {
-        // keep stopping the rest
-      }
-    }
-  };
-  try {
-    const cluster = await startRealCluster({ crds: [...DEFAULT_CRDS, ARGOCD_EXTRA_CRDS] });
-    cleanups.push(() => cluster.stop());
-    const base = mkdtempSync(join(tmpdir(), 'osv-argocd-commits-'));
-    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
-    const inputs = rehearsalInputs(opts.caseName ?? 'example', 'argocd', 'commits');
-    const plan = inputs.update.plan;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(cluster.kubeconfigYaml);
-
-    // the user's repository: one commit before the update; advance commits and pushes the phases
-    const bare = join(base, 'gitops.git');
-    const repoURL = `file://${bare}`;
-    const work = join(base, 'work');
-    sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
-    sealedGit(base, ['init', '--quiet', '--initial-branch=main', work]);
-    writeFiles(work, [{ path: 'README.md', content: 'GitOps repository of the real Argo CD test\n' }]);
-    sealedGit(work, ['add', '--all']);
-    sealedGit(work, ['commit', '--quiet', '-m', 'initial']);
-    sealedGit(work, ['remote', 'add', 'origin', repoURL]);
-    sealedGit(work, ['push', '--quiet', 'origin', 'main']);
-    const otherBare = join(base, 'other.git');
-    if (opts.otherRepoFiles) {
-      const otherWork = join(base, 'other');
-      sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', otherBare]);
-      sealedGit(base, ['init', '--quiet', '--initial-branch=main', otherWork]);
-      writeFiles(otherWork, opts.otherRepoFiles);
-      sealedGit(otherWork, ['add', '--all']);
-      sealedGit(otherWork, ['commit', '--quiet', '-m', 'the cluster as the user keeps it']);
-      sealedGit(otherWork, ['push', '--quiet', otherBare, 'main']);
-    }
-
-    const operator = await seedAndStartOperator(cluster.kubeconfigYaml, { ...inputs, ...(opts.faults ? { faults: opts.faults } : {}) }, CSV_NAMESPACE);
-    cleanups.push(() => operator.stop());
-    const recorder = new WatchRecorder(kc, toSeen);
-    cleanups.push(() => recorder.stop());
-    const kinds = { OpenStackVersion: OPENSTACK_VERSION, OpenStackDataPlaneDeployment: DATAPLANE_DEPLOYMENT };
-    await Promise.all([
-      recorder.watch(collectionPath(ARGOCD_APPLICATION, ARGOCD_NS), 'Application'),
-      ...(opts.watchKinds ?? []).map((k) => recorder.watch(collectionPath(kinds[k], plan.namespace), k)),
-    ]);
-    await opts.beforeArgo?.({ kc, repoURL, otherRepoURL: `file://${otherBare}` });
-
-    // the health checks are the same Lua as in the directories mode's argocd-cm
-    const { argocdCm } = renderedArgo(renderDirectories(inputs.update, { engine: 'argocd', repoPath: '.', argo: { repoURL } }), renderedPhases(plan), plan.versions.target);
-    const argo = await startArgoCd({ cluster, argocdCm: argocdCm as k8s.V1ConfigMap });
-    cleanups.push(() => argo.stop());
-    cleanups.push(() => {
-      if (process.env['OSV_ARGOCD_LOGS']) console.info(argo.logs(200));
-    });
-
-    const app = 'openstack';
-    await createApp(kc, {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: { name: app, namespace: ARGOCD_NS },
-      spec: {
-        project: 'default',
-        source: { repoURL, path: COMMITS_PATH, targetRevision: 'main' },
-        destination: { server: 'https://kubernetes.default.svc', namespace: plan.namespace },
-        syncPolicy: { automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true'], ...(opts.retry ? { retry: opts.retry } : {}) },
-      },
-    });
-
-    // the Git webhook's part: a push makes Argo CD refresh every Application at once
-    let lastHead = '';
-    let refreshing = true;
-    const refresher = (async () => {
-      while (refreshing) {
-        const head = execFileSync('git', ['--git-dir', bare, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim();
-        if (head !== lastHead) {
-          lastHead = head;
-          for (const name of recorder.names('Application')) await patchRefresh(kc, name);
-        }
-        await sleep(300);
-      }
-    })();
-    cleanups.push(async () => {
-      refreshing = false;
-      await refresher;
-    });
-
-    const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'argocd', namespace: ARGOCD_NS, name: app } };
-    const reader = new KubeReader(kc, 5_000, { attempts: 5, baseMs: 50, maxMs: 1_000 });
-    const watcher = new ClusterWatcher(reader, target, { resyncMs: 2_000 });
-    await watcher.start();
-    cleanups.push(() => watcher.stop());
-    return {
-      cluster,
-      kc,
-      inputs,
-      plan,
-      bare,
-      repoURL,
-      work,
-      app,
-      recorder,
-      argo,
-      watcher,
-      advance: {
-        repo: work,
-        branch: 'main',
-        engine: 'argocd',
-        remote: 'origin',
-        readSnapshot: async () => {
-          argo.checkAlive();
-          return watcher.snapshot();
-        },
-      },
-      now: () => Date.now() - recorder.t0,
-      stop,
-    };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
 }

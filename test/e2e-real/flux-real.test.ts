@@ -1,81 +1,37 @@
 /**
  * The directories mode judged by Flux itself: the real source-controller and kustomize-controller
- * (built by scripts/build-flux.sh) run against the real kube-apiserver, clone the rendered example
+ * (built by scripts/build-flux.sh, started by ./flux.ts) run against the real kube-apiserver, clone the rendered example
  * over smart HTTP from 127.0.0.1 and apply it. Flux walks our `dependsOn` chain and evaluates our
  * CEL `healthCheckExprs` while our simulated operator moves the OpenStackVersion conditions; our
  * own agent is not running. The update must complete, and a failed deployment must stop Flux's
  * chain at the phase where our own gate stops.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, posix, relative } from 'node:path';
+import { posix } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KubeReader } from '../../src/cluster/kube.js';
 import { readClusterSnapshot, type SnapshotTarget } from '../../src/cluster/read.js';
-import { DATAPLANE_DEPLOYMENT, FLUX_GITREPOSITORY, FLUX_KUSTOMIZATION, OPENSTACK_VERSION, collectionPath } from '../../src/cluster/resources.js';
-import { writeFiles } from '../../src/git/write-tree.js';
-import { phaseDirName, renderDirectories, renderedPhases, type RenderedFile } from '../../src/render/render.js';
-import type { SimulatedOperator } from '../../src/simulate/operator/controller.js';
+import { FLUX_GITREPOSITORY, FLUX_KUSTOMIZATION, OPENSTACK_VERSION } from '../../src/cluster/resources.js';
+import { phaseDirName, renderedPhases, type RenderedFile } from '../../src/render/render.js';
 import type { Obj } from '../../src/simulate/seed.js';
-import { CSV_NAMESPACE, seedAndStartOperator } from '../../src/simulate/rehearsal.js';
+import { CSV_NAMESPACE } from '../../src/simulate/rehearsal.js';
 import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/status/update-status.js';
-import { rehearsalInputs } from '../helpers/rehearsal.js';
+import type { rehearsalInputs } from '../helpers/rehearsal.js';
+import { startAgentRun } from './agent-run.js';
 import { describeRealCluster } from './describe-real.js';
-import { freePort, logTail, startChild, stopChild, type Child } from './processes.js';
-import { startGitHttpServer, type GitHttpServer } from './git-http.js';
-import { WatchRecorder } from './watch-recorder.js';
-import { BIN_DIR, startRealCluster, type Availability, type RealCluster } from './harness.js';
+import { FLUX_NS, fluxAvailability } from './flux.js';
+import type { GitHttpServer } from './git-http.js';
+import type { RealCluster } from './harness.js';
+import type { Child } from './processes.js';
+import type { WatchRecorder } from './watch-recorder.js';
 
-const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
-const SOURCE_CONTROLLER = join(BIN_DIR, 'source-controller');
-const KUSTOMIZE_CONTROLLER = join(BIN_DIR, 'kustomize-controller');
-/** The CRDs of the built controllers' own release (copied by scripts/build-flux.sh). */
-const FLUX_CRDS = '.cache/flux-crds';
-// crds/gitops is left out: it holds older copies of two of the Flux CRDs above
-const CRDS = ['crds/openstack-operator', 'crds/olm', FLUX_CRDS];
-const FLUX_NS = 'flux-system';
 /** The root Kustomization, which is also the agent object our gate reads. */
 const ROOT = 'openstack';
 const LONG = 300_000;
 
-function fluxAvailability(): Availability {
-  const missing = [SOURCE_CONTROLLER, KUSTOMIZE_CONTROLLER, join(PROJECT_ROOT, FLUX_CRDS)].filter((p) => !existsSync(p)).map((p) => relative(PROJECT_ROOT, p));
-  if (missing.length === 0) return { ok: true };
-  return { ok: false, reason: `the real Flux tier needs ${missing.join(', ')}: run \`npm run tools\` (builds the Flux controllers with Go, scripts/build-flux.sh)` };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-
-function sealedGit(cwd: string, args: string[]): void {
-  execFileSync('git', args, {
-    cwd,
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'flux-real', GIT_AUTHOR_EMAIL: 'flux-real@osv-gitops.invalid', GIT_COMMITTER_NAME: 'flux-real', GIT_COMMITTER_EMAIL: 'flux-real@osv-gitops.invalid' },
-    stdio: 'ignore',
-  });
-}
-
-// ---- the controllers as child processes -------------------------------------------------------
-
-type Controller = Child;
-
-// killed when the test process exits, whatever the reason (also when a test times out)
-const runningControllers = new Set<Controller>();
-process.on('exit', () => {
-  for (const c of runningControllers) if (!c.exited) c.proc.kill('SIGKILL');
-});
-
-function startController(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Controller {
-  const c = startChild(name, bin, args, logFile, env);
-  c.proc.on('exit', () => runningControllers.delete(c));
-  runningControllers.add(c);
-  return c;
-}
-
-const stopController = stopChild;
 
 // ---- a record of what the API server stored, in its own order ---------------------------------
 
@@ -110,7 +66,7 @@ function toSeen(obj: unknown, kind: string, atMs: number): Seen {
 
 type Recorder = WatchRecorder<Seen>;
 
-// ---- one run: cluster, seed, operator, Git over HTTP, Flux --------------------------------------
+// ---- one run: agent-run.ts's set-up, and the root Kustomization on the repository --------------
 
 interface PhaseWiring {
   readonly phase: string;
@@ -127,7 +83,7 @@ interface FluxRun {
   readonly deployments: readonly { readonly name: string; readonly phase: string }[];
   readonly recorder: Recorder;
   readonly git: GitHttpServer;
-  readonly controllers: readonly Controller[];
+  readonly controllers: readonly Child[];
   /** What our own gates say, read from the cluster as `status` does. */
   ourStatus(): Promise<UpdateStatus>;
   /** Throws with the controllers' logs when one of them has exited. */
@@ -158,85 +114,11 @@ function renderedFlux(files: readonly RenderedFile[], phases: ReturnType<typeof 
 }
 
 async function startFluxRun(faults?: { readonly failDeployments?: RegExp }): Promise<FluxRun> {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const stop = async () => {
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch {
-        // keep stopping the rest
-      }
-    }
-  };
-  try {
-    const cluster = await startRealCluster({ crds: CRDS });
-    cleanups.push(() => cluster.stop());
-    const base = mkdtempSync(join(tmpdir(), 'osv-flux-real-'));
-    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
-    const inputs = rehearsalInputs('example', 'flux', 'directories');
-    const plan = inputs.update.plan;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(cluster.kubeconfigYaml);
-
-    // the pre-update state and the simulated operator, as startRehearsalCluster sets them up,
-    // without our simulated agent: Flux is the agent here
-    const operator: SimulatedOperator = await seedAndStartOperator(cluster.kubeconfigYaml, { ...inputs, ...(faults ? { faults } : {}) }, CSV_NAMESPACE);
-    cleanups.push(() => operator.stop());
-
-    // the GitOps repository: the directories render of the example, one commit, served over HTTP
-    const files = renderDirectories(inputs.update, { engine: 'flux', repoPath: '.' });
-    const { wiring, deployments } = renderedFlux(files, renderedPhases(plan), plan.versions.target);
-    const gitRoot = join(base, 'git');
-    const work = join(base, 'work');
-    mkdirSync(gitRoot);
-    sealedGit(base, ['init', '--quiet', '--bare', '--initial-branch=main', join(gitRoot, 'gitops.git')]);
-    sealedGit(base, ['init', '--quiet', '--initial-branch=main', work]);
-    writeFiles(work, files);
-    sealedGit(work, ['add', '--all']);
-    sealedGit(work, ['commit', '--quiet', '-m', `osv-gitops: update to ${plan.versions.target} (all phases, agent-gated)`]);
-    sealedGit(work, ['push', '--quiet', join(gitRoot, 'gitops.git'), 'main']);
-    const git = await startGitHttpServer(gitRoot);
-    cleanups.push(() => git.close());
-
-    const recorder = new WatchRecorder(kc, toSeen);
-    cleanups.push(() => recorder.stop());
-    await Promise.all([
-      recorder.watch(collectionPath(FLUX_KUSTOMIZATION, FLUX_NS), 'Kustomization'),
-      recorder.watch(collectionPath(DATAPLANE_DEPLOYMENT, plan.namespace), 'OpenStackDataPlaneDeployment'),
-    ]);
-
-    // the controllers: our kubeconfig (the admin token), no leader election (the default), every
-    // address on 127.0.0.1, dependencies re-checked every second instead of every 30
-    const ports = new Set<number>();
-    while (ports.size < 5) ports.add(await freePort());
-    const [storagePort, sourceMetrics, sourceHealth, kustomizeMetrics, kustomizeHealth] = [...ports] as [number, number, number, number, number];
-    const tmp = join(base, 'tmp');
-    mkdirSync(tmp);
-    mkdirSync(join(base, 'storage'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: base, TMPDIR: tmp, KUBECONFIG: cluster.kubeconfigPath, RUNTIME_NAMESPACE: FLUX_NS };
-    const common = ['--watch-all-namespaces', '--log-level=info'];
-    const source = startController(
-      'source-controller',
-      SOURCE_CONTROLLER,
-      [...common, `--storage-path=${join(base, 'storage')}`, `--storage-addr=127.0.0.1:${storagePort}`, `--storage-adv-addr=127.0.0.1:${storagePort}`, `--metrics-addr=127.0.0.1:${sourceMetrics}`, `--health-addr=127.0.0.1:${sourceHealth}`],
-      env,
-      join(base, 'source-controller.log'),
-    );
-    cleanups.push(() => stopController(source));
-    const kustomize = startController(
-      'kustomize-controller',
-      KUSTOMIZE_CONTROLLER,
-      [...common, '--requeue-dependency=1s', `--metrics-addr=127.0.0.1:${kustomizeMetrics}`, `--health-addr=127.0.0.1:${kustomizeHealth}`],
-      env,
-      join(base, 'kustomize-controller.log'),
-    );
-    cleanups.push(() => stopController(kustomize));
-    const controllers = [source, kustomize];
-    const logs = () => controllers.map((c) => `--- ${c.name} log (tail)\n${logTail(c.logFile)}`).join('\n');
-    // the logs go with the temp folder; OSV_FLUX_LOGS=1 prints them before it is removed
-    cleanups.push(() => {
-      if (process.env['OSV_FLUX_LOGS']) console.info(logs());
-    });
+  const run = await startAgentRun({ agent: 'flux', mode: 'directories', ...(faults ? { faults } : {}), toSeen, watchKinds: ['OpenStackDataPlaneDeployment'] });
+  return run.cleanups.guard(async () => {
+    const { kc, plan, recorder, git } = run;
+    if (!git) throw new Error('a Flux run serves its repository over HTTP');
+    const { wiring, deployments } = renderedFlux(run.files, renderedPhases(plan), plan.versions.target);
 
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
     const create = (t: typeof FLUX_KUSTOMIZATION, body: Obj) => api.createNamespacedCustomObject({ group: t.group, version: t.version, namespace: FLUX_NS, plural: t.plural, body });
@@ -244,7 +126,7 @@ async function startFluxRun(faults?: { readonly failDeployments?: RegExp }): Pro
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'GitRepository',
       metadata: { name: 'flux-system', namespace: FLUX_NS },
-      spec: { interval: '5s', timeout: '20s', url: `${git.url}/gitops.git`, ref: { branch: 'main' } },
+      spec: { interval: '5s', timeout: '20s', url: run.repoURL, ref: { branch: 'main' } },
     });
     await create(FLUX_KUSTOMIZATION, {
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
@@ -256,29 +138,23 @@ async function startFluxRun(faults?: { readonly failDeployments?: RegExp }): Pro
     const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'flux', namespace: FLUX_NS, name: ROOT } };
     const reader = new KubeReader(kc, 5_000, { attempts: 3, baseMs: 100, maxMs: 1_000 });
     return {
-      cluster,
+      cluster: run.cluster,
       kc,
-      inputs,
+      inputs: run.inputs,
       phases: wiring,
       deployments,
       recorder,
       git,
-      controllers,
+      controllers: run.agent.processes,
       async ourStatus() {
         const snap = await readClusterSnapshot(reader, target);
         return updateStatus(plan, snap, clusterEvidence(plan, snap), 'cluster');
       },
-      checkAlive() {
-        const dead = controllers.filter((c) => c.exited);
-        if (dead.length) throw new Error(`${dead.map((c) => c.name).join(' and ')} exited\n${logs()}`);
-      },
-      logs,
-      stop,
+      checkAlive: () => run.agent.checkAlive(),
+      logs: () => run.agent.logs(),
+      stop: run.stop,
     };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  });
 }
 
 async function until<T>(run: FluxRun, what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

@@ -10,6 +10,16 @@ export interface Child {
   exited: boolean;
 }
 
+/** A GitOps agent's processes (Argo CD's, Flux's controllers), as a real-cluster run holds them. */
+export interface AgentProcesses {
+  readonly processes: readonly Child[];
+  /** Throws with the logs when a process has exited. */
+  checkAlive(): void;
+  /** The tails of the logs. */
+  logs(lines?: number): string;
+  stop(): Promise<void>;
+}
+
 /** A free TCP port on 127.0.0.1 (closed again at once; the caller binds it next). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,82 @@
+/**
+ * The real Flux controllers next to the real kube-apiserver of harness.ts: source-controller and
+ * kustomize-controller as scripts/build-flux.sh builds them into `.cache/bin`, with our kubeconfig
+ * (the admin token), no leader election (the default) and every address on 127.0.0.1. Every path
+ * and port is new per start; stop() ends both and removes the folder.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { BIN_DIR, type Availability, type RealCluster } from './harness.js';
+import { freePort, logTail, startChild, stopChild, type AgentProcesses, type Child } from './processes.js';
+
+const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
+const SOURCE_CONTROLLER = join(BIN_DIR, 'source-controller');
+const KUSTOMIZE_CONTROLLER = join(BIN_DIR, 'kustomize-controller');
+/** The CRDs of the built controllers' own release (copied by scripts/build-flux.sh). */
+const FLUX_CRDS = '.cache/flux-crds';
+// crds/gitops is left out: it holds older copies of two of the Flux CRDs above
+export const FLUX_CLUSTER_CRDS: readonly string[] = ['crds/openstack-operator', 'crds/olm', FLUX_CRDS];
+export const FLUX_NS = 'flux-system';
+
+export function fluxAvailability(): Availability {
+  const missing = [SOURCE_CONTROLLER, KUSTOMIZE_CONTROLLER, join(PROJECT_ROOT, FLUX_CRDS)].filter((p) => !existsSync(p)).map((p) => relative(PROJECT_ROOT, p));
+  if (missing.length === 0) return { ok: true };
+  return { ok: false, reason: `the real Flux tier needs ${missing.join(', ')}: run \`npm run tools\` (builds the Flux controllers with Go, scripts/build-flux.sh)` };
+}
+
+// killed when the test process exits, whatever the reason (also when a test times out)
+const running = new Set<Child>();
+process.on('exit', () => {
+  for (const c of running) if (!c.exited) c.proc.kill('SIGKILL');
+});
+
+/** Starts both controllers; dependencies are re-checked every second instead of every 30. */
+export async function startFluxControllers(cluster: RealCluster): Promise<AgentProcesses> {
+  const availability = fluxAvailability();
+  if (!availability.ok) throw new Error(availability.reason);
+  const dir = mkdtempSync(join(tmpdir(), 'osv-flux-'));
+  const controllers: Child[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const c of [...controllers].reverse()) await stopChild(c);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const logs = (lines = 30) => controllers.map((c) => `--- ${c.name} log (tail)\n${logTail(c.logFile, lines)}`).join('\n');
+  const start = (name: string, bin: string, args: string[], env: NodeJS.ProcessEnv) => {
+    const c = startChild(name, bin, args, join(dir, `${name}.log`), env);
+    c.proc.on('exit', () => running.delete(c));
+    running.add(c);
+    controllers.push(c);
+  };
+
+  try {
+    const ports = new Set<number>();
+    while (ports.size < 5) ports.add(await freePort());
+    const [storagePort, sourceMetrics, sourceHealth, kustomizeMetrics, kustomizeHealth] = [...ports] as [number, number, number, number, number];
+    for (const d of ['tmp', 'storage']) mkdirSync(join(dir, d));
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, TMPDIR: join(dir, 'tmp'), KUBECONFIG: cluster.kubeconfigPath, RUNTIME_NAMESPACE: FLUX_NS };
+    const common = ['--watch-all-namespaces', '--log-level=info'];
+    start(
+      'source-controller',
+      SOURCE_CONTROLLER,
+      [...common, `--storage-path=${join(dir, 'storage')}`, `--storage-addr=127.0.0.1:${storagePort}`, `--storage-adv-addr=127.0.0.1:${storagePort}`, `--metrics-addr=127.0.0.1:${sourceMetrics}`, `--health-addr=127.0.0.1:${sourceHealth}`],
+      env,
+    );
+    start('kustomize-controller', KUSTOMIZE_CONTROLLER, [...common, '--requeue-dependency=1s', `--metrics-addr=127.0.0.1:${kustomizeMetrics}`, `--health-addr=127.0.0.1:${kustomizeHealth}`], env);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    processes: controllers,
+    checkAlive() {
+      const dead = controllers.filter((c) => c.exited);
+      if (dead.length) throw new Error(`${dead.map((c) => c.name).join(' and ')} exited\n${logs()}`);
+    },
+    logs,
+    stop,
+  };
+}
