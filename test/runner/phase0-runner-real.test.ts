@@ -7,23 +7,20 @@
  * runner rendered without --approve-installplan.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { stableJson } from '../../src/cli/plan.js';
 import { runnerOptions, type RenderRunnerFlags } from '../../src/cli/render-runner.js';
-import { gitConfig, RUNNER_PATHS, runnerManifests, type RunnerOptions } from '../../src/runner/manifests.js';
+import { runnerManifests, type RunnerOptions } from '../../src/runner/manifests.js';
 import { startRehearsalCluster, SUBSCRIPTION_PATH, type RehearsalCluster } from '../../src/simulate/rehearsal.js';
 import { describeRealCluster } from '../e2e-real/describe-real.js';
 import { kubeRequest, startRealCluster, statusMessage, type RealCluster } from '../e2e-real/harness.js';
 import { phase0Inputs } from '../simulate/phase0-scenarios.js';
-import { runCli } from '../helpers/cli.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
+import { applyRunnerManifests, commitSavedPlan, RUNNER_REPO_URL, runnerTokenKubeconfig, runPodTick, usePodGitConfig } from './runner-pod.js';
 
-const REPO_URL = 'https://git.example.com/ops/openstack.git';
-const IDENTITY = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'GIT_CONFIG_GLOBAL'];
 const OLM = '/apis/operators.coreos.com/v1alpha1/namespaces/openstack-operators';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -52,13 +49,13 @@ describeRealCluster('render-runner from phase 0: CronJob ticks approve the Insta
   let approver: RunnerOptions;
   /** The kubeconfig files of the two runners: with --approve-installplan, and without. */
   const tokens = { approver: '', reader: '' };
-  const savedEnv = Object.fromEntries(IDENTITY.map((k) => [k, process.env[k]]));
+  let restoreEnv = () => {};
 
   const applyRunner = async (flags: Partial<RenderRunnerFlags>): Promise<RunnerOptions> => {
     const options = runnerOptions({
       namespace: plan.namespace,
       image: 'quay.io/example/osv-gitops:0.1.0',
-      repoUrl: REPO_URL,
+      repoUrl: RUNNER_REPO_URL,
       gitSecret: 'osv-gitops-git',
       plan: 'inputs/plan.json',
       agent: `flux:${rehearsal!.agentRef.namespace}/${rehearsal!.agentRef.name}`,
@@ -66,27 +63,8 @@ describeRealCluster('render-runner from phase 0: CronJob ticks approve the Insta
       subscription: SUBSCRIPTION_PATH,
       ...flags,
     });
-    const plural: Record<string, string> = { ServiceAccount: 'serviceaccounts', ConfigMap: 'configmaps', Role: 'roles', RoleBinding: 'rolebindings', CronJob: 'cronjobs' };
-    for (const m of runnerManifests(options)) {
-      const md = m['metadata'] as { namespace: string };
-      const api = String(m['apiVersion']).includes('/') ? `/apis/${String(m['apiVersion'])}` : `/api/${String(m['apiVersion'])}`;
-      const res = await kubeRequest(admin, 'POST', `${api}/namespaces/${md.namespace}/${plural[String(m['kind'])]}?fieldValidation=Strict`, m);
-      expect(res.status, statusMessage(res.body)).toBe(201);
-    }
+    await applyRunnerManifests(admin, options);
     return options;
-  };
-  const tokenKubeconfig = async (o: RunnerOptions): Promise<string> => {
-    const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-      name: o.name,
-      namespace: o.namespace,
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    const kc = JSON.parse(real!.kubeconfigYaml) as { users: { user: { token: string } }[] };
-    kc.users[0]!.user.token = token.status?.token ?? '';
-    expect(kc.users[0]!.user.token).not.toBe('');
-    const file = join(tmp, `kubeconfig-${o.name}`);
-    writeFileSync(file, JSON.stringify(kc), { mode: 0o600 });
-    return file;
   };
   const as = (file: string) => {
     const kc = new KubeConfig();
@@ -108,32 +86,19 @@ describeRealCluster('render-runner from phase 0: CronJob ticks approve the Insta
     real = await startRealCluster();
     const r = real;
     rehearsal = await startRehearsalCluster({ ...opts, apiServer: { kubeconfig: () => r.kubeconfigYaml, close: async () => {} } });
-    const repo = rehearsal.repo;
-    // what the user commits before applying the runner: the saved plan (the Subscription is there already)
-    mkdirSync(join(repo.work, 'inputs'), { recursive: true });
-    writeFileSync(join(repo.work, 'inputs', 'plan.json'), stableJson(plan));
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo.work, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'ignore' });
-    git('add', 'inputs');
-    git('commit', '--quiet', '-m', 'osv-gitops: the approved plan');
-    git('push', '--quiet', 'origin', repo.branch);
+    // the Subscription is in the repository already
+    commitSavedPlan(rehearsal.repo, plan);
 
     admin = new KubeConfig();
     admin.loadFromString(r.kubeconfigYaml);
     approver = await applyRunner({ approveInstallplan: true });
     const reader = await applyRunner({ name: 'osv-gitops-reader' });
-    tokens.approver = await tokenKubeconfig(approver);
-    tokens.reader = await tokenKubeconfig(reader);
-    // the pod's GIT_CONFIG_GLOBAL: the rendered configuration (the committer comes from it)
-    const cfg = join(tmp, 'gitconfig');
-    writeFileSync(cfg, gitConfig(approver));
-    for (const k of IDENTITY) delete process.env[k];
-    process.env['GIT_CONFIG_GLOBAL'] = cfg;
+    tokens.approver = await runnerTokenKubeconfig(admin, r.kubeconfigYaml, approver, tmp);
+    tokens.reader = await runnerTokenKubeconfig(admin, r.kubeconfigYaml, reader, tmp);
+    restoreEnv = usePodGitConfig(approver, tmp);
   }, 240_000);
   afterAll(async () => {
-    for (const [k, v] of Object.entries(savedEnv)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     await rehearsal?.stop();
     await real?.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -153,12 +118,7 @@ describeRealCluster('render-runner from phase 0: CronJob ticks approve the Insta
     let ticks = 0;
     for (let tick = 0; Date.now() < deadline; tick++) {
       ticks = tick + 1;
-      const work = join(tmp, `work-${tick}`);
-      mkdirSync(work);
-      const repoDir = join(work, 'repo');
-      execFileSync('git', clone.slice(1).map((a) => (a === REPO_URL ? bare : a === RUNNER_PATHS.repo ? repoDir : a)), { env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
-      const r = await runCli([...args.map((a) => (a === RUNNER_PATHS.repo ? repoDir : a)), '--kubeconfig', tokens.approver], repoDir);
-      rmSync(work, { recursive: true, force: true });
+      const r = await runPodTick({ clone, args, bareUrl: bare, kubeconfig: tokens.approver, workspace: join(tmp, `work-${tick}`) });
       expect([0, 3], `tick ${tick}: ${r.stderr}${r.stdout}`).toContain(r.exitCode);
       expect(r.stderr).not.toMatch(/forbidden|403/i);
       last = JSON.parse(r.stdout);
