@@ -220,7 +220,7 @@ export async function pullRequestStep(inputs: RenderInputs, opts: PullRequestSte
     // the phase commit, on the base's tip; the trailers of skipped gates go with it
     const path = opts.path ?? 'openstack-update';
     const layout = await layoutFor(inputs, { repo, engine: opts.engine, ...(opts.versionFile ? { versionFile: opts.versionFile } : {}) }, path, baseTip);
-    const files = layout.files(phase);
+    const files = await layout.files(phase);
     const trailers: (readonly [string, string])[] = status.skippedGates.map((id) => [TRAILER_SKIPPED_GATE, id] as const);
     const passedOn = installPlanPassedOn(plan, snapshot, next.index);
     if (passedOn) trailers.push([TRAILER_APPROVED_INSTALL_PLAN, passedOn]);

@@ -193,7 +193,7 @@ export async function commitBranchPerPhase(inputs: RenderInputs, opts: BranchPer
       await checkOurPaths({ ...at, branch: '' }, layout.paths); // containment only: the checkout is never touched
     }
     if (b.tip !== undefined || state === undefined) state = await treeState(top, from, layout.paths);
-    const files = layout.files(b.phase);
+    const files = await layout.files(b.phase);
     const clear = layout.clears?.(b.phase) ?? layout.ownedDirs;
     const after = applyFiles(state, clear, files, format);
     if (sameState(state, after)) continue; // the tree already holds this phase

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { OsvError } from '../errors.js';
 import { containedPath, safeRelativePath } from '../fs/contained.js';
 import { commitMessage } from '../render/commit-message.js';
-import { kustomizeFolder, phaseGateCondition, phaseObjects, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
+import type { Engine, RenderInputs, RenderedFile } from '../render/render.js';
 import type { PhasePlan } from '../plan/types.js';
 import { git, tryGit } from './git.js';
 import {
@@ -62,7 +62,7 @@ export interface PhaseLayout {
   readonly paths: readonly string[];
   /** Folders osv-gitops owns: emptied before each phase is written. */
   readonly ownedDirs: readonly string[];
-  readonly files: (phase: PhasePlan) => RenderedFile[];
+  readonly files: (phase: PhasePlan) => Promise<RenderedFile[]>;
   /** The owned folders a phase empties before it writes; default all of `ownedDirs`. */
   readonly clears?: (phase: PhasePlan) => readonly string[];
   /** What the user must fix for the agent to apply every phase (e.g. an unreferenced folder). */
@@ -84,7 +84,12 @@ export interface CommitResult {
   readonly warnings: string[];
 }
 
-export function phaseFiles(inputs: RenderInputs, phase: PhasePlan, engine: Engine, path: string) {
+/**
+ * The renderer (cdk8s and the charts, ~200 modules) loads here, when a phase is really rendered:
+ * a waiting `advance` step reads the layout's paths and never pays for it (issue 14).
+ */
+export async function phaseFiles(inputs: RenderInputs, phase: PhasePlan, engine: Engine, path: string): Promise<RenderedFile[]> {
+  const { kustomizeFolder, phaseGateCondition, phaseObjects } = await import('../render/render.js');
   const gate = phaseGateCondition(phase);
   return kustomizeFolder(path, phaseObjects(inputs, phase, { engine, ...(gate ? { healthGate: gate.condition } : {}) }));
 }
@@ -124,7 +129,7 @@ async function withSubscription(inputs: RenderInputs, base: PhaseLayout, repo: s
   return {
     paths: [...base.paths, path],
     ownedDirs: base.ownedDirs,
-    files: (p) => (p.phase === 'operator' ? [{ path, content: pinned }] : base.files(p)),
+    files: async (p) => (p.phase === 'operator' ? [{ path, content: pinned }] : base.files(p)),
     clears: (p) => (p.phase === 'operator' ? [] : base.ownedDirs),
     ...(base.warnings ? { warnings: base.warnings } : {}),
   };
@@ -233,7 +238,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
   let state: TreeState = await treeState(top, at.start, layout.paths);
   const planned: (CommitToBuild & { phase: PhasePlan })[] = [];
   for (const phase of selected) {
-    const files = layout.files(phase);
+    const files = await layout.files(phase);
     const clear = layout.clears?.(phase) ?? layout.ownedDirs;
     const after = applyFiles(state, clear, files, format);
     if (sameState(state, after)) continue; // the tree already holds this phase

@@ -53,6 +53,10 @@ export async function fetchRemote(repo: string, remote: string, branch: string):
     await git(repo, ['ls-remote', '--heads', remote]); // raise git's own message (unknown remote, unreachable)
   }
   if (!out?.trim()) return undefined;
+  // a waiting step mostly finds the remote where the last fetch left it: the fetch would change nothing
+  const advertised = out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`))?.split('\t')[0];
+  const tracking = (await tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/remotes/${remote}/${branch}`]))?.trim();
+  if (advertised !== undefined && advertised === tracking) return tracking;
   await git(repo, ['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]);
   return (await git(repo, ['rev-parse', `refs/remotes/${remote}/${branch}`])).trim();
 }

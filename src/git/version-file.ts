@@ -15,7 +15,7 @@ import { safeRelativePath } from '../fs/contained.js';
 import { maxInputBytes } from '../inputs/yaml.js';
 import { SKIP_CUSTOM_IMAGES_ANNOTATION } from '../inputs/openstack-version.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { kustomizeFolder, phaseObjects, type Engine, type RenderInputs, type RenderedFile } from '../render/render.js';
+import type { Engine, RenderInputs, RenderedFile } from '../render/render.js';
 import type { PhaseLayout } from './commit-phases.js';
 import { git } from './git.js';
 import { readParentKustomization, referenceFolder, unreferencedWarning } from './parent-kustomization.js';
@@ -397,7 +397,8 @@ export async function readVersionFile(repo: string, path: string, ref: string | 
 }
 
 /** The data-plane deployments of every phase up to `phase`, as their own kustomize folder. */
-export function deploymentFiles(inputs: RenderInputs, phase: PhasePlan, engine: Engine, dir: string): RenderedFile[] {
+export async function deploymentFiles(inputs: RenderInputs, phase: PhasePlan, engine: Engine, dir: string): Promise<RenderedFile[]> {
+  const { kustomizeFolder, phaseObjects } = await import('../render/render.js'); // loaded only when a phase is rendered
   // render through the same charts as the full set, without the objects the user's repo holds
   const objects = phaseObjects({ plan: inputs.plan }, phase, { engine }).filter((o) => o['kind'] === 'OpenStackDataPlaneDeployment');
   return kustomizeFolder(dir, objects);
@@ -422,7 +423,7 @@ export async function versionFileLayout(inputs: RenderInputs, engine: Engine, op
     // the parent kustomization is in every phase (edited or not), so a lagging work tree catches up on it too
     paths: [path, ...(wired ? [wired.path] : []), dir],
     ownedDirs: [dir],
-    files: (phase) => [{ path, content: edited }, ...(wired ? [wired] : []), ...deploymentFiles(inputs, phase, engine, dir)],
+    files: async (phase) => [{ path, content: edited }, ...(wired ? [wired] : []), ...(await deploymentFiles(inputs, phase, engine, dir))],
     warnings: parent ? [] : [unreferencedWarning(dir)],
   };
 }

@@ -4,6 +4,7 @@
  */
 import { BACKEND_MAPS, DEPRECATED_FIELDS, OVN_CONTROLLER_FIELDS, imageFieldInfo } from './fields.js';
 import { BACKEND_MAP_NAMES, type ImageSet } from './image-set.js';
+import { compareText } from '../text/compare.js';
 
 export type ChangeKind = 'changed' | 'added' | 'removed' | 'unchanged';
 
@@ -80,7 +81,7 @@ export function diffImages(current: ImageSet, target: ImageSet, ovnEnabled: bool
   }
   return out.sort(
     (a, b) =>
-      a.service.localeCompare(b.service) || a.field.localeCompare(b.field) || (a.backend ?? '').localeCompare(b.backend ?? ''),
+      compareText(a.service, b.service) || compareText(a.field, b.field) || compareText(a.backend ?? '', b.backend ?? ''),
   );
 }
 

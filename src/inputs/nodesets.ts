@@ -6,6 +6,7 @@ import { OsvError } from '../errors.js';
 import { Field } from './field.js';
 import { parseConditions, type Condition } from './openstack-version.js';
 import { checkFolderSize, readObjects, yamlFilesIn, type SourcedObject } from './yaml.js';
+import { compareText } from '../text/compare.js';
 
 /** The CRD default of `spec.services` (facts §6.2). */
 export const DEFAULT_NODESET_SERVICES: readonly string[] = [
@@ -88,5 +89,5 @@ export function loadNodeSets(path: string): NodeSetInput[] {
     }
     seen.set(n.name, n.file);
   }
-  return nodesets.sort((a, b) => a.name.localeCompare(b.name));
+  return nodesets.sort((a, b) => compareText(a.name, b.name));
 }

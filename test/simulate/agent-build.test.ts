@@ -59,10 +59,10 @@ describe('kustomize-lite on rendered folders', () => {
     });
   }
 
-  it('builds the commits-mode folder of every phase', () => {
+  it('builds the commits-mode folder of every phase', async () => {
     for (const phase of renderedPhases(inputs.plan)) {
       const root = mkdtempSync(join(tmpdir(), 'osv-build-commits-'));
-      writeFiles(root, phaseFiles(inputs, phase, 'flux', 'openstack-update'));
+      writeFiles(root, await phaseFiles(inputs, phase, 'flux', 'openstack-update'));
       const objs = buildKustomization('./openstack-update/', { root, plainDirectory: 'flux' });
       const osv = objs.find((o) => o.kind === 'OpenStackVersion');
       expect((osv?.['spec'] as { targetVersion?: string }).targetVersion).toBe(inputs.plan.versions.target);

@@ -9,6 +9,9 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRehearsalCluster } from '../../src/simulate/rehearsal.js';
+import { sealGitEnv } from '../helpers/git-repo.js';
+import { rehearsalInputs } from '../helpers/rehearsal.js';
 import { CLI_BIN, ensureBuilt } from '../safety/built-cli.js';
 import { PROJECT_ROOT } from '../safety/sandbox.js';
 
@@ -23,12 +26,12 @@ const work = mkdtempSync(join(tmpdir(), 'osv-startup-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The npm packages a CLI process loaded (by their folder under node_modules), our own files it loaded, and its exit code. */
-async function packagesLoaded(args: readonly string[]): Promise<{ code: number; packages: Set<string>; ownFiles: Set<string>; stderr: string }> {
+async function packagesLoaded(args: readonly string[], cwd = work): Promise<{ code: number; packages: Set<string>; ownFiles: Set<string>; stdout: string; stderr: string }> {
   const record = join(work, `record-${Math.random().toString(36).slice(2)}.txt`);
   const env = { ...process.env, OSV_RECORD_IMPORTS: record, NO_COLOR: '1' };
-  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', RECORDER, CLI_BIN, ...args], { cwd: work, env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, _stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr }),
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', RECORDER, CLI_BIN, ...args], { cwd, env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
   });
   const packages = new Set<string>();
@@ -42,7 +45,7 @@ async function packagesLoaded(args: readonly string[]): Promise<{ code: number; 
       for (const name of bundled()[line.slice(`file://${BUNDLE_DIR}/`.length)] ?? []) packages.add(name);
     }
   }
-  return { code, packages, ownFiles, stderr };
+  return { code, packages, ownFiles, stdout, stderr };
 }
 
 /** A must-gather of the example: the OpenStackVersion, the control plane and the nodesets. */
@@ -100,4 +103,27 @@ describe('start-up: each command loads only what it needs', () => {
     const r = await packagesLoaded(['status', '--example', '--kubeconfig', kubeconfig, '--agent', 'none', '--request-timeout', '1']);
     expect(r.packages.has('@kubernetes/client-node'), r.stderr).toBe(true);
   });
+
+  it('a waiting advance step loads the Kubernetes client but not the renderer (cdk8s, cdk8s-plus) nor CEL or Lua; the committing step does', async () => {
+    sealGitEnv();
+    const cluster = await startRehearsalCluster(rehearsalInputs('example', 'flux', 'commits'));
+    try {
+      // the agent stands still: after the first phase is committed, every step waits on it
+      await cluster.operator.stop();
+      await cluster.agent.stop();
+      const args = ['advance', '--example', '--repo', cluster.repo.work, '--kubeconfig', cluster.kubeconfigPath, '--agent', 'flux:flux-system/openstack', '--csv-namespace', 'openstack-operators'];
+      const committing = await packagesLoaded(args, cluster.repo.work);
+      expect(committing.code, committing.stderr).toBe(0);
+      expect(committing.stdout).toMatch(/^advanced: committed ovn-controlplane/);
+      expect(committing.packages.has('cdk8s')).toBe(true);
+
+      const waiting = await packagesLoaded(args, cluster.repo.work);
+      expect(waiting.code, waiting.stderr).toBe(3);
+      expect(waiting.stdout).toMatch(/^waiting in ovn-controlplane/);
+      expect(waiting.packages.has('@kubernetes/client-node')).toBe(true);
+      expect(HEAVY.filter((p) => waiting.packages.has(p))).toEqual(['@kubernetes/client-node']);
+    } finally {
+      await cluster.stop();
+    }
+  }, 180_000);
 });
