@@ -160,6 +160,18 @@ export interface AgentWiring {
   readonly oneFolderPerObject: boolean;
   /** The agent's own objects for directories mode (Kustomizations, Applications, health checks). */
   render(input: WiringInput): RenderedFile[];
+  /**
+   * Phase 0 `operator`: what holds the next phase until OLM installed the target CSV (Argo CD: an
+   * approval Job). undefined: this agent cannot gate phase 0 in directories mode yet.
+   */
+  operatorPhase?(input: OperatorPhaseInput): (scope: Construct) => Chart[];
+}
+
+export interface OperatorPhaseInput {
+  readonly plan: UpdatePlan;
+  readonly phase: PhasePlan;
+  readonly deadlineSeconds: number;
+  readonly options: WiringOptions;
 }
 
 // ---------------------------------------------------------------------------------------------

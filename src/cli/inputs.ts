@@ -69,6 +69,8 @@ export interface LoadedUpdate {
   readonly plan: UpdatePlan;
   /** `--subscription`: the user's Subscription file (absolute), pinned in place by phase 0. */
   readonly subscriptionFile?: string;
+  /** Its text, read once here: directories mode renders the pinned Subscription from it. */
+  readonly subscriptionText?: string;
   /** The manifests render carries through unchanged. */
   readonly controlPlane?: Readonly<Record<string, unknown>>;
   readonly nodeSets: readonly Readonly<Record<string, unknown>>[];
@@ -85,7 +87,8 @@ export function loadUpdate(f: InputFlags, io: CliIo, read: { readonly csv?: CsvI
   const controlPlane = cpFile ? loadControlPlane(cpFile) : undefined;
   const nodeSets = nsPath ? loadNodeSets(nsPath) : [];
   const subscriptionFile = f.subscription !== undefined ? at(io, f.subscription) : undefined;
-  const operator = subscriptionFile !== undefined && options !== undefined ? operatorOptions(subscriptionFile, f) : undefined;
+  const subscriptionText = subscriptionFile !== undefined ? readTextInput(subscriptionFile, 'the Subscription') : undefined;
+  const operator = subscriptionFile !== undefined && subscriptionText !== undefined && options !== undefined ? operatorOptions(subscriptionFile, f, subscriptionText) : undefined;
   const plan = options === undefined ? readSavedPlan(at(io, f.plan ?? '')) : planFromFlags(f, io, { ...options, ...(operator ? { operator } : {}) }, { controlPlane, nodeSets, csv: read.csv });
   if (subscriptionFile !== undefined && !plan.operatorUpgrade) {
     throw new OsvError('USAGE', '--subscription goes with a plan that has phase 0 operator; this saved plan has none', { hint: 'Make the plan with `osv-gitops plan --subscription FILE --output plan.json`.' });
@@ -96,14 +99,15 @@ export function loadUpdate(f: InputFlags, io: CliIo, read: { readonly csv?: CsvI
   return {
     plan,
     ...(subscriptionFile !== undefined ? { subscriptionFile } : {}),
+    ...(subscriptionText !== undefined ? { subscriptionText } : {}),
     ...(controlPlane ? { controlPlane: controlPlane.manifest } : {}),
     nodeSets: nodeSets.map((n) => n.manifest),
   };
 }
 
 /** `--subscription` and `--channel`: the user's Subscription, read and validated once here. */
-function operatorOptions(file: string, f: InputFlags): OperatorPhaseOptions {
-  const { sub } = readSubscriptionText(readTextInput(file, 'the Subscription'), file);
+function operatorOptions(file: string, f: InputFlags, text = readTextInput(file, 'the Subscription')): OperatorPhaseOptions {
+  const { sub } = readSubscriptionText(text, file);
   return { subscription: sub, ...(f.channel !== undefined ? { channel: parseChannel(f.channel) } : {}) };
 }
 

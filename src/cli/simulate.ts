@@ -56,13 +56,13 @@ export function rehearsalStart(flags: InputFlags, io: CliIo) {
 }
 
 /**
- * `simulate --example` in commits mode rehearses the whole procedure, from phase 0 (the operator
- * upgrade through OLM) with the example's Subscription. Only here: phase 0 needs the Subscription
- * committed in the user's repository (which a rehearsal creates, and plan/commit --example do not
- * have), and directories mode does not render phase 0 yet.
+ * `simulate --example` rehearses the whole procedure, from phase 0 (the operator upgrade through
+ * OLM) with the example's Subscription: in commits mode, and in directories mode for an agent whose
+ * wiring gates phase 0 (`rendersPhase0`). Only here: phase 0 needs the Subscription committed in
+ * the user's repository (which a rehearsal creates, and plan/commit --example do not have).
  */
-export function withExampleSubscription(flags: SimulateFlags, mode: Mode): SimulateFlags {
-  if (!flags.example || flags.subscription !== undefined || mode !== 'commits') return flags;
+export function withExampleSubscription(flags: SimulateFlags, mode: Mode, rendersPhase0 = false): SimulateFlags {
+  if (!flags.example || flags.subscription !== undefined || (mode !== 'commits' && !rendersPhase0)) return flags;
   return { ...flags, subscription: join(exampleDir(), EXAMPLE_SUBSCRIPTION) };
 }
 
@@ -84,7 +84,9 @@ export async function simulateAction(flags: SimulateFlags, io: CliIo, setExit: (
     throw new OsvError('USAGE', `--fail-deployment is not a regular expression: ${(e as Error).message}`);
   }
   const bundleWith = (flags.bundleCsv ?? []).map((n) => parseName(n, 'object', '--bundle-csv'));
-  const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(withExampleSubscription(flags, mode), io);
+  // loaded anyway by the rehearsal, which renders the folders in directories mode
+  const rendersPhase0 = mode === 'directories' && (await import('../agents/wiring.js')).wiringFor(engine).operatorPhase !== undefined;
+  const { update, openStackVersion: osv, csv: csvObj, targetDefaults } = rehearsalStart(withExampleSubscription(flags, mode, rendersPhase0), io);
   if (bundleWith.length && !update.plan.operatorUpgrade) throw new OsvError('USAGE', '--bundle-csv goes with --subscription (phase 0)');
   const verbose = (l: string) => io.stderr(`${paint(io, 'dim', l)}\n`);
   const { rehearse } = await import('../simulate/rehearsal.js');

@@ -194,14 +194,24 @@ export function pinSubscriptionText(text: string, file: string, req: PinRequest)
  * name, namespace and the spec the user gave; status, managed fields and the like are left out.
  */
 export function renderPinnedSubscription(text: string, file: string, req: PinRequest): { text: string; before: SubscriptionInput } {
+  const { object, before } = pinnedSubscriptionObject(text, file, req);
+  return { text: stringify(object, { lineWidth: 0 }), before };
+}
+
+/**
+ * The same as an object: `namespace` fills in a namespace the file leaves to a kustomization
+ * (directories mode writes the Subscription into a folder applied to another namespace).
+ */
+export function pinnedSubscriptionObject(text: string, file: string, req: PinRequest, namespace?: string): { object: Record<string, unknown>; before: SubscriptionInput } {
   const { sub, object } = readSubscriptionText(text, file);
   const pin = pinnedSpec(sub, req);
   const spec: Record<string, unknown> = { ...(object['spec'] as Record<string, unknown>), ...pin };
+  const ns = sub.namespace ?? namespace;
   const out = {
     apiVersion: SUBSCRIPTION_API_VERSION,
     kind: 'Subscription',
-    metadata: { name: sub.name, ...(sub.namespace !== undefined ? { namespace: sub.namespace } : {}) },
+    metadata: { name: sub.name, ...(ns !== undefined ? { namespace: ns } : {}) },
     spec: Object.fromEntries(Object.keys(spec).sort().map((k) => [k, spec[k]])),
   };
-  return { text: stringify(out, { lineWidth: 0 }), before: sub };
+  return { object: out, before: sub };
 }

@@ -9,9 +9,10 @@ import { CarriedObjectsChart } from '../../charts/carried-objects-chart.js';
 import { DataPlaneDeploymentsChart } from '../../charts/dataplane-deployments-chart.js';
 import { OpenStackVersionChart } from '../../charts/openstack-version-chart.js';
 import { agentFor } from '../agents/index.js';
-import type { Engine, PhaseExtras, PhaseGate, WiringOptions } from '../agents/types.js';
+import type { AgentWiring, Engine, PhaseExtras, PhaseGate, WiringOptions } from '../agents/types.js';
 import { wiringFor } from '../agents/wiring.js';
 import { OsvError } from '../errors.js';
+import { pinnedSubscriptionObject } from '../olm/subscription.js';
 import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
@@ -29,6 +30,8 @@ export interface RenderInputs {
   readonly nodeSets?: readonly Readonly<Record<string, unknown>>[];
   /** Phase 0: the user's Subscription file (absolute path inside the repository), pinned in place. */
   readonly subscriptionFile?: string;
+  /** Its text: directories mode renders the Subscription pinned into the `operator` folder. */
+  readonly subscriptionText?: string;
 }
 
 export interface RenderOptions extends WiringOptions {
@@ -47,10 +50,14 @@ export function phaseGateCondition(phase: PhasePlan): PhaseGate | undefined {
   return { condition: cond.type, requireDeployedVersion };
 }
 
-/** Phases that own a folder: from the one that sets the target version on (preflight changes nothing). */
+/**
+ * Phases that own a folder: phase 0 `operator` when the plan has it, then from the one that sets
+ * the target version on (preflight changes nothing).
+ */
 export function renderedPhases(plan: UpdatePlan): PhasePlan[] {
   const first = plan.phases.findIndex((p) => p.git.setsTargetVersion);
-  return first < 0 ? [] : plan.phases.slice(first);
+  const operator = plan.phases.filter((p) => p.phase === 'operator');
+  return first < 0 ? operator : [...operator, ...plan.phases.slice(first)];
 }
 
 /** `NN-<id>`: the phase folder, numbered as everywhere else (src/plan/numbering.ts). */
@@ -113,6 +120,23 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
   return objects;
 }
 
+/**
+ * Phase 0's folder: the user's Subscription pinned to the target CSV, and what the agent needs to
+ * hold the next phase until OLM installed it (Argo CD: the approval Job and its RBAC). It carries
+ * no OpenStack object: the target version is set only once the operator runs the new release.
+ */
+function operatorObjects(inputs: RenderInputs, phase: PhasePlan, wiring: AgentWiring, deadlineSeconds: number, opts: RenderOptions): Record<string, unknown>[] {
+  const op = inputs.plan.operatorUpgrade!;
+  if (inputs.subscriptionText === undefined) throw new OsvError('USAGE', `the plan starts with phase 0 operator: pass --subscription with your Subscription ${op.subscription}`);
+  const file = inputs.subscriptionFile ?? 'the Subscription';
+  const { object, before } = pinnedSubscriptionObject(inputs.subscriptionText, file, { csv: op.csv, channel: op.channel }, op.operatorNamespace);
+  if (before.name !== op.subscription) throw new OsvError('INPUT_INVALID', `${file} holds Subscription ${before.name}, but the plan pins ${op.subscription}`);
+  const gate = wiring.operatorPhase!({ plan: inputs.plan, phase, deadlineSeconds, options: opts });
+  const objects = [object, ...synthObjects((app) => gate(app))];
+  assertNoSecrets(objects, { files: objects.map((o) => posix.join(phaseDirName(phase), fileName(o))) });
+  return objects;
+}
+
 function objectKey(o: Readonly<Record<string, unknown>>): string {
   const meta = (o['metadata'] ?? {}) as { name?: string; namespace?: string };
   return `${String(o['apiVersion'])}/${String(o['kind'])}/${meta.namespace ?? ''}/${meta.name ?? ''}`;
@@ -121,17 +145,17 @@ function objectKey(o: Readonly<Record<string, unknown>>): string {
 /** Directories mode: `updates/<version>/<NN>-<phase>/` plus the agent's wiring, in one commit. */
 export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): RenderedFile[] {
   const plan = inputs.plan;
-  if (plan.operatorUpgrade) {
-    // the agent would start phase 1 before OLM installed the operator: no folder waits on it yet
-    throw new OsvError('USAGE', 'directories mode does not render phase 0 operator yet', {
-      hint: 'Upgrade the operator first (osv-gitops operator-upgrade), then render without --subscription; or use commits mode (commit/advance), which gates phase 0.',
+  const wiring = wiringFor(opts.engine);
+  if (plan.operatorUpgrade && !wiring.operatorPhase) {
+    // the agent would start the next phase before OLM installed the operator: nothing would wait on it
+    throw new OsvError('USAGE', `directories mode renders phase 0 operator for Argo CD only; ${opts.engine} has nothing to wait on it yet`, {
+      hint: 'Use --engine argocd; or upgrade the operator first (osv-gitops operator-upgrade) and render without --subscription; or use commits mode (commit/advance), which gates phase 0.',
     });
   }
   const base = posix.join('updates', plan.versions.target);
   const repoBase = posix.join(opts.repoPath ?? '.', base);
   const phases = renderedPhases(plan);
   const files: RenderedFile[] = [];
-  const wiring = wiringFor(opts.engine);
   wiring.validate(opts);
   const deadline = (p: PhasePlan) => gateDeadlineSeconds(p, opts.gateDeadlines);
   // one constant health-gate for every folder, so the shared OpenStackVersion never flips between
@@ -142,6 +166,10 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
   // phase that introduces it, and the first phase owns the shared ones
   const owned = new Set<string>();
   for (const p of phases) {
+    if (p.phase === 'operator') {
+      files.push(...kustomizeFolder(posix.join(base, phaseDirName(p)), operatorObjects(inputs, p, wiring, deadline(p), opts)));
+      continue;
+    }
     const extras = wiring.phaseExtras({ plan, phase: p, gate: phaseGateCondition(p), firstGate, deadlineSeconds: deadline(p), options: opts });
     let objects = phaseObjects(inputs, p, { engine: opts.engine, ...extras });
     if (wiring.oneFolderPerObject) {

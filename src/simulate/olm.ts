@@ -38,6 +38,18 @@ export interface SimulatedOlm {
 
 const FIELD_MANAGER = 'olm-rehearsal';
 
+/**
+ * The Subscription conditions OLM keeps: Argo CD's built-in Subscription health reads them (no
+ * conditions at all is Progressing for ever; InstallPlanPending=True is Progressing).
+ */
+function subscriptionConditions(pending: string | undefined): Record<string, unknown>[] {
+  const now = nowTimestamp();
+  return [
+    { type: 'CatalogSourcesUnhealthy', status: 'False', reason: 'AllCatalogSourcesHealthy', message: 'all available catalogsources are healthy', lastTransitionTime: now },
+    ...(pending !== undefined ? [{ type: 'InstallPlanPending', status: 'True', reason: pending, lastTransitionTime: now }] : []),
+  ];
+}
+
 const nameOf = (o: Readonly<Record<string, unknown>>): string => String((o['metadata'] as { name?: unknown } | undefined)?.name ?? '');
 const specOf = (o: KubeObject): Record<string, unknown> => (o['spec'] ?? {}) as Record<string, unknown>;
 const statusOf = (o: KubeObject): Record<string, unknown> => (o['status'] ?? {}) as Record<string, unknown>;
@@ -70,7 +82,7 @@ export async function startSimulatedOlm(opts: SimulatedOlmOptions): Promise<Simu
       const old = await kube.get(...csvType, ns, installed);
       if (old) await kube.delete(old);
     }
-    await kube.writeStatus(sub, { ...statusOf(sub), installedCSV: wanted, currentCSV: wanted, state: 'AtLatestKnown', lastUpdated: nowTimestamp() });
+    await kube.writeStatus(sub, { ...statusOf(sub), installedCSV: wanted, currentCSV: wanted, state: 'AtLatestKnown', conditions: subscriptionConditions(undefined), lastUpdated: nowTimestamp() });
     log(`InstallPlan ${plan.metadata.name} installed ${wanted}; the operator restarts with its environment`);
     opts.onInstalled(bundle);
   };
@@ -84,7 +96,7 @@ export async function startSimulatedOlm(opts: SimulatedOlmOptions): Promise<Simu
       if (wanted === undefined || wanted === installed) continue;
       if (installed === undefined && (await kube.get(apiVersionOf(CLUSTER_SERVICE_VERSION), CLUSTER_SERVICE_VERSION.kind, ns, wanted))) {
         // a Subscription for what already runs: OLM adopts the installed CSV
-        await kube.writeStatus(sub, { installedCSV: wanted, currentCSV: wanted, state: 'AtLatestKnown', lastUpdated: nowTimestamp() });
+        await kube.writeStatus(sub, { installedCSV: wanted, currentCSV: wanted, state: 'AtLatestKnown', conditions: subscriptionConditions(undefined), lastUpdated: nowTimestamp() });
         continue;
       }
       if (!opts.catalog.some((c) => nameOf(c) === wanted)) {
@@ -106,7 +118,7 @@ export async function startSimulatedOlm(opts: SimulatedOlmOptions): Promise<Simu
           FIELD_MANAGER,
         );
         await kube.writeStatus(created, { phase: approval === 'Automatic' ? 'Installing' : 'RequiresApproval', catalogSources: [String(spec['source'] ?? 'catalog')] });
-        await kube.writeStatus(sub, { ...statusOf(sub), state: 'UpgradePending', installPlanRef: { name: created.metadata.name, namespace: ns }, lastUpdated: nowTimestamp() });
+        await kube.writeStatus(sub, { ...statusOf(sub), state: 'UpgradePending', conditions: subscriptionConditions(approval === 'Automatic' ? 'Installing' : 'RequiresApproval'), installPlanRef: { name: created.metadata.name, namespace: ns }, lastUpdated: nowTimestamp() });
         log(`Subscription ${sub.metadata.name} asks for ${wanted}: InstallPlan ${created.metadata.name} (${csvs.join(', ')}), approval ${approval}`);
         continue;
       }

@@ -244,8 +244,12 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     started.push(agent);
     checkpoint();
     // the kubelet's part: Argo CD waves wait on our gate Jobs (Flux judges health itself)
-    const jobs = (await rehearsalOf(opts.engine)).runsGateJobs ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
+    const runsJobs = (await rehearsalOf(opts.engine)).runsGateJobs;
+    const jobs = runsJobs ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
     if (jobs) started.push(jobs);
+    // phase 0 in directories mode: the approval Job runs where OLM keeps the InstallPlans
+    const approvalJobs = runsJobs && op && opts.mode === 'directories' ? await startGateJobRunner({ kubeconfigYaml, namespace: op.operatorNamespace, pollMs: 50, timeScale, log }) : undefined;
+    if (approvalJobs) started.push(approvalJobs);
     checkpoint();
     const olm = op
       ? await startSimulatedOlm({
@@ -277,6 +281,7 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
         stopped = true;
         await agent.stop();
         await jobs?.stop();
+        await approvalJobs?.stop();
         await olm?.stop();
         await operator.stop();
         if (!opts.apiServer) await server.close();
@@ -480,11 +485,15 @@ function conditionsOf(o: KubeObject): { type?: string; status?: string; reason?:
  */
 async function stopCauses(cluster: RehearsalCluster, opts: RehearsalOptions): Promise<string[]> {
   const kube = new KubeClient(cluster.kubeconfigYaml, { attempts: 2 });
-  const ns = opts.update.plan.namespace;
+  const plan = opts.update.plan;
   const causes: string[] = [];
-  for (const job of (await kube.list(JOB_TYPE, ns)).items) {
-    const failed = conditionsOf(job).find((c) => c.type === 'Failed' && c.status === 'True');
-    if (failed) causes.push(`Job ${ns}/${job.metadata.name} failed: ${failed.reason ?? ''}${failed.message ? `: ${failed.message}` : ''}`);
+  // phase 0's approval Job runs in the operator namespace
+  const namespaces = [plan.namespace, ...(plan.operatorUpgrade && opts.mode === 'directories' ? [plan.operatorUpgrade.operatorNamespace] : [])];
+  for (const ns of namespaces) {
+    for (const job of (await kube.list(JOB_TYPE, ns)).items) {
+      const failed = conditionsOf(job).find((c) => c.type === 'Failed' && c.status === 'True');
+      if (failed) causes.push(`Job ${ns}/${job.metadata.name} failed: ${failed.reason ?? ''}${failed.message ? `: ${failed.message}` : ''}`);
+    }
   }
   causes.push(...(await (await rehearsalOf(opts.engine)).stopCauses(kube, cluster.agentRef.namespace)));
   return causes;

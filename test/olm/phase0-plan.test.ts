@@ -58,10 +58,10 @@ describe('plan --subscription: phase 0 operator', () => {
     const saved = join(dir, 'plan.json');
     const w = await runCli(['plan', '--example', '--subscription', sub, '--output', saved], process.cwd());
     expect(w.exitCode, w.stderr).toBe(0);
-    // read back and checked; directories mode then says it does not render phase 0
+    // read back and checked; directories mode renders phase 0 only for an agent that can wait on it
     const r = await runCli(['render', '--plan', saved, '--subscription', sub, '--out', join(dir, 'out'), '--engine', 'plain'], process.cwd());
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/directories mode does not render phase 0 operator yet/);
+    expect(r.stderr).toMatch(/directories mode renders phase 0 operator for Argo CD only; plain has nothing to wait on it yet/);
     const missing = await runCli(['render', '--plan', saved, '--out', join(dir, 'out2'), '--engine', 'plain'], process.cwd());
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/--subscription/);

@@ -27,13 +27,15 @@ describe('simulate from phase 0', () => {
     expect(out.status.reason).toMatch(/would also install metallb-operator\.v4\.18\.0/);
   }, 240_000);
 
-  it('simulate --example starts from phase 0 in commits mode, with the example\'s Subscription; not in directories mode, and never over --subscription', () => {
+  it('simulate --example starts from phase 0 in commits mode, with the example\'s Subscription; in directories mode only where the agent gates phase 0, and never over --subscription', () => {
     const example = withExampleSubscription({ example: true }, 'commits');
     expect(example.subscription).toBe(join(exampleDir(), 'subscription.yaml'));
     const { update } = rehearsalStart(example, { cwd: process.cwd(), stdout: () => {}, stderr: () => {}, color: false });
     expect(update.plan.operatorUpgrade).toMatchObject({ csv: 'openstack-operator.v18.0.4', operatorNamespace: 'openstack-operators' });
     expect(update.plan.phases[0]!.id).toBe('operator');
     expect(withExampleSubscription({ example: true }, 'directories').subscription).toBeUndefined();
+    // directories mode only for an agent whose wiring gates phase 0 (Argo CD)
+    expect(withExampleSubscription({ example: true }, 'directories', true).subscription).toBe(join(exampleDir(), 'subscription.yaml'));
     expect(withExampleSubscription({ example: true, subscription: 'mine.yaml' }, 'commits').subscription).toBe('mine.yaml');
     expect(withExampleSubscription({ csv: 'csv.yaml' }, 'commits').subscription).toBeUndefined();
   });

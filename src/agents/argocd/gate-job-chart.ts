@@ -6,7 +6,7 @@ import type * as Kplus from 'cdk8s-plus-28';
 // cdk8s-plus-28 is a large CommonJS (jsii) module that only Argo CD gate Jobs need: load it on the
 // first gate Job, so `render --engine flux|plain` and `commit` do not pay for it at start-up.
 let kplusModule: typeof Kplus | undefined;
-function kplus(): typeof Kplus {
+export function kplus(): typeof Kplus {
   kplusModule ??= createRequire(import.meta.url)('cdk8s-plus-28') as typeof Kplus;
   return kplusModule;
 }
@@ -29,6 +29,30 @@ export interface GateJobChartProps {
    * `restricted-v2` SCC assigns the namespace's range and refuses any other). @default undefined
    */
   readonly runAsUser?: number;
+}
+
+/**
+ * The small, locked-down container every Job we render runs (gate and approval Jobs): Pod Security
+ * `restricted` and OpenShift `restricted-v2` shaped (non-root, read-only root, no escalation, no
+ * capabilities, the runtime's seccomp); `runAsUser` undefined leaves the UID to the platform.
+ */
+export function restrictedContainer(runAsUser: number | undefined): Pick<Kplus.ContainerProps, 'resources' | 'securityContext'> {
+  const k = kplus();
+  return {
+    resources: {
+      cpu: { request: k.Cpu.millis(10), limit: k.Cpu.millis(100) },
+      memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
+    },
+    securityContext: {
+      ...(runAsUser !== undefined ? { user: runAsUser, group: runAsUser } : {}),
+      ensureNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: [k.Capability.ALL] },
+      seccompProfile: { type: k.SeccompProfileType.RUNTIME_DEFAULT },
+    },
+  };
 }
 
 // Waits until the live OpenStackVersion carries our target, the operator has observed its
@@ -82,20 +106,7 @@ export class GateJobChart extends Chart {
             NEED_DEPLOYED: k.EnvValue.fromValue(props.requireDeployedVersion ? 'true' : 'false'),
             DEADLINE: k.EnvValue.fromValue(String(props.deadlineSeconds)),
           },
-          resources: {
-            cpu: { request: k.Cpu.millis(10), limit: k.Cpu.millis(100) },
-            memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-          },
-          // Pod Security `restricted`: non-root, no escalation, no capabilities, the runtime's seccomp
-          securityContext: {
-            ...(props.runAsUser !== undefined ? { user: props.runAsUser, group: props.runAsUser } : {}),
-            ensureNonRoot: true,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: [k.Capability.ALL] },
-            seccompProfile: { type: k.SeccompProfileType.RUNTIME_DEFAULT },
-          },
+          ...restrictedContainer(props.runAsUser),
         },
       ],
     });
