@@ -80,6 +80,8 @@ export interface StatusOptions {
 export function clusterEvidence(plan: UpdatePlan, snapshot: ClusterSnapshot): GitView {
   const commits: Record<string, { sha: string; date: string }> = {};
   const target = plan.versions.target;
+  const operatorStart = operatorPhaseEvidence(plan, snapshot);
+  if (operatorStart !== undefined) commits['operator'] = { sha: 'cluster:operator', date: operatorStart };
   const osv = findNamed(snapshot.openStackVersions, plan.openStackVersion);
   if (!osv || str(at(osv, 'spec.targetVersion')) !== target) return { commits, ancestry: {} };
   const since = updateStart(osv, target, undefined);
@@ -92,6 +94,22 @@ export function clusterEvidence(plan: UpdatePlan, snapshot: ClusterSnapshot): Gi
     }
   }
   return { commits, ancestry: {} };
+}
+
+/**
+ * Phase 0 comes before the OpenStackVersion changes: what shows it applied is OLM acting on the
+ * pinned Subscription, an InstallPlan naming the target CSV. The earliest one's creation time, or
+ * undefined. (A CSV alone is no evidence: a dump's CSV is often the bundle the plan was made from.)
+ */
+function operatorPhaseEvidence(plan: UpdatePlan, snapshot: ClusterSnapshot): string | undefined {
+  const csv = plan.operatorUpgrade?.csv;
+  if (csv === undefined || !plan.phases.some((p) => p.id === 'operator')) return undefined;
+  const plans = (snapshot.installPlans ?? []).filter((ip) => {
+    const names = at(ip, 'spec.clusterServiceVersionNames');
+    return Array.isArray(names) && names.includes(csv);
+  });
+  if (plans.length === 0) return undefined;
+  return plans.map((o) => isoTime(at(o, 'metadata.creationTimestamp')) ?? '').filter(Boolean).sort()[0] ?? '';
 }
 
 function phaseStart(plan: UpdatePlan, phase: PhasePlan, git: GitView): string | undefined {

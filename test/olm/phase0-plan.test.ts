@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { evaluateGate } from '../../src/status/gates.js';
+import { clusterEvidence, updateStatus } from '../../src/status/update-status.js';
 import type { ClusterSnapshot } from '../../src/status/snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import type { UpdatePlan } from '../../src/plan/types.js';
@@ -140,5 +141,33 @@ describe('status --subscription', () => {
     // without a repository nothing in the dump does phase 0 yet: it is the next step
     expect(s.reason).toBe('phase operator is ready to start (Subscription/openstack-operator startingCSV: openstack-operator.v18.0.4, channel: stable-v1.0, installPlanApproval: Manual)');
     expect(s.unread).not.toContain('InstallPlan');
+  });
+
+  it('read from the cluster, an InstallPlan for the target CSV shows phase 0 under way: its gate is shown, not "ready to start"', async () => {
+    const plan = await planJson(['--subscription', subscriptionFile()]);
+    const snapshot = (installPlans: unknown[]): ClusterSnapshot => ({
+      readAt: '2026-11-25T09:00:00Z',
+      namespace: 'openstack',
+      source: 'cluster test',
+      openStackVersions: [{ metadata: { name: 'openstack', generation: 1 }, spec: { targetVersion: '18.0.3-1761036417' }, status: { observedGeneration: 1, availableVersion: '18.0.3-1761036417' } }],
+      controlPlanes: [],
+      nodeSets: [],
+      deployments: [],
+      csvs: [],
+      installPlans: installPlans as ClusterSnapshot['installPlans'],
+      agent: undefined,
+      agentNone: true,
+      unread: [],
+    });
+    const forTarget = { metadata: { name: 'install-abcde', namespace: 'openstack-operators', creationTimestamp: '2026-11-25T08:00:00Z' }, spec: { clusterServiceVersionNames: ['openstack-operator.v18.0.4'], approval: 'Manual', approved: false }, status: { phase: 'RequiresApproval' } };
+    const forOther = { ...forTarget, metadata: { ...forTarget.metadata, name: 'install-older' }, spec: { ...forTarget.spec, clusterServiceVersionNames: ['openstack-operator.v18.0.3'] } };
+    const before = snapshot([forOther]);
+    expect(clusterEvidence(plan, before).commits['operator']).toBeUndefined();
+    expect(updateStatus(plan, before, clusterEvidence(plan, before), 'cluster').reason).toMatch(/^phase operator is ready to start/);
+    const under = snapshot([forOther, forTarget]);
+    expect(clusterEvidence(plan, under).commits['operator']).toEqual({ sha: 'cluster:operator', date: '2026-11-25T08:00:00.000Z' });
+    const s = updateStatus(plan, under, clusterEvidence(plan, under), 'cluster');
+    expect(s.phase).toBe('operator');
+    expect(s.reason).toMatch(/needs-approval/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Health as Argo CD computes it in the rehearsal, on top of the Lua evaluator in
  * `src/health/evaluate.ts`: the Lua customization for `<group>_<kind>` (the scripts we render into
- * argocd-cm), else gitops-engine's built-in check (Jobs), else no health; the application's health
+ * argocd-cm), else the built-in check (Jobs, OLM Subscriptions), else no health; the application's health
  * is the worst of its resources in gitops-engine's order.
  */
 import { evaluateArgoHealth, type ArgoHealthStatus } from '../../health/evaluate.js';
@@ -37,7 +37,34 @@ export function argoResourceHealth(obj: KubeObject | undefined, desired: KubeObj
     return { status: h.status, ...(h.message ? { message: h.message } : {}) };
   }
   if (obj.apiVersion === 'batch/v1' && obj.kind === 'Job') return jobHealth(obj);
+  if (groupOfApiVersion(obj.apiVersion) === 'operators.coreos.com' && obj.kind === 'Subscription') return subscriptionHealth(obj);
   return undefined;
+}
+
+/**
+ * Argo CD's built-in check of an OLM Subscription (phase 0 folders hold one): Progressing until
+ * OLM reports conditions and the state `AtLatestKnown`; Degraded on a failed or missing plan or
+ * an unhealthy catalog. test/health/subscription-health.test.ts holds this to Argo CD's own script.
+ */
+export function subscriptionHealth(obj: KubeObject): ArgoResourceHealth {
+  const status = obj['status'] as { conditions?: unknown; state?: unknown } | undefined;
+  if (!status || !Array.isArray(status.conditions)) return { status: 'Progressing', message: 'waiting for OLM to install the subscription' };
+  const degraded: string[] = [];
+  const pending: string[] = [];
+  for (const c of status.conditions as { type?: unknown; status?: unknown; reason?: unknown }[]) {
+    const type = text(c.type);
+    if (type === 'InstallPlanPending' && c.status === 'True') pending.push(type);
+    // a missing plan counts whatever its status, unless OLM only lost the reference
+    else if (type === 'InstallPlanMissing' && c.reason !== 'ReferencedInstallPlanNotFound') degraded.push(type);
+    else if (['CatalogSourcesUnhealthy', 'InstallPlanFailed', 'ResolutionFailed'].includes(type) && c.status === 'True') degraded.push(type);
+  }
+  const state = status.state;
+  if (state === undefined || state === null) pending.push('state unknown');
+  else if (state === '' || state === 'UpgradeAvailable' || state === 'UpgradePending') pending.push(`state ${text(state) || "''"}`);
+  else if (state === 'UpgradeFailed') degraded.push('state UpgradeFailed');
+  if (degraded.length > 0) return { status: 'Degraded', message: [...degraded, ...pending].join(', ') };
+  if (pending.length > 0) return { status: 'Progressing', message: pending.join(', ') };
+  return { status: 'Healthy', message: `state ${text(state)}` };
 }
 
 /** gitops-engine's built-in Job check. */
