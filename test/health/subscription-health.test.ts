@@ -1,7 +1,7 @@
 // The simulated Argo CD judges an OLM Subscription (phase 0's folder holds one) with Argo CD's
 // built-in check. Here that rule is held to Argo CD's own script, evaluated by gopher-lua set up as
-// Argo CD sets it up (the Go helper): the script is read at test time from the argo-cd module that
-// scripts/build-argocd.sh downloads (the version tools/argocd/go.mod pins), never copied here.
+// Argo CD sets it up (the Go helper): the script is read at test time from the argo-cd module of
+// the version tools/argocd/go.mod pins (in Go's module cache, downloaded if missing), never copied here.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +14,16 @@ import { buildOracle, PROJECT_ROOT, runOracle } from './go-oracle.js';
 function argoSubscriptionScript(): { script: string } | { missing: string } {
   const pin = /github\.com\/argoproj\/argo-cd\/v3 (v[0-9][^\s]*)/.exec(readFileSync(join(PROJECT_ROOT, 'tools', 'argocd', 'go.mod'), 'utf8'));
   if (!pin) return { missing: 'tools/argocd/go.mod pins no argo-cd version' };
-  let modcache: string;
+  let dir: string;
   try {
-    modcache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-  } catch {
-    return { missing: 'no Go toolchain' };
+    // the module's folder in Go's cache; downloads it when the cache was emptied (a no-op otherwise)
+    const out = execFileSync('go', ['mod', 'download', '-json', `github.com/argoproj/argo-cd/v3@${pin[1]}`], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 600_000 });
+    dir = (JSON.parse(out) as { Dir?: string }).Dir ?? '';
+  } catch (e) {
+    return { missing: `go mod download of argo-cd ${pin[1]} failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
   }
-  const file = join(modcache, 'github.com', 'argoproj', 'argo-cd', `v3@${pin[1]}`, 'resource_customizations', 'operators.coreos.com', 'Subscription', 'health.lua');
-  return existsSync(file) ? { script: readFileSync(file, 'utf8') } : { missing: `argo-cd ${pin[1]} is not in the module cache (npm run tools downloads it)` };
+  const file = join(dir, 'resource_customizations', 'operators.coreos.com', 'Subscription', 'health.lua');
+  return existsSync(file) ? { script: readFileSync(file, 'utf8') } : { missing: `argo-cd ${pin[1]} holds no Subscription health script` };
 }
 
 const condition = (type: string, status: string, reason?: string) => ({ type, status, ...(reason ? { reason } : {}) });
