@@ -217,7 +217,8 @@ describe('simulated agent, directories mode', () => {
       const ks = await get(api, 'ks', 'flux-system', k1);
       return condition(ks, 'Ready')?.reason === 'Progressing' && ks?.status?.['lastAttemptedRevision'] === rev;
     });
-    expect((await get(api, 'osv', NS, 'openstack'))?.spec?.['targetVersion']).toBe(TARGET);
+    // the Kustomization reports the attempt before its apply of the OpenStackVersion has landed
+    await until('the OpenStackVersion applied', async () => (await get(api, 'osv', NS, 'openstack'))?.spec?.['targetVersion'] === TARGET);
     const waiting = await until('phase 2 waiting on phase 1', async () => {
       const ks = await get(api, 'ks', 'flux-system', k2);
       return condition(ks, 'Ready')?.reason === 'DependencyNotReady' ? ks : undefined;
