@@ -5,9 +5,10 @@ import { engineOf } from '../agents/index.js';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { tryGit } from '../git/git.js';
+import { findSecondOwners } from '../git/owners.js';
 import { writeFiles } from '../git/write-tree.js';
 import { quoteInput } from '../validate/quote.js';
-import { renderDirectories, renderedPhases, type ArgoProfile, type RenderOptions } from '../render/render.js';
+import { renderDirectories, renderedPhases, type ArgoProfile, type RenderedFile, type RenderOptions } from '../render/render.js';
 import type { UpdatePlan } from '../plan/types.js';
 import { parseGitRef, parseImageReference, parseName, parseNamespace, parseRepoUrl } from '../validate/grammar.js';
 import { loadUpdate } from './inputs.js';
@@ -102,6 +103,11 @@ function present(p: string): boolean {
  * repository root, so they must not depend on the folder `render` happens to be run from.
  */
 export async function pathInWorkTree(out: string): Promise<string | undefined> {
+  return (await workTreeOf(out))?.path;
+}
+
+/** The Git work tree that holds the folder `out` (its top) and the folder's path inside it. */
+async function workTreeOf(out: string): Promise<{ top: string; path: string } | undefined> {
   // git needs a folder that exists: start from the nearest one and add back the missing parts
   let at = out;
   const missing: string[] = [];
@@ -120,7 +126,28 @@ export async function pathInWorkTree(out: string): Promise<string | undefined> {
     return undefined;
   }
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
-  return rel === '' ? '.' : rel.split(sep).join('/');
+  return { top, path: rel === '' ? '.' : rel.split(sep).join('/') };
+}
+
+/**
+ * Directories mode writes the OpenStackVersion (and phase 0's Subscription) into the phase folders:
+ * when the repository that holds --out already declares one of them elsewhere, two Applications or
+ * Kustomizations would apply it and fight over it. The branch's committed tree is read (as
+ * `commit` does); everything under our `updates/` folder, earlier updates included, is ours.
+ */
+async function assertOneOwnerInRepo(out: string, files: readonly RenderedFile[]): Promise<void> {
+  const tree = await workTreeOf(out);
+  if (tree === undefined) return;
+  const head = (await tryGit(tree.top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim();
+  const updates = posix.join(tree.path, 'updates');
+  const inRepo = files.map((f) => ({ ...f, path: posix.join(tree.path, f.path) }));
+  const owners = await findSecondOwners(tree.top, head || undefined, { paths: [updates], ownedDirs: [updates] }, inRepo);
+  if (!owners.length) return;
+  const first = owners[0]!;
+  throw new OsvError('SECOND_OWNER', `your repository already declares ${first.kind} ${first.name} in ${first.file}${owners.length > 1 ? ` (and ${owners.length - 1} more)` : ''}; the phase folders under ${updates} would give it two owners that fight over it`, {
+    hint: `Take your copy out of what your agent applies first, or use commits mode (\`osv-gitops commit --version-file ${first.file}\` edits your OpenStackVersion in place). In a repository of several clusters, put --out inside the cluster's own folder: the check covers that folder and the bases its kustomizations pull in.`,
+    details: owners.map((o) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${o.file} (ours: ${o.ours})`),
+  });
 }
 
 /** The repository path of the output folder when --repo-path is not given, and a warning when it is a guess. */
@@ -152,6 +179,7 @@ export async function renderAction(flags: RenderFlags, io: CliIo, setExit: (code
   const out = resolve(io.cwd, flags.out ?? '.');
   const where = flags.repoPath !== undefined ? { repoPath: flags.repoPath } : await defaultRepoPath(flags.out, out);
   const files = renderDirectories(update, { engine, repoPath: where.repoPath, ...agent });
+  await assertOneOwnerInRepo(out, files);
   // the output folder may be new; what we replace inside it is only updates/<version>/
   writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
   // after the write, so that a refused --out reports its error alone

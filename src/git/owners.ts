@@ -12,8 +12,10 @@ import { OsvError } from '../errors.js';
 import type { RenderedFile } from '../render/render.js';
 import { git, gitBuffer } from './git.js';
 
-/** The kinds an update moves: the ones two owners would fight over. */
-const WATCHED_KINDS = new Set(['OpenStackVersion', 'OpenStackControlPlane', 'OpenStackDataPlaneNodeSet', 'OpenStackDataPlaneDeployment']);
+/** The kinds an update moves (phase 0 pins the operator's Subscription): the ones two owners would fight over. */
+const WATCHED_KINDS = new Set(['OpenStackVersion', 'OpenStackControlPlane', 'OpenStackDataPlaneNodeSet', 'OpenStackDataPlaneDeployment', 'Subscription']);
+/** A cheap test that a file may declare one of them, before it is parsed. */
+const MAY_DECLARE_WATCHED = /\b(OpenStack(Version|ControlPlane|DataPlaneNodeSet|DataPlaneDeployment)|Subscription)\b/;
 /** Files larger than this are not manifests a human keeps in a GitOps repository. */
 const MAX_SCANNED_BYTES = 1024 * 1024;
 
@@ -143,9 +145,10 @@ export async function findSecondOwners(top: string, ref: string | undefined, lay
   const scoped = inScope(layout.ownedDirs, texts);
   const found: SecondOwner[] = [];
   for (const [path, text] of texts) {
-    if (!scoped(path) || !/\bOpenStack(Version|ControlPlane|DataPlaneNodeSet|DataPlaneDeployment)\b/.test(text)) continue;
+    if (!scoped(path) || !MAY_DECLARE_WATCHED.test(text)) continue;
     for (const theirs of watchedObjects(text)) {
-      const mine = ours.get(`${theirs.kind}/${theirs.name}`)?.find((o) => sameObject(o, theirs));
+      // the same file (a Subscription edited in place) is one owner, not two
+      const mine = ours.get(`${theirs.kind}/${theirs.name}`)?.find((o) => sameObject(o, theirs) && o.file !== path);
       if (mine) found.push({ ...theirs, file: path, ours: mine.file });
     }
   }

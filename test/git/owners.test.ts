@@ -3,7 +3,7 @@
  * already declares elsewhere (two Applications or Kustomizations would fight over it), and
  * `--version-file` hands the OpenStackVersion over instead.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findSecondOwners } from '../../src/git/owners.js';
@@ -93,5 +93,53 @@ describe('one owner per object', () => {
     // at the top of the repository, every folder may reach the cluster
     const top = { paths: ['openstack-update'], ownedDirs: ['openstack-update'] };
     expect((await findSecondOwners(repo.work, 'HEAD', top, files)).map((o) => o.file)).toEqual(['base/controlplane.yaml', 'clusters/staging/openstackversion.yaml']);
+  });
+});
+
+describe('one owner per object in directories mode (render into a repository)', () => {
+  beforeAll(sealGitEnv);
+
+  const render = (cwd: string, ...extra: string[]) => runCli(['render', '--example', '--engine', 'flux', '--json', ...extra], cwd);
+
+  it('refuses phase folders next to the OpenStackVersion the repository already applies, and writes nothing', async () => {
+    const repo = userRepo({ 'clusters/prod/openstackversion.yaml': example('openstackversion.yaml') });
+    const r = await render(repo.work, '--out', 'clusters/prod');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('SECOND_OWNER');
+    expect(r.stderr).toContain('OpenStackVersion openstack in clusters/prod/openstackversion.yaml');
+    expect(r.stderr).toContain('clusters/prod/updates/');
+    expect(existsSync(join(repo.work, 'clusters', 'prod', 'updates'))).toBe(false);
+    expect(sh(repo.work, 'status', '--porcelain')).toBe('');
+  });
+
+  it('takes an earlier update of its own, another cluster\'s folder and a repository without commits as no second owner', async () => {
+    const repo = userRepo({ 'clusters/staging/openstackversion.yaml': example('openstackversion.yaml') });
+    const first = await render(repo.work, '--out', 'clusters/prod');
+    expect(first.stderr).not.toContain('SECOND_OWNER');
+    expect(first.exitCode).toBe(0);
+    sh(repo.work, 'add', '.');
+    sh(repo.work, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '--quiet', '-m', 'the first update');
+    // the committed phase folders of the same (or an earlier) update are ours
+    const again = await render(repo.work, '--out', 'clusters/prod');
+    expect(again.stderr).not.toContain('SECOND_OWNER');
+    expect(again.exitCode).toBe(0);
+    // at the top of the repository every folder may reach the cluster: staging's copy counts
+    const top = await render(repo.work, '--out', '.');
+    expect(top.exitCode).toBe(1);
+    expect(top.stderr).toContain('clusters/staging/openstackversion.yaml');
+    const empty = join(newRepo({ push: false }).base, 'fresh');
+    sh(join(empty, '..'), 'init', '--quiet', 'fresh');
+    expect((await render(empty, '--out', '.')).exitCode).toBe(0);
+  });
+
+  it("refuses phase 0's Subscription when the repository applies the operator's Subscription elsewhere", async () => {
+    const subscription = example('subscription.yaml');
+    const repo = userRepo({ 'operators/openstack-operator/subscription.yaml': subscription });
+    const args = ['render', '--example', '--engine', 'argocd', '--repo-url', 'https://git.example.com/ops/openstack.git', '--subscription', join(projectRoot(), 'fixtures', 'example', 'subscription.yaml'), '--out', '.', '--json'];
+    const r = await runCli(args, repo.work);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('SECOND_OWNER');
+    expect(r.stderr).toMatch(/Subscription [a-z-]+ in operators\/openstack-operator\/subscription\.yaml/);
+    expect(existsSync(join(repo.work, 'updates'))).toBe(false);
   });
 });
