@@ -43,7 +43,12 @@ function watchedObjects(text: string): ObjectKey[] {
   }
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length) continue; // not ours to judge: kustomize will complain about it
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch {
+      continue; // e.g. nesting deeper than the parser recurses, or an alias bomb: not a manifest of ours to judge
+    }
     if (value === null || typeof value !== 'object') continue;
     const obj = value as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
     if (typeof obj.kind !== 'string' || !WATCHED_KINDS.has(obj.kind) || typeof obj.metadata?.name !== 'string') continue;

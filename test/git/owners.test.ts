@@ -132,6 +132,15 @@ describe('one owner per object in directories mode (render into a repository)', 
     expect((await render(empty, '--out', '.')).exitCode).toBe(0);
   });
 
+  it('reads past a hostile file of the repository (an alias bomb that names a watched kind) instead of failing', async () => {
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...levels.slice(1).map((l, i) => `${l}: &${l} [${Array(10).fill(`*${levels[i]!}`).join(', ')}]`), 'kind: OpenStackVersion', 'metadata: {name: openstack}'].join('\n');
+    const repo = userRepo({ 'clusters/prod/bomb.yaml': `${bomb}\n` });
+    const r = await render(repo.work, '--out', 'clusters/prod');
+    expect(r.stderr).not.toContain('INTERNAL');
+    expect(r.exitCode).toBe(0);
+  });
+
   it("refuses phase 0's Subscription when the repository applies the operator's Subscription elsewhere", async () => {
     const subscription = example('subscription.yaml');
     const repo = userRepo({ 'operators/openstack-operator/subscription.yaml': subscription });
