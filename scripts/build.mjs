@@ -13,7 +13,7 @@
 // packages by name, bundled or not.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +27,9 @@ const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript'
 console.log(`build: tsc ${tsc.status === 0 ? 'compiled' : 'failed, emitted'} dist/src in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 started = Date.now();
+// esbuild never removes chunks of earlier builds (their names carry a hash): they would pile up in
+// dist/cli/chunks and be packed. Only the bundle's own folder goes; dist/src is tsc's.
+rmSync(join(root, 'dist', 'cli'), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli/main.ts' },
