@@ -13,23 +13,30 @@
 // packages by name, bundled or not.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const BUNDLED = new Set(['commander', 'yaml', 'semver', '@kubernetes/client-node']);
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
+const YAML_ENTRY = 'chunks/yaml';
 
 let started = Date.now();
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 console.log(`build: tsc ${tsc.status === 0 ? 'compiled' : 'failed, emitted'} dist/src in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 started = Date.now();
+// esbuild never removes chunks of earlier builds (their names carry a hash): they would pile up in
+// dist/cli/chunks and be packed. Only the bundle's own folder goes; dist/src is tsc's.
+rmSync(join(root, 'dist', 'cli'), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts' },
+  // chunks/yaml.js: `yaml` for src/inputs/full-yaml.ts, which requires it on first use (beside it in
+  // chunks/); it shares the chunk of `yaml` with every static importer
+  entryPoints: { cli: 'src/cli/main.ts', [YAML_ENTRY]: 'src/inputs/full-yaml-entry.ts' },
+  define: { OSV_BUNDLED_YAML: JSON.stringify(`./${basename(YAML_ENTRY)}.js`) },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,
@@ -46,6 +53,7 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+checkYamlEntryBeside(result.metafile);
 writeFileSync(join(root, 'dist', 'cli', 'packages.json'), JSON.stringify(packagesByChunk(result.metafile), null, 1) + '\n');
 console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = tsc.status ?? 1;
@@ -62,4 +70,14 @@ function packagesByChunk(metafile) {
     if (names.size) out[file.replace(/^dist\/cli\//, '')] = [...names].sort();
   }
   return out;
+}
+
+/** full-yaml.ts requires `./yaml.js` relative to its own chunk: it must land in chunks/, beside the entry. */
+function checkYamlEntryBeside(metafile) {
+  const dir = `dist/cli/${dirname(YAML_ENTRY)}/`;
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if ('src/inputs/full-yaml.ts' in output.inputs && !(file.startsWith(dir) && !file.slice(dir.length).includes('/'))) {
+      throw new Error(`build: src/inputs/full-yaml.ts landed in ${file}, not beside ${YAML_ENTRY}.js; it could not find it there`);
+    }
+  }
 }

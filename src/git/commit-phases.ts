@@ -22,6 +22,7 @@ import {
   moveRefs,
   objectFormat,
   pathState,
+  rememberObjectFormat,
   push,
   runVetoHooks,
   sameState,
@@ -150,17 +151,23 @@ export interface RepoAt {
   readonly start: string | undefined;
 }
 
-export async function openRepo(repo: string, wantedBranch: string | undefined): Promise<RepoAt> {
+/**
+ * `knownCurrent`: the branch checked out, when the caller has just asked Git (advance): each
+ * question goes to Git once per step (issue 14: every git process costs start-up time).
+ */
+export async function openRepo(repo: string, wantedBranch: string | undefined, knownCurrent?: string): Promise<RepoAt> {
   const topOut = await tryGit(repo, ['rev-parse', '--show-toplevel']);
   if (topOut === undefined || topOut.trim() === '') throw new OsvError('GIT_FAILED', `${repo} is not the work tree of a Git repository`, { hint: '--repo takes a clone with a work tree (not a bare repository).' });
   const top = realpathSync(topOut.trim());
-  const current = (await tryGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD']))?.trim() ?? '';
+  const current = knownCurrent ?? (await tryGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD']))?.trim() ?? '';
   const branch = wantedBranch ?? current;
   if (branch === '') throw new OsvError('GIT_FAILED', 'HEAD is detached; pass --branch');
-  if ((await tryGit(top, ['check-ref-format', '--branch', branch])) === undefined || branch.startsWith('-')) {
+  // both read only: the tip is looked up while the name is checked, and used only when it passes
+  const [valid, tipOut] = await Promise.all([tryGit(top, ['check-ref-format', '--branch', branch]), tryGit(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])]);
+  if (valid === undefined || branch.startsWith('-')) {
     throw new OsvError('USAGE', `${JSON.stringify(branch.slice(0, 100))} is not a valid branch name`);
   }
-  const tip = (await tryGit(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]))?.trim() || undefined;
+  const tip = tipOut?.trim() || undefined;
   const start = tip ?? ((await tryGit(top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim() || undefined);
   return { top, current, branch, tip, start };
 }
@@ -181,23 +188,32 @@ async function earlierStates(top: string, tip: string | undefined): Promise<stri
 /** Check our paths before anything changes: refuse edits of the user's, catch up after a killed run. */
 export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedDirs: readonly string[] = []): Promise<'clean' | 'lagging'> {
   for (const p of paths) containedPath(at.top, p, 'a path osv-gitops writes');
+  // the reads below go to Git at once (they only read); each answer is judged in the order written
+  const checkedOut = at.branch === at.current;
+  const entries = ownedDirs.map((d) => (at.start === undefined ? Promise.resolve('') : git(at.top, ['ls-tree', '--full-tree', at.start, '--', d])));
+  // the index lock and the object format in one rev-parse (--path-format needs Git 2.31, --show-object-format 2.29)
+  const lockAndFormat = checkedOut ? git(at.top, ['rev-parse', '--path-format=absolute', '--git-path', 'index.lock', '--show-object-format']) : undefined;
+  const earlier = checkedOut ? earlierStates(at.top, at.tip) : undefined;
+  // a read judged after an earlier refusal is never awaited: its failure must not go unhandled
+  for (const p of [...entries, lockAndFormat, earlier]) p?.catch(() => {});
   // a folder we own must not replace a file of the user's (`--path README.md`)
-  for (const d of ownedDirs) {
-    const entry = at.start === undefined ? '' : await git(at.top, ['ls-tree', '--full-tree', at.start, '--', d]);
+  for (const [i, d] of ownedDirs.entries()) {
+    const entry = await entries[i]!;
     const st = at.branch === at.current ? lstatSync(join(at.top, d), { throwIfNoEntry: false }) : undefined;
     if (/^\d+ (blob|commit) /.test(entry) || (st !== undefined && !st.isDirectory())) {
       throw new OsvError('PATH_UNSAFE', `${d} is a file of the repository, not a folder osv-gitops may own`, { hint: 'Pass --path (or --deployments-dir) a folder of its own, e.g. openstack-update.' });
     }
   }
-  if (at.branch !== at.current) return 'clean'; // only the ref moves: the work tree is not involved
+  if (!checkedOut || !lockAndFormat || !earlier) return 'clean'; // only the ref moves: the work tree is not involved
   // the sync after the commit needs the index: find a stale lock now, before the branch moves
-  const lock = (await git(at.top, ['rev-parse', '--path-format=absolute', '--git-path', 'index.lock'])).trim();
-  if (existsSync(lock)) {
+  const [lock = '', format = ''] = (await lockAndFormat).trim().split('\n');
+  rememberObjectFormat(at.top, format.trim());
+  if (existsSync(lock.trim())) {
     throw new OsvError('GIT_LOCKED', 'another Git process holds the index lock (.git/index.lock); nothing was changed', {
       hint: 'Wait for it to finish; if no Git process is running, remove .git/index.lock and run again.',
     });
   }
-  const state = await pathState(at.top, at.top, paths, at.tip, await earlierStates(at.top, at.tip));
+  const state = await pathState(at.top, at.top, paths, at.tip, earlier);
   if (state.condition === 'dirty') {
     throw new OsvError('GIT_DIRTY', `uncommitted changes under ${paths.join(', ')}; commit or discard them first`, { details: state.details.slice(0, 50) });
   }
@@ -208,8 +224,8 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
  * Finish what a killed run started: when our paths lag the branch (the ref moved, the sync did
  * not happen), bring them up to it. `advance` calls this on every step, waiting or not.
  */
-export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'paths' | 'ownedDirs'>, branch?: string): Promise<boolean> {
-  const at = await openRepo(repo, branch);
+export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'paths' | 'ownedDirs'>, branch?: string, knownCurrent?: string): Promise<boolean> {
+  const at = await openRepo(repo, branch, knownCurrent);
   if ((await checkOurPaths(at, layout.paths, layout.ownedDirs)) !== 'lagging' || at.tip === undefined) return false;
   await syncPaths(at.top, at.tip, layout.paths);
   return true;

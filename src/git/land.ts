@@ -56,6 +56,11 @@ export function objectFormat(repo: string): Promise<string> {
   return format;
 }
 
+/** The format read along with another question (commit-phases.ts asks it with the index lock). */
+export function rememberObjectFormat(repo: string, format: string): void {
+  if (!formats.has(repo)) formats.set(repo, Promise.resolve(format || 'sha1'));
+}
+
 export function blobId(content: string | Buffer, format: string): string {
   const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   return createHash(format === 'sha256' ? 'sha256' : 'sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
@@ -123,9 +128,8 @@ export type PathCondition = 'clean' | 'lagging' | 'dirty';
  * commits before our own last commits: a run was killed before it synced them; lagging), or
  * changed by someone (dirty)? A sync is written index last, so a half-done one is recognised too.
  */
-export async function pathState(repo: string, top: string, paths: readonly string[], tip: string | undefined, earlier: readonly string[]): Promise<{ condition: PathCondition; details: string[] }> {
-  const format = await objectFormat(repo);
-  const [head, index] = await Promise.all([treeState(repo, tip, paths), indexState(repo, paths)]);
+export async function pathState(repo: string, top: string, paths: readonly string[], tip: string | undefined, earlierCommits: readonly string[] | Promise<readonly string[]>): Promise<{ condition: PathCondition; details: string[] }> {
+  const [format, head, index, earlier] = await Promise.all([objectFormat(repo), treeState(repo, tip, paths), indexState(repo, paths), earlierCommits]);
   const work = workTreeState(top, paths, format);
   if (sameState(head, index) && sameState(head, work)) return { condition: 'clean', details: [] };
   for (const commit of earlier) {

@@ -21,7 +21,9 @@ export interface GitProgress {
 export async function readGitProgress(repo: string, target: string, ref = 'HEAD', agentRevision?: string): Promise<GitProgress> {
   const fmt = `%H%x1f%cI%x1f%(trailers:key=${TRAILER_TARGET},valueonly,separator=%x2C)%x1f%(trailers:key=${TRAILER_PHASE},valueonly,separator=%x2C)%x1f%(trailers:key=${TRAILER_SKIPPED_GATE},valueonly,separator=%x2C)%x1e`;
   // only commits that name our target: a GitOps repository's history can be long
-  const out = (await tryGit(repo, ['log', '--fixed-strings', `--grep=${TRAILER_TARGET}: ${target}`, `--format=${fmt}`, ref])) ?? '';
+  // the ref's commit is read alongside (both only read)
+  const [logOut, headOut] = await Promise.all([tryGit(repo, ['log', '--fixed-strings', `--grep=${TRAILER_TARGET}: ${target}`, `--format=${fmt}`, ref]), tryGit(repo, ['rev-parse', '--verify', '--quiet', ref])]);
+  const out = logOut ?? '';
   const commits: Record<string, { sha: string; date: string }> = {};
   const skipped = new Set<string>();
   for (const rec of out.split('\x1e')) {
@@ -42,20 +44,21 @@ export async function readGitProgress(repo: string, target: string, ref = 'HEAD'
       }
     }
   }
-  const head = (await tryGit(repo, ['rev-parse', '--verify', '--quiet', ref]))?.trim();
+  const head = headOut?.trim();
   return { view: { commits, ancestry }, skippedGates: [...skipped].sort(), head };
 }
 
 /** Fetch `branch` from `remote`; returns the remote tip, or undefined when the branch is not there yet. */
 export async function fetchRemote(repo: string, remote: string, branch: string): Promise<string | undefined> {
-  const out = await tryGit(repo, ['ls-remote', '--heads', remote, `refs/heads/${branch}`]);
+  // the remote-tracking ref is read while the remote answers (the fetch below is what may move it)
+  const [out, trackingOut] = await Promise.all([tryGit(repo, ['ls-remote', '--heads', remote, `refs/heads/${branch}`]), tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/remotes/${remote}/${branch}`])]);
   if (out === undefined) {
     await git(repo, ['ls-remote', '--heads', remote]); // raise git's own message (unknown remote, unreachable)
   }
   if (!out?.trim()) return undefined;
   // a waiting step mostly finds the remote where the last fetch left it: the fetch would change nothing
   const advertised = out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`))?.split('\t')[0];
-  const tracking = (await tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/remotes/${remote}/${branch}`]))?.trim();
+  const tracking = trackingOut?.trim();
   if (advertised !== undefined && advertised === tracking) return tracking;
   await git(repo, ['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]);
   return (await git(repo, ['rev-parse', `refs/remotes/${remote}/${branch}`])).trim();

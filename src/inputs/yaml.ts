@@ -5,8 +5,9 @@
  */
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parseAllDocuments, type ScalarTag, type Tags } from 'yaml';
+import type { ScalarTag, Tags } from 'yaml';
 import { OsvError } from '../errors.js';
+import { fullYaml } from './full-yaml.js';
 import { quoteInput } from '../validate/quote.js';
 import { parsePlainYaml } from './plain-yaml.js';
 
@@ -93,7 +94,8 @@ export function readTextInput(file: string, what: string): string {
 
 /**
  * Parse every YAML document of `text`; throws INPUT_YAML with line and column on the first error.
- * Plain manifests take the fast reader (same values); everything else, errors included, `yaml`.
+ * Plain manifests take the fast reader (same values); everything else, errors included, `yaml`,
+ * loaded only then (full-yaml.ts).
  */
 export function parseYamlDocuments(text: string, file: string): unknown[] {
   return parsePlainYaml(text) ?? parseWithYaml(text, file);
@@ -113,7 +115,7 @@ export function parseWithYaml(text: string, file: string): unknown[] {
 }
 
 function parseAllWithYaml(text: string, file: string): unknown[] {
-  const docs = parseAllDocuments(text, {
+  const docs = fullYaml().parseAllDocuments(text, {
     uniqueKeys: true,
     customTags: keepFloatsAsText,
     prettyErrors: true,

@@ -8,9 +8,9 @@
  *
  * Pure: objects in (the InstallPlan, and that ConfigMap when the step refers to one), CSV out.
  */
-import { parseAllDocuments } from 'yaml';
 import { OsvError } from '../errors.js';
 import { csvFromObjects, type CsvInput } from '../inputs/csv.js';
+import { fullYaml } from '../inputs/full-yaml.js';
 import { isRecord, type SourcedObject } from '../inputs/yaml.js';
 import { OPENSTACK_OPERATOR_PACKAGE } from './subscription.js';
 
@@ -77,7 +77,7 @@ function csvFromBundleConfigMap(objects: readonly SourcedObject[], ref: Record<s
   }
   for (const [key, text] of Object.entries(rec(cm.value['data']))) {
     if (typeof text !== 'string') continue;
-    for (const doc of parseAllDocuments(text)) {
+    for (const doc of fullYaml().parseAllDocuments(text)) {
       const v: unknown = doc.errors.length ? undefined : doc.toJS();
       if (isRecord(v) && v['kind'] === 'ClusterServiceVersion' && nameOf(v) === csvName) return { value: v, file: cm.file, document: cm.document, path: `data.${key}` };
     }

@@ -9,9 +9,10 @@
  * elsewhere (`oc get subscription -o yaml`) is rendered afresh without the fields the cluster owns.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, parseAllDocuments, stringify, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, Node, Pair, YAMLMap } from 'yaml';
 import { OsvError } from '../errors.js';
 import { Field } from '../inputs/field.js';
+import { fullYaml } from '../inputs/full-yaml.js';
 import { isRecord, type SourcedObject } from '../inputs/yaml.js';
 import { endOfLine, lineStart, plainSafe } from '../git/yaml-text.js';
 import { parseName } from '../validate/grammar.js';
@@ -82,6 +83,7 @@ export function parseSubscription(obj: SourcedObject): SubscriptionInput {
 
 /** The object of a Subscription document, with `file` for messages. */
 function subscriptionDocs(docs: readonly Document.Parsed[]): number[] {
+  const { isMap } = fullYaml();
   const out: number[] = [];
   docs.forEach((d, i) => {
     const js: unknown = d.contents && isMap(d.contents) ? d.toJS() : undefined;
@@ -95,7 +97,7 @@ function subscriptionDocs(docs: readonly Document.Parsed[]): number[] {
 
 /** Parse a file's text and find the one openstack-operator Subscription in it. */
 export function readSubscriptionText(text: string, file: string): { sub: SubscriptionInput; object: Record<string, unknown>; docs: Document.Parsed[]; index: number } {
-  const docs = parseAllDocuments(text, { keepSourceTokens: true });
+  const docs = fullYaml().parseAllDocuments(text, { keepSourceTokens: true });
   if (!Array.isArray(docs)) throw new OsvError('INPUT_YAML', 'cannot parse the file', { location: { file } });
   const broken = docs.findIndex((d) => d.errors.length > 0);
   if (broken >= 0) throw new OsvError('INPUT_YAML', `not valid YAML: ${docs[broken]!.errors[0]!.message.split('\n')[0] ?? ''}`, { location: { file, document: broken } });
@@ -143,6 +145,7 @@ function scalarText(value: string): string {
  * text (the same text when it is pinned already). Only the three values of `spec` change.
  */
 export function pinSubscriptionText(text: string, file: string, req: PinRequest): { text: string; before: SubscriptionInput } {
+  const { isMap, isScalar, parseAllDocuments } = fullYaml();
   const { sub, object, docs, index } = readSubscriptionText(text, file);
   const pin = pinnedSpec(sub, req);
   const root = docs[index]!.contents as YAMLMap;
@@ -195,7 +198,7 @@ export function pinSubscriptionText(text: string, file: string, req: PinRequest)
  */
 export function renderPinnedSubscription(text: string, file: string, req: PinRequest): { text: string; before: SubscriptionInput } {
   const { object, before } = pinnedSubscriptionObject(text, file, req);
-  return { text: stringify(object, { lineWidth: 0 }), before };
+  return { text: fullYaml().stringify(object, { lineWidth: 0 }), before };
 }
 
 /**

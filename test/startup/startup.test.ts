@@ -26,7 +26,7 @@ const work = mkdtempSync(join(tmpdir(), 'osv-startup-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The npm packages a CLI process loaded (by their folder under node_modules), our own files it loaded, and its exit code. */
-async function packagesLoaded(args: readonly string[], cwd = work): Promise<{ code: number; packages: Set<string>; ownFiles: Set<string>; stdout: string; stderr: string }> {
+async function packagesLoaded(args: readonly string[], cwd = work): Promise<{ code: number; packages: Set<string>; ownFiles: Set<string>; requiredFiles: Set<string>; stdout: string; stderr: string }> {
   const record = join(work, `record-${Math.random().toString(36).slice(2)}.txt`);
   const env = { ...process.env, OSV_RECORD_IMPORTS: record, NO_COLOR: '1' };
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -36,6 +36,7 @@ async function packagesLoaded(args: readonly string[], cwd = work): Promise<{ co
   });
   const packages = new Set<string>();
   const ownFiles = new Set<string>();
+  const requiredFiles = new Set<string>(); // our files in the require cache (paths, not URLs)
   for (const line of readFileSync(record, 'utf8').split('\n')) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
     if (m) packages.add(m[1]!);
@@ -43,9 +44,9 @@ async function packagesLoaded(args: readonly string[], cwd = work): Promise<{ co
       ownFiles.add(line);
       // a package bundled into a chunk of the CLI counts as loaded when the chunk is
       for (const name of bundled()[line.slice(`file://${BUNDLE_DIR}/`.length)] ?? []) packages.add(name);
-    }
+    } else if (line.startsWith(`${PROJECT_ROOT}/`)) requiredFiles.add(line);
   }
-  return { code, packages, ownFiles, stdout, stderr };
+  return { code, packages, ownFiles, requiredFiles, stdout, stderr };
 }
 
 /** A must-gather of the example: the OpenStackVersion, the control plane and the nodesets. */
@@ -83,6 +84,28 @@ describe('start-up: each command loads only what it needs', () => {
     const r = await packagesLoaded(args);
     expect(r.code, r.stderr).toBe(0);
     expect(HEAVY.filter((p) => r.packages.has(p))).toEqual([]);
+  });
+
+  it('plan --example does not load the yaml parser: its inputs are plain, the fast reader reads them', async () => {
+    const r = await packagesLoaded(['plan', '--example']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.packages.has('yaml')).toBe(false);
+  });
+
+  it('an input the fast reader steps aside for loads the yaml parser on demand and plans the same', async () => {
+    const dir = mkdtempSync(join(work, 'block-scalar-'));
+    const ex = join(PROJECT_ROOT, 'fixtures', 'example');
+    const csv = readFileSync(join(ex, 'csv.yaml'), 'utf8');
+    const withBlock = csv.replace('  displayName: OpenStack\n', '  displayName: OpenStack\n  description: |\n    A block scalar, which only the full parser reads.\n');
+    expect(withBlock).not.toBe(csv);
+    writeFileSync(join(dir, 'csv.yaml'), withBlock);
+    const inputs = ['--csv', join(dir, 'csv.yaml'), '--openstack-version', join(ex, 'openstackversion.yaml'), '--nodesets', join(ex, 'nodesets'), '--controlplane', join(ex, 'controlplane.yaml')];
+    const [r, example] = await Promise.all([packagesLoaded(['plan', ...inputs, '--json']), packagesLoaded(['plan', '--example', '--json'])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(example.stdout);
+    // required, not imported: the require cache names the bundle's entry of yaml
+    expect([...r.ownFiles, ...r.requiredFiles].some((f) => f.endsWith('/dist/cli/chunks/yaml.js'))).toBe(true);
   });
 
   it('status --from-files does not load the Kubernetes client (nor cdk8s, CEL, Lua)', async () => {
