@@ -47,8 +47,8 @@ function approvalJob({ plan, phase, deadlineSeconds, options }: OperatorPhaseInp
     });
     for (const o of chart.node.findAll()) {
       if (o instanceof ApiObject && o.kind === 'Job') {
-        // Argo CD's sync option means nothing to Flux
-        o.addJsonPatch(JsonPatch.replace('/metadata/annotations', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }));
+        // Argo CD's sync option means nothing to Flux; `add` replaces the annotations or creates them
+        o.addJsonPatch(JsonPatch.add('/metadata/annotations', { 'kustomize.toolkit.fluxcd.io/force': 'Enabled' }));
       }
     }
     return [chart];
