@@ -161,7 +161,7 @@ export interface AgentWiring {
   /** The agent's own objects for directories mode (Kustomizations, Applications, health checks). */
   render(input: WiringInput): RenderedFile[];
   /**
-   * Phase 0 `operator`: what holds the next phase until OLM installed the target CSV (Argo CD: an
+   * Phase 0 `operator`: what holds the next phase until OLM installed the target CSV (Argo CD, Flux: an
    * approval Job). undefined: this agent cannot gate phase 0 in directories mode yet.
    */
   operatorPhase?(input: OperatorPhaseInput): (scope: Construct) => Chart[];

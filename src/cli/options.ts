@@ -123,7 +123,7 @@ export function addAgentOptions(cmd: Command): Command {
     .option('--flux-source <name>', 'Flux: the GitRepository the Kustomizations read', 'flux-system')
     .option('--argo-namespace <ns>', 'Argo CD: namespace of the Applications (default: argocd, openshift-gitops with that profile)')
     .option('--argo-project <name>', 'Argo CD: project of the Applications', 'default')
-    .option('--gate-image <image>', 'Argo CD: image with sh and kubectl/oc for the gate Jobs')
+    .option('--gate-image <image>', 'image with sh and kubectl/oc for the gate Jobs (Argo CD) and the phase 0 approval Job (Argo CD, Flux)')
     .option('--profile <profile>', 'Argo CD: argocd (health checks in argocd-cm) or openshift-gitops (in the ArgoCD resource, namespace openshift-gitops, gate Jobs for restricted-v2)', 'argocd')
     .option('--gate-deadline <phase=duration>', 'gate deadline of a phase (or of all its batches), e.g. dataplane=12h; repeatable', (v: string, prev: string[] = []) => [...prev, v]);
 }

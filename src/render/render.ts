@@ -148,8 +148,8 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
   const wiring = wiringFor(opts.engine);
   if (plan.operatorUpgrade && !wiring.operatorPhase) {
     // the agent would start the next phase before OLM installed the operator: nothing would wait on it
-    throw new OsvError('USAGE', `directories mode renders phase 0 operator for Argo CD only; ${opts.engine} has nothing to wait on it yet`, {
-      hint: 'Use --engine argocd; or upgrade the operator first (osv-gitops operator-upgrade) and render without --subscription; or use commits mode (commit/advance), which gates phase 0.',
+    throw new OsvError('USAGE', `directories mode renders phase 0 operator for Argo CD and Flux only; ${opts.engine} has nothing to wait on it`, {
+      hint: 'Use --engine argocd or --engine flux; or upgrade the operator first (osv-gitops operator-upgrade) and render without --subscription; or use commits mode (commit/advance), which gates phase 0.',
     });
   }
   const base = posix.join('updates', plan.versions.target);

@@ -247,8 +247,8 @@ export async function startRehearsalCluster(opts: RehearsalOptions & { readonly 
     const runsJobs = (await rehearsalOf(opts.engine)).runsGateJobs;
     const jobs = runsJobs ? await startGateJobRunner({ kubeconfigYaml, namespace: plan.namespace, pollMs: 50, timeScale, log }) : undefined;
     if (jobs) started.push(jobs);
-    // phase 0 in directories mode: the approval Job runs where OLM keeps the InstallPlans
-    const approvalJobs = runsJobs && op && opts.mode === 'directories' ? await startGateJobRunner({ kubeconfigYaml, namespace: op.operatorNamespace, pollMs: 50, timeScale, log }) : undefined;
+    // phase 0 in directories mode: the approval Job (Argo CD and Flux) runs where OLM keeps the InstallPlans
+    const approvalJobs = op && opts.mode === 'directories' ? await startGateJobRunner({ kubeconfigYaml, namespace: op.operatorNamespace, pollMs: 50, timeScale, log }) : undefined;
     if (approvalJobs) started.push(approvalJobs);
     checkpoint();
     const olm = op

@@ -17,14 +17,17 @@ import * as k8s from '@kubernetes/client-node';
 import { ARGOCD_APPLICATION, CORE_TYPES, DATAPLANE_DEPLOYMENT, FLUX_KUSTOMIZATION, OPENSTACK_VERSION, collectionPath } from '../../src/cluster/resources.js';
 import { writeFiles } from '../../src/git/write-tree.js';
 import { renderDirectories, renderedPhases, type RenderedFile } from '../../src/render/render.js';
+import { exampleDir } from '../../src/cli/inputs.js';
+import { EXAMPLE_SUBSCRIPTION } from '../../src/cli/simulate.js';
 import { startGateJobRunner } from '../../src/simulate/jobs.js';
+import { startSimulatedOlm } from '../../src/simulate/olm.js';
 import { CSV_NAMESPACE, seedAndStartOperator, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
 import { ARGOCD_EXTRA_CRDS, ARGOCD_NS, renderedArgo, startArgoCd } from './argocd.js';
 import { CleanupStack } from './cleanup-stack.js';
 import { FLUX_CLUSTER_CRDS, FLUX_NS, startFluxControllers } from './flux.js';
 import { startGitHttpServer, type GitHttpServer } from './git-http.js';
-import { DEFAULT_CRDS, startRealCluster, type RealCluster } from './harness.js';
+import { DEFAULT_CRDS, kubeRequest, startRealCluster, statusMessage, type RealCluster } from './harness.js';
 import type { AgentProcesses } from './processes.js';
 import { WatchRecorder, type Recorded } from './watch-recorder.js';
 
@@ -59,6 +62,11 @@ export interface AgentRunOptions<S extends Recorded> {
   readonly watchKinds?: readonly PlanKind[];
   /** Play the Job controller for the gate Jobs (no kubelet runs their containers). */
   readonly gateJobs?: boolean;
+  /**
+   * Start from phase 0 (directories mode): the example's Subscription in the render, the operator
+   * namespace, the simulated OLM, and the Job runner for the approval Job there.
+   */
+  readonly phase0?: boolean;
   /** A second repository of the user's (one commit of these files), for their own objects. */
   readonly otherRepoFiles?: readonly RenderedFile[];
   /** Runs once the cluster is seeded, before the agent starts (admission policies, the user's own objects). */
@@ -130,7 +138,7 @@ export async function startAgentRun<S extends Recorded>(opts: AgentRunOptions<S>
     cleanups.defer(() => cluster.stop());
     const base = mkdtempSync(join(tmpdir(), `osv-${opts.agent}-run-`));
     cleanups.defer(() => rmSync(base, { recursive: true, force: true }));
-    const inputs = rehearsalInputs(opts.caseName ?? 'example', opts.agent, opts.mode);
+    const inputs = rehearsalInputs(opts.caseName ?? 'example', opts.agent, opts.mode, opts.phase0 ? { subscription: join(exampleDir(), EXAMPLE_SUBSCRIPTION) } : {});
     const plan = inputs.update.plan;
     const kc = new k8s.KubeConfig();
     kc.loadFromString(cluster.kubeconfigYaml);
@@ -160,6 +168,16 @@ export async function startAgentRun<S extends Recorded>(opts: AgentRunOptions<S>
     // the pre-update state and the simulated operator, without our simulated agent
     const operator = await seedAndStartOperator(cluster.kubeconfigYaml, { ...inputs, ...(opts.faults ? { faults: opts.faults } : {}) }, CSV_NAMESPACE);
     cleanups.defer(() => operator.stop());
+    const op = opts.phase0 ? plan.operatorUpgrade : undefined;
+    if (opts.phase0 && !op) throw new Error('phase0: the plan has no phase 0 operator');
+    if (op) {
+      const ns = await kubeRequest(kc, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: op.operatorNamespace } });
+      if (ns.status !== 201 && ns.status !== 409) throw new Error(`namespace ${op.operatorNamespace}: ${statusMessage(ns.body)}`);
+      const olm = await startSimulatedOlm({ kubeconfigYaml: cluster.kubeconfigYaml, namespace: op.operatorNamespace, catalog: inputs.csv ? [inputs.csv] : [], onInstalled: () => operator.setAvailableVersion(plan.versions.available), pollMs: 500 });
+      cleanups.defer(() => olm.stop());
+      const approvals = await startGateJobRunner({ kubeconfigYaml: cluster.kubeconfigYaml, namespace: op.operatorNamespace, pollMs: 500 });
+      cleanups.defer(() => approvals.stop());
+    }
     if (opts.gateJobs) {
       // the Job controller and kubelet for the gate Jobs: their script's rule, on the live object
       const jobRunner = await startGateJobRunner({ kubeconfigYaml: cluster.kubeconfigYaml, namespace: plan.namespace, pollMs: 500 });

@@ -34,9 +34,9 @@ export function caseFlags(caseName: string): InputFlags {
   return flags as InputFlags;
 }
 
-export function rehearsalInputs(caseName: string, engine: 'flux' | 'argocd', mode: 'commits' | 'directories'): RehearsalOptions {
+export function rehearsalInputs(caseName: string, engine: 'flux' | 'argocd', mode: 'commits' | 'directories', extra: Partial<InputFlags> = {}): RehearsalOptions {
   return {
-    ...rehearsalStart(caseFlags(caseName), io),
+    ...rehearsalStart({ ...caseFlags(caseName), ...extra }, io),
     engine,
     mode,
     durations: { ovnControlPlane: 120, rabbitmq: 60, galera: 60, memcached: 60, keystone: 60, controlPlaneRest: 120, deploymentService: 60 },

@@ -62,7 +62,7 @@ describe('plan --subscription: phase 0 operator', () => {
     // read back and checked; directories mode renders phase 0 only for an agent that can wait on it
     const r = await runCli(['render', '--plan', saved, '--subscription', sub, '--out', join(dir, 'out'), '--engine', 'plain'], process.cwd());
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/directories mode renders phase 0 operator for Argo CD only; plain has nothing to wait on it yet/);
+    expect(r.stderr).toMatch(/directories mode renders phase 0 operator for Argo CD and Flux only; plain has nothing to wait on it/);
     const missing = await runCli(['render', '--plan', saved, '--out', join(dir, 'out2'), '--engine', 'plain'], process.cwd());
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/--subscription/);

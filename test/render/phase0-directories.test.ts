@@ -75,9 +75,9 @@ describe('render --engine argocd with phase 0', () => {
     expect(objectsIn(files, `${base}/02-ovn-controlplane`).some((o) => o['kind'] === 'OpenStackVersion')).toBe(true);
   });
 
-  it('refuses phase 0 for Flux, which has nothing to wait on it yet', async () => {
+  it('refuses phase 0 for plain kustomize, which has nothing to wait on it', async () => {
     const { plan } = await phase0Render();
-    expect(() => renderDirectories({ plan, subscriptionText: SUBSCRIPTION }, { engine: 'flux' })).toThrow(/Argo CD only; flux has nothing to wait on it/);
+    expect(() => renderDirectories({ plan, subscriptionText: SUBSCRIPTION }, { engine: 'plain' })).toThrow(/Argo CD and Flux only; plain has nothing to wait on it/);
   });
 });
 

@@ -157,3 +157,19 @@ export function readyConditionExprs(apiVersion: string, kind: string): FluxHealt
     current: allOf(FRESH_GENERATION, hasCondition('Ready', "c.status == 'True'")),
   };
 }
+
+/**
+ * Health expression for phase 0's OLM `Subscription`. kstatus alone calls a Subscription Current
+ * as soon as it exists: it has no `observedGeneration`, no `Ready`, `Reconciling` or `Stalled`
+ * condition (fluxcd/cli-utils `status.Compute`). This one holds it InProgress until OLM reports
+ * the pinned CSV installed; the approval Job still decides (CSV `Succeeded`, `availableVersion`).
+ * No failed expression: OLM's conditions (`ResolutionFailed`, `CatalogSourcesUnhealthy`) can
+ * clear by themselves, and the Job ends with the reason at its deadline.
+ */
+export function subscriptionInstalledExprs(csv: string): FluxHealthCheckExpr & { readonly kind: string } {
+  return {
+    apiVersion: 'operators.coreos.com/v1alpha1',
+    kind: 'Subscription',
+    current: `has(status.installedCSV) && status.installedCSV == ${celString(csv)}`,
+  };
+}

@@ -13,6 +13,9 @@
  *   Failed, or `timeout` passes (Ready False, HealthCheckFailed); a failed attempt is retried
  *   after `retryInterval`.
  * - `lastAppliedRevision` moves only when an attempt fully succeeds, as in Flux.
+ * - An apply refused as invalid or conflicting (a Job's immutable template) is retried as delete
+ *   and create when `spec.force` is on or the object carries the `force: enabled` mark (fluxcd/pkg
+ *   ssa `shouldForceApply`, the mark compared case-insensitively).
  */
 import type { FluxHealthCheckExpr } from './health-checks.js';
 import { FLUX_KUSTOMIZATION } from '../../cluster/resources.js';
@@ -31,6 +34,7 @@ const LABEL_NAMESPACE = 'kustomize.toolkit.fluxcd.io/namespace';
 const PRUNE_ANNOTATION = 'kustomize.toolkit.fluxcd.io/prune';
 const SSA_ANNOTATION = 'kustomize.toolkit.fluxcd.io/ssa';
 const RECONCILE_ANNOTATION = 'kustomize.toolkit.fluxcd.io/reconcile';
+const FORCE_MARK = 'kustomize.toolkit.fluxcd.io/force';
 
 interface HealthRef {
   readonly apiVersion: string;
@@ -45,6 +49,7 @@ interface KustomizationSpec {
   readonly prune?: boolean;
   readonly wait?: boolean;
   readonly timeout?: string;
+  readonly force?: boolean;
   readonly interval?: string;
   readonly retryInterval?: string;
   readonly targetNamespace?: string;
@@ -352,10 +357,25 @@ export class FluxController {
         applied.push(o);
         continue;
       }
-      await this.ctx.kube.apply(o, FLUX_FIELD_MANAGER);
+      await this.applyOne(o, spec);
       applied.push(o);
     }
     return applied;
+  }
+
+  /** Server-side apply; an immutable-field refusal is a delete and create when forced. */
+  private async applyOne(o: KubeObject, spec: KustomizationSpec): Promise<void> {
+    try {
+      await this.ctx.kube.apply(o, FLUX_FIELD_MANAGER);
+    } catch (e) {
+      const immutable = e instanceof KubeCallError && (e.statusCode === 409 || e.statusCode === 422);
+      if (!immutable) throw e;
+      const live = await this.ctx.kube.get(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
+      if (!(spec.force === true || forceMarked(o) || (live !== undefined && forceMarked(live)))) throw e;
+      this.ctx.log(`${displayName(o)}: immutable change, recreating it (force)`);
+      if (live) await this.ctx.kube.delete(live);
+      await this.ctx.kube.apply(o, FLUX_FIELD_MANAGER);
+    }
   }
 
   private async prune(ks: KubeObject, before: readonly InventoryEntry[], after: readonly InventoryEntry[]): Promise<void> {
@@ -384,6 +404,11 @@ export class FluxController {
     }
     return [...refs.values()];
   }
+}
+
+function forceMarked(o: KubeObject): boolean {
+  const marks = [o.metadata.labels?.[FORCE_MARK], o.metadata.annotations?.[FORCE_MARK]];
+  return marks.some((m) => m !== undefined && m.toLowerCase() === 'enabled');
 }
 
 /** Why the rehearsal stopped, as the Kustomizations say it: not Ready for another reason than a dependency. */

@@ -8,6 +8,8 @@ export interface FluxPhase {
   readonly path: string;
   readonly dependsOn?: string;
   readonly timeoutSeconds: number;
+  /** Wait for every applied object to be Current (kstatus), not only the health checks. @default false */
+  readonly wait?: boolean;
   readonly healthChecks: readonly { readonly apiVersion: string; readonly kind: string; readonly name: string; readonly namespace: string }[];
   readonly healthCheckExprs: readonly FluxHealthCheckExpr[];
 }
@@ -35,7 +37,7 @@ export class FluxChart extends Chart {
           timeout: duration(p.timeoutSeconds),
           // one-shot deployments must never be pruned (conventions d1); the update never deletes
           prune: false,
-          wait: false,
+          wait: p.wait ?? false,
           path: p.path,
           sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: props.sourceName },
           ...(p.dependsOn ? { dependsOn: [{ name: p.dependsOn }] } : {}),
