@@ -5,9 +5,10 @@
  *
  * It gives exactly the text `toYaml` gets from `yaml` (YAML 1.1, `lineWidth: 0`, `indentSeq:
  * false`, no anchors), and steps aside (returns undefined) on anything it is not sure of: a value
- * that is not plain JSON data, a string with characters outside printable ASCII (newlines, tabs,
- * Unicode), a string that looks like a document marker, a non-finite number or -0, an empty or
- * over-long key, an always-quoted key whose value is not a string. The caller then uses `yaml`.
+ * that is not plain JSON data, a string with characters outside printable ASCII (tabs and newlines
+ * only in a value of several lines), a string that looks like a document marker, a non-finite
+ * number or -0, an empty or over-long key, an always-quoted key whose value is not a one-line
+ * string. The caller then uses `yaml`.
  *
  * Within printable ASCII `yaml`'s rules are short: a string is written plain unless its shape
  * needs quotes (an indicator at its start, `: `, ` #`, a space or `:` at its end) or YAML 1.1
@@ -29,6 +30,11 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 // own rule: leave them to it.
 const DOCUMENT_MARKER = /^(?:%|---|\.\.\.)/;
 const MERGE_KEY = '<<';
+// A string of several lines `yaml` writes as a literal block (`|-` or `|`); a leading space needs an
+// indentation indicator and a line starting like a document marker forced indentation: both left to it.
+const MULTI_LINE_TEXT = /^[\x21-\x7e][\t\n\x20-\x7e]*$/;
+const DOCUMENT_MARKER_LINE = /^(?:%|---|\.\.\.)/m;
+const TRAILING_BLANKS = /[\t\n ]*$/;
 // The shapes `yaml` never writes plain (its own rule, minus the newline and tab cases excluded above).
 const NEEDS_QUOTES = /^[ ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-] |: | #|[ :]$/;
 // `yaml` writes a key of more than 1024 characters as an explicit `? key`.
@@ -79,7 +85,7 @@ function mapping(map: Record<string, unknown>, indent: string, alwaysQuoted: Rea
       const inner = indent + INDENT_STEP;
       lines.push(`${head}\n${inner}${mapping(value, inner, alwaysQuoted)}`);
     } else {
-      lines.push(`${head} ${leaf(value)}`);
+      lines.push(`${head} ${leaf(value, indent + INDENT_STEP)}`);
     }
   }
   return lines.join(`\n${indent}`);
@@ -92,16 +98,16 @@ function sequence(items: unknown[], indent: string, alwaysQuoted: ReadonlySet<st
   for (const item of items) {
     if (Array.isArray(item) && item.length > 0) lines.push(`- ${sequence(item, inner, alwaysQuoted)}`);
     else if (isPlainObject(item) && Object.keys(item).length > 0) lines.push(`- ${mapping(item, inner, alwaysQuoted)}`);
-    else lines.push(`- ${leaf(item)}`);
+    else lines.push(`- ${leaf(item, inner)}`);
   }
   return lines.join(`\n${indent}`);
 }
 
-/** A scalar, `[]` or `{}`. */
-function leaf(value: unknown): string {
+/** A scalar, `[]` or `{}`; the lines of a literal block go at `indent`. */
+function leaf(value: unknown, indent: string): string {
   switch (typeof value) {
     case 'string':
-      return string(value);
+      return value.includes('\n') ? literalBlock(value, indent) : string(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -128,4 +134,17 @@ function string(text: string): string {
     return text.includes('"') && !text.includes("'") ? `'${text}'` : JSON.stringify(text);
   }
   return text;
+}
+
+/**
+ * A string of several lines as `yaml` writes a value: a literal block, `|-` without a final
+ * newline, `|` with one (more, kept with `|+`, change how `yaml` ends the document: left to it).
+ */
+function literalBlock(text: string, indent: string): string {
+  if (!MULTI_LINE_TEXT.test(text) || DOCUMENT_MARKER_LINE.test(text)) unsure();
+  const trailing = TRAILING_BLANKS.exec(text)![0];
+  const newline = trailing.indexOf('\n');
+  if (newline >= 0 && newline !== trailing.length - 1) unsure();
+  const body = newline < 0 ? text : text.slice(0, -1);
+  return `|${newline < 0 ? '-' : ''}\n${indent}${body.replace(/\n+/g, (run) => run + indent)}`;
 }

@@ -99,6 +99,8 @@ const SPECIAL = [
   '2001-12-14 21:59:43.10 -5', '<<', '=', '', ' ', ' a', 'a ', 'a: b', 'a:', 'a:b', 'a #b', 'a#b', '#a', '- a', '-', '-a', '--a', '---',
   '--- a', '...', '%a', '?', '? a', '?a', ':a', ',a', '[a', ']a', '{a', '}a', '&a', '*a', '!a', '|a', '>a', "'a", '"a', '@a', '`a',
   'a"b', "a'b", 'a"\'b', 'a\\b', 'a\nb', 'a\tb', 'a\rb', '\u0000', 'é', 'snowman ☃', '\u00a0a', 'a\u2028b', '\ud800', '😀',
+  'a\nb\n', 'a\nb\n\n', 'a\n\nb', ' a\nb', '\na', 'a\n ', 'a\n\tb', '\ta\nb', 'a\n---\nb', 'a\n...', 'a\n%b', 'a  \nb', 'a\nb  ',
+  'a\nb \t\n', '#a\nb', '- a\nb', 'a: b\nc', 'yes\nno', '"a"\n\'b\'', 'a\r\nb', 'a\n\u00e9', 'x\n'.repeat(50), '\n', '\n\n', 'a\n\n\nb\n',
   'http://h:8080/p?q=1#f', 'app.kubernetes.io/name', 'a.b/c:d', 'x'.repeat(2000), `${'word '.repeat(50)}end`,
 ];
 const NUMBERS = [0, 1, -1, 1.5, -0.25, 1e21, 1e-7, 2 ** 53, Number.MAX_VALUE, Number.MIN_VALUE, -0, NaN, Infinity, -Infinity];
@@ -110,8 +112,8 @@ describe('plain-yaml-out', () => {
     console.log(`rendered objects: ${fast} of ${total} took the fast path`);
     expect(total).toBeGreaterThan(100);
     // the fast path must carry the rendered objects, or it saves nothing: all but the few holding
-    // multi-line scripts (Argo CD's Lua health checks, the gate Jobs' shell, the runner's gitconfig)
-    expect(fast).toBeGreaterThan(total * 0.8);
+    // multi-line texts yaml writes its own way
+    expect(fast).toBeGreaterThan(total * 0.9);
     const slow = objects.filter((o) => plainYamlOut(o, ALWAYS_QUOTED) === undefined);
     for (const o of slow) expect(JSON.stringify(o)).toMatch(/\\n/);
     // the objects a large estate repeats (nodesets, versions, deployments, folders) all take it
@@ -146,7 +148,7 @@ describe('plain-yaml-out', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const atoms = [...SPECIAL.filter((s) => s.length < 60), 'a', 'b', ' ', ':', '#', '-', '.', '0', '1', '"', "'"];
+    const atoms = [...SPECIAL.filter((s) => s.length < 60), 'a', 'b', ' ', ':', '#', '-', '.', '0', '1', '"', "'", '\n', '\t'];
     const randomString = () => Array.from({ length: 1 + random(3) }, () => atoms[random(atoms.length)]!).join('');
     const randomLeaf = (): unknown => {
       switch (random(5)) {
