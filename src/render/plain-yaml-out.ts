@@ -34,7 +34,6 @@ const MERGE_KEY = '<<';
 // indentation indicator and a line starting like a document marker forced indentation: both left to it.
 const MULTI_LINE_TEXT = /^[\x21-\x7e][\t\n\x20-\x7e]*$/;
 const DOCUMENT_MARKER_LINE = /^(?:%|---|\.\.\.)/m;
-const TRAILING_BLANKS = /[\t\n ]*$/;
 // The shapes `yaml` never writes plain (its own rule, minus the newline and tab cases excluded above).
 const NEEDS_QUOTES = /^[ ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-] |: | #|[ :]$/;
 // `yaml` writes a key of more than 1024 characters as an explicit `? key`.
@@ -142,9 +141,11 @@ function string(text: string): string {
  */
 function literalBlock(text: string, indent: string): string {
   if (!MULTI_LINE_TEXT.test(text) || DOCUMENT_MARKER_LINE.test(text)) unsure();
-  const trailing = TRAILING_BLANKS.exec(text)![0];
-  const newline = trailing.indexOf('\n');
-  if (newline >= 0 && newline !== trailing.length - 1) unsure();
-  const body = newline < 0 ? text : text.slice(0, -1);
-  return `|${newline < 0 ? '-' : ''}\n${indent}${body.replace(/\n+/g, (run) => run + indent)}`;
+  // the blanks it ends with (a loop: a regex anchored at the end rescans every run of blanks)
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t' || text[end - 1] === '\n')) end--;
+  const newlines = text.slice(end).split('\n').length - 1;
+  if (newlines > 1 || (newlines === 1 && !text.endsWith('\n'))) unsure();
+  const body = newlines === 0 ? text : text.slice(0, -1);
+  return `|${newlines === 0 ? '-' : ''}\n${indent}${body.replace(/\n+/g, (run) => run + indent)}`;
 }
