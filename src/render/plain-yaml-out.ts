@@ -1,7 +1,7 @@
 /**
  * A fast writer for the plain JSON data we render (objects, arrays, strings, numbers, booleans,
  * null). It exists for render and commit time (issue 14): building a `yaml` Document and printing
- * it cost ~200 ms of a 200-nodeset render, this writer a small part of that.
+ * it cost ~200 ms of a 200-nodeset render; this writer takes about a tenth of that.
  *
  * It gives exactly the text `toYaml` gets from `yaml` (YAML 1.1, `lineWidth: 0`, `indentSeq:
  * false`, no anchors), and steps aside (returns undefined) on anything it is not sure of: a value
