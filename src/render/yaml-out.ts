@@ -3,10 +3,17 @@
  * YAML 1.1-safe scalars, versions always quoted, no anchors, no line folding.
  */
 import { Document, isPair, isScalar, visit } from 'yaml';
+import { plainYamlOut } from './plain-yaml-out.js';
 
-const ALWAYS_QUOTED = new Set(['targetVersion', 'osv-gitops.io/target-version', 'argocd.argoproj.io/sync-wave']);
+export const ALWAYS_QUOTED: ReadonlySet<string> = new Set(['targetVersion', 'osv-gitops.io/target-version', 'argocd.argoproj.io/sync-wave']);
 
+/** The fast writer for plain JSON data, or `yaml` when the writer steps aside; the same text either way. */
 export function toYaml(obj: unknown): string {
+  return plainYamlOut(obj, ALWAYS_QUOTED) ?? toYamlSlow(obj);
+}
+
+/** The text through `yaml` alone (the reference the fast writer is tested against). */
+export function toYamlSlow(obj: unknown): string {
   const doc = new Document(obj, { version: '1.1', aliasDuplicateObjects: false });
   visit(doc, {
     Pair(_, pair) {
