@@ -18,6 +18,7 @@ import {
   applyFiles,
   assertRemote,
   buildCommits,
+  gitPaths,
   identity,
   moveRefs,
   objectFormat,
@@ -191,7 +192,7 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
   }
   if (at.branch !== at.current) return 'clean'; // only the ref moves: the work tree is not involved
   // the sync after the commit needs the index: find a stale lock now, before the branch moves
-  const lock = (await git(at.top, ['rev-parse', '--path-format=absolute', '--git-path', 'index.lock'])).trim();
+  const lock = (await gitPaths(at.top)).indexLock;
   if (existsSync(lock)) {
     throw new OsvError('GIT_LOCKED', 'another Git process holds the index lock (.git/index.lock); nothing was changed', {
       hint: 'Wait for it to finish; if no Git process is running, remove .git/index.lock and run again.',
