@@ -87,16 +87,19 @@ function assertNotInGitDir(what: string, shownPath: string, real: string): void 
 /**
  * Resolve `rel` under `root` (a real path) and check that every part that already exists is a
  * plain folder (or, for the last part, a file) inside the root: a symlink anywhere on the way is
- * refused, so nothing we write can land outside.
+ * refused, so nothing we write can land outside. `checkedFolders` (absolute paths) are folders
+ * this run already checked and made: for a file in one of them only the file itself is looked at
+ * again, so writing thousands of files into a few folders does not stat every folder per file.
  */
-export function containedPath(root: string, rel: string, what: string): string {
+export function containedPath(root: string, rel: string, what: string, checkedFolders?: ReadonlySet<string>): string {
   const norm = safeRelativePath(what, rel);
   const full = resolve(root, norm);
   if (full !== root && !full.startsWith(root + sep)) throw new OsvError('PATH_UNSAFE', `${what} ${shown(rel)} resolves outside ${root}`);
-  let at = root;
   const parts = norm.split('/');
-  for (const [i, part] of parts.entries()) {
-    at = join(at, part);
+  const known = checkedFolders?.has(dirname(full)) === true;
+  let at = known ? dirname(full) : root;
+  for (let i = known ? parts.length - 1 : 0; i < parts.length; i++) {
+    at = join(at, parts[i]!);
     const st = lstatOrUndefined(at);
     if (st === undefined) break; // the rest will be created by us
     if (st.isSymbolicLink()) throw new OsvError('PATH_UNSAFE', `${what} ${shown(rel)} goes through a symbolic link (${parts.slice(0, i + 1).join('/')}); osv-gitops never writes through links`);
@@ -307,19 +310,20 @@ export function isOurTempName(name: string): boolean {
 
 /**
  * Write `rel` under `rootDir` whole or not at all: a temporary name beside it, then a rename. The
- * path is checked by `containedPath` (no link on the way, nothing outside, never .git).
+ * path is checked by `containedPath` (no link on the way, nothing outside, never .git). `swept`
+ * holds the folders this run already checked, made and cleared of temporary files a killed run
+ * left: a folder of thousands of files is read and checked once, not per file.
  */
 export function writeFileAtomically(rootDir: string, rel: string, content: string | Buffer, executable = false, swept?: Set<string>): void {
   const norm = safeRelativePath('a file osv-gitops writes', rel);
-  const full = containedPath(rootDir, norm, 'a file osv-gitops writes');
+  const full = containedPath(rootDir, norm, 'a file osv-gitops writes', swept);
   const dir = dirname(full);
   const name = posix.basename(norm);
   const tmp = join(dir, `${TEMP_PREFIX}${process.pid}-${name}`.slice(0, MAX_PATH_PART_BYTES));
   try {
-    if (posix.dirname(norm) !== '.') makeDirs(rootDir, posix.dirname(norm));
-    // temporary files a killed run left here are ours by name; `swept` holds the folders already
-    // cleared in this run, so writing a folder of thousands of files reads it once, not per file
     if (!swept?.has(dir)) {
+      if (posix.dirname(norm) !== '.') makeDirs(rootDir, posix.dirname(norm));
+      // temporary files a killed run left here are ours by name
       for (const f of readdirSync(dir)) if (isOurTempName(f)) rmSync(join(dir, f), { force: true });
       swept?.add(dir);
     }

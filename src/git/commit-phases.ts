@@ -18,11 +18,11 @@ import {
   applyFiles,
   assertRemote,
   buildCommits,
+  gitPaths,
   identity,
   moveRefs,
   objectFormat,
   pathState,
-  rememberObjectFormat,
   push,
   runVetoHooks,
   sameState,
@@ -191,8 +191,8 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
   // the reads below go to Git at once (they only read); each answer is judged in the order written
   const checkedOut = at.branch === at.current;
   const entries = ownedDirs.map((d) => (at.start === undefined ? Promise.resolve('') : git(at.top, ['ls-tree', '--full-tree', at.start, '--', d])));
-  // the index lock and the object format in one rev-parse (--path-format needs Git 2.31, --show-object-format 2.29)
-  const lockAndFormat = checkedOut ? git(at.top, ['rev-parse', '--path-format=absolute', '--git-path', 'index.lock', '--show-object-format']) : undefined;
+  // the index lock and the object format in one rev-parse, asked once per repository
+  const lockAndFormat = checkedOut ? gitPaths(at.top) : undefined;
   const earlier = checkedOut ? earlierStates(at.top, at.tip) : undefined;
   // a read judged after an earlier refusal is never awaited: its failure must not go unhandled
   for (const p of [...entries, lockAndFormat, earlier]) p?.catch(() => {});
@@ -206,9 +206,8 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
   }
   if (!checkedOut || !lockAndFormat || !earlier) return 'clean'; // only the ref moves: the work tree is not involved
   // the sync after the commit needs the index: find a stale lock now, before the branch moves
-  const [lock = '', format = ''] = (await lockAndFormat).trim().split('\n');
-  rememberObjectFormat(at.top, format.trim());
-  if (existsSync(lock.trim())) {
+  const lock = (await lockAndFormat).indexLock;
+  if (existsSync(lock)) {
     throw new OsvError('GIT_LOCKED', 'another Git process holds the index lock (.git/index.lock); nothing was changed', {
       hint: 'Wait for it to finish; if no Git process is running, remove .git/index.lock and run again.',
     });

@@ -44,21 +44,42 @@ export interface CommitToBuild {
 // ---------------------------------------------------------------------------------------------
 // tree states
 
-const formats = new Map<string, Promise<string>>();
-
-/** sha1 or sha256: fixed when a repository is made, so asked once per repository and process. */
-export function objectFormat(repo: string): Promise<string> {
-  let format = formats.get(repo);
-  if (format === undefined) {
-    format = tryGit(repo, ['rev-parse', '--show-object-format']).then((out) => out?.trim() || 'sha1');
-    formats.set(repo, format);
-  }
-  return format;
+/** Where Git keeps a repository's index and its lock, and its object format. */
+export interface GitPaths {
+  readonly index: string;
+  readonly indexLock: string;
+  /** sha1 or sha256. */
+  readonly format: string;
 }
 
-/** The format read along with another question (commit-phases.ts asks it with the index lock). */
-export function rememberObjectFormat(repo: string, format: string): void {
-  if (!formats.has(repo)) formats.set(repo, Promise.resolve(format || 'sha1'));
+const pathsByRepo = new Map<string, Promise<GitPaths>>();
+
+/**
+ * Fixed by the repository's layout (GIT_INDEX_FILE is sealed out of our git's environment), so
+ * asked in one `git rev-parse` per repository and process. Not the hooks folder: core.hooksPath
+ * may change while a long `watch` runs.
+ */
+export function gitPaths(repo: string): Promise<GitPaths> {
+  let paths = pathsByRepo.get(repo);
+  if (paths === undefined) {
+    paths = git(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'index', '--git-path', 'index.lock', '--show-object-format']).then((out) => {
+      const [index, indexLock, format] = out.split('\n').map((l) => l.trim());
+      if (!index || !indexLock) throw new OsvError('GIT_FAILED', `git rev-parse did not name the index of ${repo}`);
+      return { index, indexLock, format: format || 'sha1' };
+    });
+    pathsByRepo.set(repo, paths);
+    // a failure is not remembered: the next caller asks again and sees the error itself
+    paths.catch(() => pathsByRepo.delete(repo));
+  }
+  return paths;
+}
+
+/** sha1 or sha256: fixed when a repository is made. */
+export function objectFormat(repo: string): Promise<string> {
+  return gitPaths(repo).then(
+    (p) => p.format,
+    () => 'sha1',
+  );
 }
 
 export function blobId(content: string | Buffer, format: string): string {
@@ -78,7 +99,23 @@ function parseEntries(out: string, re: RegExp): TreeState {
 /** The files under `paths` in `commit` (an empty state when there is no commit). */
 export async function treeState(repo: string, commit: string | undefined, paths: readonly string[]): Promise<TreeState> {
   if (commit === undefined) return new Map();
-  return parseEntries(await git(repo, ['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths]), /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s);
+  return parseEntries(await treeListing(repo, commit, paths), /^(\d+) \w+ ([0-9a-f]+)\t(.+)$/s);
+}
+
+// a commit id names the same tree for ever: a run that reads one twice (checks, then landing) asks Git once
+const listings = new Map<string, Promise<string>>();
+
+function treeListing(repo: string, commit: string, paths: readonly string[]): Promise<string> {
+  const args = ['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths];
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) return git(repo, args);
+  const key = [repo, ...args].join('\0');
+  let out = listings.get(key);
+  if (out === undefined) {
+    out = git(repo, args);
+    listings.set(key, out);
+    out.catch(() => listings.delete(key));
+  }
+  return out;
 }
 
 /** The files under `paths` in the user's index (stage numbers dropped: a conflict never matches). */
@@ -188,7 +225,7 @@ export async function syncPaths(repo: string, commit: string, paths: readonly st
   // folders the removals emptied go too (Git keeps no empty folders; a taken-back commit leaves none)
   const folders = new Set(removed.flatMap((p) => p.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
   for (const d of [...folders].sort((a, b) => b.length - a.length)) removeEmptyFolder(repo, d);
-  const index = (await git(repo, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim();
+  const { index } = await gitPaths(repo);
   const copy = `${index}.osv-gitops-${process.pid}`;
   // copies a killed run left behind are ours by name
   for (const f of readdirSync(dirname(index))) if (f.startsWith(`${basename(index)}.osv-gitops-`)) rmSync(join(dirname(index), f), { force: true });
@@ -242,24 +279,47 @@ export async function dropStaging(repo: string): Promise<void> {
 
 /** Build `commits` (objects only: no branch moves) in one fast-import; returns each mark's commit id. */
 export async function buildCommits(repo: string, commits: readonly CommitToBuild[], ident: { author: string; committer: string }): Promise<Map<number, string>> {
+  // every phase carries the same nodesets: a file a commit carries unchanged from the one before
+  // is sent to Git (and scanned) once, as a blob the later commits name by its mark
+  const sent = new Map<string, { readonly content: string; readonly mark: number }>();
+  let nextMark = Math.max(0, ...commits.map((c) => c.mark)) + 1;
+  const fresh: CommitFile[] = [];
+  const parts: string[] = [];
+  for (const c of commits) {
+    const entries: string[] = [];
+    for (const f of c.files) {
+      let blob = sent.get(f.path);
+      if (blob?.content !== f.content) {
+        blob = { content: f.content, mark: nextMark++ };
+        sent.set(f.path, blob);
+        fresh.push(f);
+        parts.push(`blob\nmark :${blob.mark}\n${data(f.content)}`);
+      }
+      entries.push(`M 100644 :${blob.mark} ${quotePath(f.path)}\n`);
+    }
+    parts.push(
+      `commit ${STAGING_REF}\n`,
+      `mark :${c.mark}\n`,
+      `author ${ident.author}\n`,
+      `committer ${ident.committer}\n`,
+      data(cleanMessage(c.message)),
+      c.from !== undefined ? `from ${c.from}\n` : '',
+      ...c.clear.map((d) => `D ${quotePath(d)}\n`),
+      ...entries,
+      '\n',
+    );
+  }
+  parts.push(...commits.map((c) => `get-mark :${c.mark}\n`));
   // the last gate before Git: whatever made these files (a carried manifest, an edited version file)
-  assertNoSecretsInFiles(commits.flatMap((c) => [...c.files, { path: 'commit message', content: c.message }]));
-  const stream =
-    commits
-      .map((c) =>
-        [
-          `commit ${STAGING_REF}\n`,
-          `mark :${c.mark}\n`,
-          `author ${ident.author}\n`,
-          `committer ${ident.committer}\n`,
-          data(cleanMessage(c.message)),
-          c.from !== undefined ? `from ${c.from}\n` : '',
-          ...c.clear.map((d) => `D ${quotePath(d)}\n`),
-          ...c.files.map((f) => `M 100644 inline ${quotePath(f.path)}\n${data(f.content)}`),
-          '\n',
-        ].join(''),
-      )
-      .join('') + commits.map((c) => `get-mark :${c.mark}\n`).join('');
+  const messages = commits.map((c) => ({ path: 'commit message', content: c.message }));
+  try {
+    assertNoSecretsInFiles([...fresh, ...messages]);
+  } catch (e) {
+    // a refusal names every file of every commit that holds the finding, as a scan of all would
+    assertNoSecretsInFiles(commits.flatMap((c) => [...c.files, { path: 'commit message', content: c.message }]));
+    throw e;
+  }
+  const stream = parts.join('');
   const out = await git(repo, ['fast-import', '--quiet', '--force'], { input: stream });
   const ids = out.trim().split('\n');
   if (ids.length !== commits.length) throw new OsvError('GIT_FAILED', `git fast-import reported ${ids.length} commits for ${commits.length}`);

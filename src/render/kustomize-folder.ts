@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { OsvError } from '../errors.js';
 import { assertNoEmptyFields } from '../validate/empty-fields.js';
-import { assertNoSecrets, vouchForYaml } from '../validate/secrets.js';
+import { scannedYaml } from '../validate/secrets.js';
 import { toYaml } from './yaml-out.js';
 
 export interface RenderedFile {
@@ -40,8 +40,8 @@ export function fileName(obj: Record<string, unknown>): string {
 const yamlByJson = new Map<string, string>();
 
 /** `toYaml` of an object rendered by cdk8s (plain JSON data, so its JSON text names its YAML). */
-function objectYaml(o: Record<string, unknown>): string {
-  const json = JSON.stringify(o);
+function objectYaml(o: Record<string, unknown>, json: string | undefined): string {
+  if (json === undefined) return toYaml(o);
   let yaml = yamlByJson.get(json);
   if (yaml === undefined) {
     yaml = toYaml(o);
@@ -52,7 +52,6 @@ function objectYaml(o: Record<string, unknown>): string {
 
 /** A kustomize folder: one file per object plus `kustomization.yaml` listing them in order. */
 export function kustomizeFolder(dir: string, objects: readonly Record<string, unknown>[]): RenderedFile[] {
-  const files: RenderedFile[] = [];
   const names: string[] = [];
   const taken = new Set<string>();
   for (const o of objects) {
@@ -61,16 +60,11 @@ export function kustomizeFolder(dir: string, objects: readonly Record<string, un
     taken.add(name);
     names.push(name);
   }
-  // every folder we write, the agents' wiring included (a repoURL with a password)
-  assertNoSecrets(objects, { files: names.map((n) => posix.join(dir, n)) });
-  objects.forEach((o, i) => {
-    const content = objectYaml(o);
-    vouchForYaml(o, content);
-    files.push({ path: posix.join(dir, names[i]!), content });
-  });
-  files.push({
-    path: posix.join(dir, 'kustomization.yaml'),
-    content: toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
-  });
-  return files;
+  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names };
+  const written = [...objects, kustomization];
+  const paths = [...names, 'kustomization.yaml'].map((n) => posix.join(dir, n));
+  // the one secret scan of every folder we write (the agents' wiring included: a repoURL with a
+  // password), the kustomization too, so the files gate need not parse any of it back
+  const contents = scannedYaml(written, paths, objectYaml);
+  return paths.map((path, i) => ({ path, content: contents[i]! }));
 }

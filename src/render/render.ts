@@ -16,8 +16,7 @@ import { pinnedSubscriptionObject } from '../olm/subscription.js';
 import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { assertNoSecrets } from '../validate/secrets.js';
-import { fileName, kustomizeFolder, synthObjects, type RenderedFile } from './kustomize-folder.js';
+import { kustomizeFolder, synthObjects, type RenderedFile } from './kustomize-folder.js';
 
 export type { ArgoProfile, Engine } from '../agents/types.js';
 export { kustomizeFolder, type RenderedFile } from './kustomize-folder.js';
@@ -114,10 +113,8 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
   });
   // the OpenStackVersion chart makes one object; the user's objects follow it, as they always have
   if (version?.['kind'] !== 'OpenStackVersion') throw new Error('the OpenStackVersion chart must make exactly the first object');
-  const objects = [version, ...carriedObjects(inputs), ...rest];
-  // named by the file each object gets inside its phase folder (kustomizeFolder)
-  assertNoSecrets(objects, { files: objects.map((o) => posix.join(phaseDirName(phase), fileName(o))) });
-  return objects;
+  // scanned for secrets where they are written (kustomizeFolder)
+  return [version, ...carriedObjects(inputs), ...rest];
 }
 
 /**
@@ -132,9 +129,8 @@ function operatorObjects(inputs: RenderInputs, phase: PhasePlan, wiring: AgentWi
   const { object, before } = pinnedSubscriptionObject(inputs.subscriptionText, file, { csv: op.csv, channel: op.channel }, op.operatorNamespace);
   if (before.name !== op.subscription) throw new OsvError('INPUT_INVALID', `${file} holds Subscription ${before.name}, but the plan pins ${op.subscription}`);
   const gate = wiring.operatorPhase!({ plan: inputs.plan, phase, deadlineSeconds, options: opts });
-  const objects = [object, ...synthObjects((app) => gate(app))];
-  assertNoSecrets(objects, { files: objects.map((o) => posix.join(phaseDirName(phase), fileName(o))) });
-  return objects;
+  // scanned for secrets where they are written (kustomizeFolder)
+  return [object, ...synthObjects((app) => gate(app))];
 }
 
 function objectKey(o: Readonly<Record<string, unknown>>): string {

@@ -404,13 +404,37 @@ function refuse(findings: readonly SecretFinding[]): never {
 
 /** Throw `SECRET_REFUSED` listing every finding, unless there is none. */
 export function assertNoSecrets(objs: readonly unknown[], opts: SecretScanOptions = {}): void {
+  assertNoSecretsIn(objs, objs.map(jsonText), opts);
+}
+
+/** `assertNoSecrets` with each object's JSON text made by the caller (`texts[i]` of `objs[i]`). */
+function assertNoSecretsIn(objs: readonly unknown[], texts: readonly (string | undefined)[], opts: SecretScanOptions): void {
   // every phase of a render carries the same nodesets: scan each distinct object once per process
-  const texts = objs.map(jsonText);
   const fresh = objs.filter((_, i) => texts[i] === undefined || !cleanObjects.has(texts[i]));
   if (fresh.length === 0) return;
   // a finding is reported from a scan of all the objects, so its index and file are the caller's
   if (findSecrets(fresh).length > 0) refuse(findSecrets(objs, opts));
   for (const t of texts) if (t !== undefined) cleanObjects.add(t);
+}
+
+/**
+ * The one secret scan of objects about to be written, `objs[i]` to `files[i]`: throws
+ * `SECRET_REFUSED` as `assertNoSecrets` does, else returns each file's content, `yamlOf` the
+ * object (src/render/yaml-out.ts), vouched for so the files gate need not read it back. Each
+ * object's JSON text is made once, for the scan, the vouching and `yamlOf` (a cache key).
+ */
+export function scannedYaml(
+  objs: readonly Record<string, unknown>[],
+  files: readonly string[],
+  yamlOf: (obj: Record<string, unknown>, json: string | undefined) => string,
+): string[] {
+  const texts = objs.map(jsonText);
+  assertNoSecretsIn(objs, texts, { files });
+  return objs.map((o, i) => {
+    const content = yamlOf(o, texts[i]);
+    vouchFor(o, texts[i], content);
+    return content;
+  });
 }
 
 /** Objects already scanned and found clean, by their JSON text (the check is pure: same content, same answer). */
@@ -432,9 +456,12 @@ function jsonText(obj: unknown): string | undefined {
  * vouched for: the files gate scans its items as objects of their own.
  */
 export function vouchForYaml(obj: Record<string, unknown>, content: string): void {
+  vouchFor(obj, jsonText(obj), content);
+}
+
+function vouchFor(obj: Record<string, unknown>, text: string | undefined, content: string): void {
   const kind = obj['kind'];
   if (typeof kind === 'string' && kind.endsWith('List')) return;
-  const text = jsonText(obj);
   if (text === undefined || !cleanObjects.has(text)) return;
   cleanContents.add(contentDigest(content));
 }

@@ -120,6 +120,17 @@ describe('start-up: each command loads only what it needs', () => {
     expect(r.packages.has('cdk8s')).toBe(true);
   });
 
+  it('render --engine argocd builds its gate Jobs without cdk8s-plus (plain cdk8s objects)', async () => {
+    const out = mkdtempSync(join(work, 'out-'));
+    const r = await packagesLoaded(['render', '--example', '--engine', 'argocd', '--repo-url', 'https://git.example.com/ops.git', '--repo-path', '.', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const [version] = readdirSync(join(out, 'updates'));
+    expect(readdirSync(join(out, 'updates', version!, '01-ovn-controlplane'))).toContain('job-osv-gate-18-0-4-1764633600-01.yaml');
+    expect(r.packages.has('cdk8s')).toBe(true);
+    expect(r.packages.has('cdk8s-plus-28')).toBe(false);
+    expect(Object.values(bundled()).flat()).not.toContain('cdk8s-plus-28');
+  });
+
   it('the recorder sees a bundled heavy package too (status on a cluster loads the Kubernetes client)', async () => {
     const kubeconfig = join(work, 'kubeconfig');
     writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n');

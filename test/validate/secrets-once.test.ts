@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OsvError } from '../../src/errors.js';
+import { kustomizeFolder } from '../../src/render/kustomize-folder.js';
 import { toYaml } from '../../src/render/yaml-out.js';
 import { assertNoSecrets, assertNoSecretsInFiles, vouchForYaml } from '../../src/validate/secrets.js';
 
@@ -53,5 +54,21 @@ describe('the secret scan, once per distinct object', () => {
     const leaky = toYaml(unscanned);
     vouchForYaml(unscanned, leaky);
     expect(refusal(() => assertNoSecretsInFiles([{ path: 'x/once-e.yaml', content: leaky }])).code).toBe('SECRET_REFUSED');
+  });
+});
+
+describe('kustomizeFolder: one scan of what the folder writes', () => {
+  it('scans the kustomization as an object: a token in a file name it lists is refused before any file exists', () => {
+    // metadata.name is not scanned (names are not values), but the kustomization lists the file by it
+    const named = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'glpat-abcdefghijklmnopqrstuvwxyz', namespace: 'openstack' }, data: { a: 'b' } };
+    const err = refusal(() => kustomizeFolder('updates/1/01-x', [named]));
+    expect(err.code).toBe('SECRET_REFUSED');
+    expect(err.details.join('\n')).toMatch(/^updates\/1\/01-x\/kustomization\.yaml: Kustomization #\d+ \/resources\/0: holds a GitLab token/);
+  });
+
+  it('returns each object\'s file, then the kustomization; the files gate finds them clean', () => {
+    const files = kustomizeFolder('updates/1/01-y', [nodeset('once-f', { edpm_user: 'cloud-admin' }), nodeset('once-g', { edpm_user: 'cloud-admin' })]);
+    expect(files.map((f) => f.path)).toEqual(['updates/1/01-y/openstackdataplanenodeset-once-f.yaml', 'updates/1/01-y/openstackdataplanenodeset-once-g.yaml', 'updates/1/01-y/kustomization.yaml']);
+    expect(() => assertNoSecretsInFiles(files)).not.toThrow();
   });
 });

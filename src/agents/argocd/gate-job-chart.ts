@@ -1,15 +1,6 @@
-import { createRequire } from 'node:module';
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type * as Kplus from 'cdk8s-plus-28';
-
-// cdk8s-plus-28 is a large CommonJS (jsii) module that only Argo CD gate Jobs need: load it on the
-// first gate Job, so `render --engine flux|plain` and `commit` do not pay for it at start-up.
-let kplusModule: typeof Kplus | undefined;
-export function kplus(): typeof Kplus {
-  kplusModule ??= createRequire(import.meta.url)('cdk8s-plus-28') as typeof Kplus;
-  return kplusModule;
-}
+import { addScriptJob } from './script-job.js';
 
 export interface GateJobChartProps {
   readonly namespace: string;
@@ -29,30 +20,6 @@ export interface GateJobChartProps {
    * `restricted-v2` SCC assigns the namespace's range and refuses any other). @default undefined
    */
   readonly runAsUser?: number;
-}
-
-/**
- * The small, locked-down container every Job we render runs (gate and approval Jobs): Pod Security
- * `restricted` and OpenShift `restricted-v2` shaped (non-root, read-only root, no escalation, no
- * capabilities, the runtime's seccomp); `runAsUser` undefined leaves the UID to the platform.
- */
-export function restrictedContainer(runAsUser: number | undefined): Pick<Kplus.ContainerProps, 'resources' | 'securityContext'> {
-  const k = kplus();
-  return {
-    resources: {
-      cpu: { request: k.Cpu.millis(10), limit: k.Cpu.millis(100) },
-      memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-    },
-    securityContext: {
-      ...(runAsUser !== undefined ? { user: runAsUser, group: runAsUser } : {}),
-      ensureNonRoot: true,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: [k.Capability.ALL] },
-      seccompProfile: { type: k.SeccompProfileType.RUNTIME_DEFAULT },
-    },
-  };
 }
 
 // Waits until the live OpenStackVersion carries our target, the operator has observed its
@@ -79,39 +46,25 @@ done`;
 export class GateJobChart extends Chart {
   constructor(scope: Construct, id: string, props: GateJobChartProps) {
     super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
-    const k = kplus();
-    const account = `osv-gitops-gate`;
-    const sa = new k.ServiceAccount(this, 'sa', { metadata: { name: account }, automountToken: false });
-    const role = new k.Role(this, 'role', { metadata: { name: account } });
-    role.allow(['get', 'list', 'watch'], k.ApiResource.custom({ apiGroup: 'core.openstack.org', resourceType: 'openstackversions' }));
-    const binding = new k.RoleBinding(this, 'binding', { metadata: { name: account }, role });
-    binding.addSubjects(sa);
-    const job = new k.Job(this, 'job', {
-      metadata: { name: props.name, annotations: { 'argocd.argoproj.io/sync-options': 'Replace=false' } },
-      serviceAccount: sa,
-      automountServiceAccountToken: true,
-      backoffLimit: 0,
-      activeDeadline: Duration.seconds(props.deadlineSeconds + 60),
-      containers: [
-        {
-          name: 'gate',
-          image: props.image,
-          imagePullPolicy: k.ImagePullPolicy.IF_NOT_PRESENT,
-          command: ['/bin/sh', '-c', GATE_SCRIPT],
-          envVariables: {
-            OSV: k.EnvValue.fromValue(props.openStackVersion),
-            NS: k.EnvValue.fromValue(props.namespace),
-            TARGET: k.EnvValue.fromValue(props.targetVersion),
-            COND: k.EnvValue.fromValue(props.condition),
-            NEED_DEPLOYED: k.EnvValue.fromValue(props.requireDeployedVersion ? 'true' : 'false'),
-            DEADLINE: k.EnvValue.fromValue(String(props.deadlineSeconds)),
-          },
-          ...restrictedContainer(props.runAsUser),
-        },
+    const account = 'osv-gitops-gate';
+    addScriptJob(this, {
+      namespace: props.namespace,
+      account,
+      roles: [{ name: account, namespace: props.namespace, rules: [{ apiGroup: 'core.openstack.org', resources: ['openstackversions'], verbs: ['get', 'list', 'watch'] }] }],
+      name: props.name,
+      containerName: 'gate',
+      image: props.image,
+      script: GATE_SCRIPT,
+      env: [
+        ['OSV', props.openStackVersion],
+        ['NS', props.namespace],
+        ['TARGET', props.targetVersion],
+        ['COND', props.condition],
+        ['NEED_DEPLOYED', props.requireDeployedVersion ? 'true' : 'false'],
+        ['DEADLINE', String(props.deadlineSeconds)],
       ],
+      activeDeadlineSeconds: props.deadlineSeconds + 60,
+      ...(props.runAsUser !== undefined ? { runAsUser: props.runAsUser } : {}),
     });
-    // no construct-path label (output must not carry cdk8s hashes), and no template metadata left
-    // empty: the API server fills in the labels, and Argo CD would never see the Job Synced
-    ApiObject.of(job).addJsonPatch(JsonPatch.remove('/spec/template/metadata'));
   }
 }
