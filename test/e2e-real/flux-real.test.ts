@@ -20,7 +20,7 @@ import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/stat
 import type { rehearsalInputs } from '../helpers/rehearsal.js';
 import { startAgentRun } from './agent-run.js';
 import { describeRealCluster } from './describe-real.js';
-import { FLUX_NS, fluxAvailability } from './flux.js';
+import { FLUX_NS, fluxAvailability, isReady, toSeen, type Seen } from './flux.js';
 import type { GitHttpServer } from './git-http.js';
 import type { RealCluster } from './harness.js';
 import type { Child } from './processes.js';
@@ -33,36 +33,6 @@ const LONG = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
-// ---- a record of what the API server stored, in its own order ---------------------------------
-
-interface Seen {
-  readonly atMs: number;
-  /**
-   * The object's resourceVersion as a number: on this server (one etcd) it is the etcd revision,
-   * so it orders writes to different objects too, without relying on when our watches saw them.
-   */
-  readonly rv: number;
-  readonly kind: string;
-  readonly name: string;
-  readonly ready?: { readonly status: string; readonly reason: string; readonly message: string };
-  /** A Kustomization that has applied its objects (its inventory is written after the apply). */
-  readonly applied: boolean;
-}
-
-/** One watched Kustomization or deployment, as the test needs it. */
-function toSeen(obj: unknown, kind: string, atMs: number): Seen {
-  const meta = rec(rec(obj)['metadata']);
-  const status = rec(rec(obj)['status']);
-  const ready = ((status['conditions'] as Obj[] | undefined) ?? []).find((c) => c['type'] === 'Ready');
-  return {
-    atMs,
-    rv: Number(meta['resourceVersion']),
-    kind,
-    name: String(meta['name']),
-    ...(ready ? { ready: { status: String(ready['status']), reason: String(ready['reason'] ?? ''), message: String(ready['message'] ?? '') } } : {}),
-    applied: ((rec(status['inventory'])['entries'] as unknown[] | undefined) ?? []).length > 0,
-  };
-}
 
 type Recorder = WatchRecorder<Seen>;
 
@@ -177,7 +147,6 @@ function describeKustomizations(run: FluxRun): string {
     .join('\n');
 }
 
-const isReady = (s: Seen) => s.ready?.status === 'True';
 
 async function deployedVersion(run: FluxRun): Promise<string | undefined> {
   const api = run.kc.makeApiClient(k8s.CustomObjectsApi);

@@ -80,3 +80,38 @@ export async function startFluxControllers(cluster: RealCluster): Promise<AgentP
     stop,
   };
 }
+
+// ---- a record of what the API server stored, in its own order ---------------------------------
+
+const rec = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** One watched Kustomization or deployment, as the Flux tests need it. */
+export interface Seen {
+  readonly atMs: number;
+  /**
+   * The object's resourceVersion as a number: on this server (one etcd) it is the etcd revision,
+   * so it orders writes to different objects too, without relying on when our watches saw them.
+   */
+  readonly rv: number;
+  readonly kind: string;
+  readonly name: string;
+  readonly ready?: { readonly status: string; readonly reason: string; readonly message: string };
+  /** A Kustomization that has applied its objects (its inventory is written after the apply). */
+  readonly applied: boolean;
+}
+
+export function toSeen(obj: unknown, kind: string, atMs: number): Seen {
+  const meta = rec(rec(obj)['metadata']);
+  const status = rec(rec(obj)['status']);
+  const ready = ((status['conditions'] as Record<string, unknown>[] | undefined) ?? []).find((c) => c['type'] === 'Ready');
+  return {
+    atMs,
+    rv: Number(meta['resourceVersion']),
+    kind,
+    name: String(meta['name']),
+    ...(ready ? { ready: { status: String(ready['status']), reason: String(ready['reason'] ?? ''), message: String(ready['message'] ?? '') } } : {}),
+    applied: ((rec(status['inventory'])['entries'] as unknown[] | undefined) ?? []).length > 0,
+  };
+}
+
+export const isReady = (s: Seen) => s.ready?.status === 'True';

@@ -16,38 +16,13 @@ import { KubeClient } from '../../src/simulate/agent/kube.js';
 import type { Obj } from '../../src/simulate/seed.js';
 import { startAgentRun } from './agent-run.js';
 import { describeRealCluster } from './describe-real.js';
-import { FLUX_NS, fluxAvailability } from './flux.js';
+import { FLUX_NS, fluxAvailability, isReady, toSeen } from './flux.js';
 
 const ROOT = 'openstack';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
-interface Seen {
-  readonly atMs: number;
-  /** The etcd revision: orders writes to different objects on this one-etcd server. */
-  readonly rv: number;
-  readonly kind: string;
-  readonly name: string;
-  readonly ready?: { readonly status: string; readonly reason: string; readonly message: string };
-  /** The Kustomization has applied its objects (its inventory is written after the apply). */
-  readonly applied: boolean;
-}
 
-function toSeen(obj: unknown, kind: string, atMs: number): Seen {
-  const meta = rec(rec(obj)['metadata']);
-  const status = rec(rec(obj)['status']);
-  const ready = ((status['conditions'] as Obj[] | undefined) ?? []).find((c) => c['type'] === 'Ready');
-  return {
-    atMs,
-    rv: Number(meta['resourceVersion']),
-    kind,
-    name: String(meta['name']),
-    ...(ready ? { ready: { status: String(ready['status']), reason: String(ready['reason'] ?? ''), message: String(ready['message'] ?? '') } } : {}),
-    applied: ((rec(status['inventory'])['entries'] as unknown[] | undefined) ?? []).length > 0,
-  };
-}
-
-const isReady = (s: Seen) => s.ready?.status === 'True';
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 describeRealCluster('real Flux controllers: directories mode from phase 0', () => {

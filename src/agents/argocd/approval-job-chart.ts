@@ -1,5 +1,8 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { versionSlug } from '../../plan/names.js';
+import { phaseNumberText } from '../../plan/numbering.js';
+import type { OperatorPhaseInput } from '../types.js';
 import { addScriptJob } from './script-job.js';
 
 export interface ApprovalJobChartProps {
@@ -19,6 +22,25 @@ export interface ApprovalJobChartProps {
   readonly image: string;
   /** Fixed UID of the container; undefined leaves it to the platform (restricted-v2). */
   readonly runAsUser?: number;
+}
+
+/**
+ * The props both agents render phase 0 with: the Job's name is fixed per version and phase
+ * (`osv-approve-<version>-00`), so the rehearsal, status and a re-render find the same Job.
+ */
+export function approvalJobProps({ plan, phase, deadlineSeconds }: OperatorPhaseInput, image: string): ApprovalJobChartProps {
+  const op = plan.operatorUpgrade;
+  if (!op) throw new Error('the plan has no phase 0 operator');
+  return {
+    operatorNamespace: op.operatorNamespace,
+    namespace: plan.namespace,
+    name: `osv-approve-${versionSlug(plan.versions.target)}-${phaseNumberText(phase)}`.slice(0, 63).replace(/-+$/, ''),
+    csv: op.csv,
+    openStackVersion: plan.openStackVersion,
+    targetVersion: plan.versions.target,
+    deadlineSeconds,
+    image,
+  };
 }
 
 /** The approval Job's environment; the rehearsal's Job runner recognises the Job by these names. */

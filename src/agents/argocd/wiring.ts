@@ -14,7 +14,7 @@ import { assertNoSecrets } from '../../validate/secrets.js';
 import type { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { AgentWiring, OperatorPhaseInput, PhaseExtras, PhaseExtrasInput, WiringOptions } from '../types.js';
-import { ApprovalJobChart } from './approval-job-chart.js';
+import { ApprovalJobChart, approvalJobProps } from './approval-job-chart.js';
 import { GateJobChart } from './gate-job-chart.js';
 import { ArgoApplicationsChart, ArgoCdHealthPatchChart, ArgoHealthConfigChart, ArgoRootApplicationChart } from './wiring-charts.js';
 
@@ -28,23 +28,10 @@ export const DEFAULT_GATE_IMAGE = 'quay.io/openshift/origin-cli:4.18';
 const GATE_UID = 65532;
 
 /** Phase 0: the Job that approves the target CSV's InstallPlan and holds wave 0 until the operator runs it. */
-function approvalJob({ plan, phase, deadlineSeconds, options }: OperatorPhaseInput): (scope: Construct) => Chart[] {
-  const op = plan.operatorUpgrade;
-  if (!op) throw new Error('the plan has no phase 0 operator');
-  const onOpenShift = (options.argo?.profile ?? 'argocd') === 'openshift-gitops';
-  return (scope) => [
-    new ApprovalJobChart(scope, 'approval', {
-      operatorNamespace: op.operatorNamespace,
-      namespace: plan.namespace,
-      name: `osv-approve-${versionSlug(plan.versions.target)}-${phaseNumberText(phase)}`.slice(0, 63).replace(/-+$/, ''),
-      csv: op.csv,
-      openStackVersion: plan.openStackVersion,
-      targetVersion: plan.versions.target,
-      deadlineSeconds,
-      image: options.gateImage ?? DEFAULT_GATE_IMAGE,
-      ...(onOpenShift ? {} : { runAsUser: GATE_UID }),
-    }),
-  ];
+function approvalJob(input: OperatorPhaseInput): (scope: Construct) => Chart[] {
+  const onOpenShift = (input.options.argo?.profile ?? 'argocd') === 'openshift-gitops';
+  const props = approvalJobProps(input, input.options.gateImage ?? DEFAULT_GATE_IMAGE);
+  return (scope) => [new ApprovalJobChart(scope, 'approval', { ...props, ...(onOpenShift ? {} : { runAsUser: GATE_UID }) })];
 }
 
 /** The Job that holds the phase's wave until its OpenStackVersion condition is True. */

@@ -8,10 +8,8 @@ import { ApiObject, JsonPatch, type Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { posix } from 'node:path';
 import { isOpenStackVersionGate } from '../../health/annotations.js';
-import { versionSlug } from '../../plan/names.js';
-import { phaseNumberText } from '../../plan/numbering.js';
 import { kustomizeFolder, synthObjects } from '../../render/kustomize-folder.js';
-import { ApprovalJobChart } from '../argocd/approval-job-chart.js';
+import { ApprovalJobChart, approvalJobProps } from '../argocd/approval-job-chart.js';
 import { DEFAULT_GATE_IMAGE } from '../argocd/wiring.js';
 import type { AgentWiring, OperatorPhaseInput, WiringInput } from '../types.js';
 import { dataPlaneDeploymentExprs, openStackVersionGateExprs, subscriptionInstalledExprs, type FluxHealthCheckExpr } from './health-checks.js';
@@ -31,20 +29,10 @@ const APPROVAL_GRACE_SECONDS = 60;
  * recreated Job finds its InstallPlan approved and ends as soon as the operator runs the target.
  * No fixed UID: on OpenShift, restricted-v2 assigns one from the namespace's range.
  */
-function approvalJob({ plan, phase, deadlineSeconds, options }: OperatorPhaseInput): (scope: Construct) => Chart[] {
-  const op = plan.operatorUpgrade;
-  if (!op) throw new Error('the plan has no phase 0 operator');
+function approvalJob(input: OperatorPhaseInput): (scope: Construct) => Chart[] {
+  const props = approvalJobProps(input, input.options.gateImage ?? DEFAULT_GATE_IMAGE);
   return (scope) => {
-    const chart = new ApprovalJobChart(scope, 'approval', {
-      operatorNamespace: op.operatorNamespace,
-      namespace: plan.namespace,
-      name: `osv-approve-${versionSlug(plan.versions.target)}-${phaseNumberText(phase)}`.slice(0, 63).replace(/-+$/, ''),
-      csv: op.csv,
-      openStackVersion: plan.openStackVersion,
-      targetVersion: plan.versions.target,
-      deadlineSeconds,
-      image: options.gateImage ?? DEFAULT_GATE_IMAGE,
-    });
+    const chart = new ApprovalJobChart(scope, 'approval', props);
     for (const o of chart.node.findAll()) {
       if (o instanceof ApiObject && o.kind === 'Job') {
         // Argo CD's sync option means nothing to Flux; `add` replaces the annotations or creates them
