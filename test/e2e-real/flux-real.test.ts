@@ -12,7 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KubeReader } from '../../src/cluster/kube.js';
 import { readClusterSnapshot, type SnapshotTarget } from '../../src/cluster/read.js';
-import { FLUX_GITREPOSITORY, FLUX_KUSTOMIZATION, OPENSTACK_VERSION } from '../../src/cluster/resources.js';
+import { OPENSTACK_VERSION } from '../../src/cluster/resources.js';
 import { phaseDirName, renderedPhases, type RenderedFile } from '../../src/render/render.js';
 import type { Obj } from '../../src/simulate/seed.js';
 import { CSV_NAMESPACE } from '../../src/simulate/rehearsal.js';
@@ -20,14 +20,12 @@ import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/stat
 import type { rehearsalInputs } from '../helpers/rehearsal.js';
 import { startAgentRun } from './agent-run.js';
 import { describeRealCluster } from './describe-real.js';
-import { FLUX_NS, fluxAvailability, isReady, toSeen, type Seen } from './flux.js';
+import { FLUX_NS, FLUX_ROOT, applyFluxRoot, fluxAvailability, isReady, toSeen, type Seen } from './flux.js';
 import type { GitHttpServer } from './git-http.js';
 import type { RealCluster } from './harness.js';
 import type { Child } from './processes.js';
 import type { WatchRecorder } from './watch-recorder.js';
 
-/** The root Kustomization, which is also the agent object our gate reads. */
-const ROOT = 'openstack';
 const LONG = 300_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,22 +88,9 @@ async function startFluxRun(faults?: { readonly failDeployments?: RegExp }): Pro
     if (!git) throw new Error('a Flux run serves its repository over HTTP');
     const { wiring, deployments } = renderedFlux(run.files, renderedPhases(plan), plan.versions.target);
 
-    const api = kc.makeApiClient(k8s.CustomObjectsApi);
-    const create = (t: typeof FLUX_KUSTOMIZATION, body: Obj) => api.createNamespacedCustomObject({ group: t.group, version: t.version, namespace: FLUX_NS, plural: t.plural, body });
-    await create(FLUX_GITREPOSITORY, {
-      apiVersion: 'source.toolkit.fluxcd.io/v1',
-      kind: 'GitRepository',
-      metadata: { name: 'flux-system', namespace: FLUX_NS },
-      spec: { interval: '5s', timeout: '20s', url: run.repoURL, ref: { branch: 'main' } },
-    });
-    await create(FLUX_KUSTOMIZATION, {
-      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-      kind: 'Kustomization',
-      metadata: { name: ROOT, namespace: FLUX_NS },
-      spec: { interval: '1m', path: `./${posix.join('updates', plan.versions.target, 'flux')}`, prune: false, wait: false, timeout: '1m', sourceRef: { kind: 'GitRepository', name: 'flux-system' } },
-    });
+    await applyFluxRoot(kc, run.repoURL, posix.join('updates', plan.versions.target));
 
-    const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'flux', namespace: FLUX_NS, name: ROOT } };
+    const target: SnapshotTarget = { namespace: plan.namespace, csvNamespace: CSV_NAMESPACE, agent: { engine: 'flux', namespace: FLUX_NS, name: FLUX_ROOT } };
     const reader = new KubeReader(kc, 5_000, { attempts: 3, baseMs: 100, maxMs: 1_000 });
     return {
       cluster: run.cluster,
@@ -139,7 +124,7 @@ async function until<T>(run: FluxRun, what: string, timeoutMs: number, probe: ()
 }
 
 function describeKustomizations(run: FluxRun): string {
-  return [ROOT, ...run.phases.map((p) => p.kustomization)]
+  return [FLUX_ROOT, ...run.phases.map((p) => p.kustomization)]
     .map((name) => {
       const s = run.recorder.last('Kustomization', name);
       return `${name}: ${s?.ready ? `Ready=${s.ready.status} ${s.ready.reason}: ${s.ready.message}` : 'no Ready condition'}`;

@@ -6,7 +6,9 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { FLUX_GITREPOSITORY, FLUX_KUSTOMIZATION } from '../../src/cluster/resources.js';
 import { BIN_DIR, type Availability, type RealCluster } from './harness.js';
 import { freePort, logTail, startChild, stopChild, type AgentProcesses, type Child } from './processes.js';
 
@@ -115,3 +117,27 @@ export function toSeen(obj: unknown, kind: string, atMs: number): Seen {
 }
 
 export const isReady = (s: Seen) => s.ready?.status === 'True';
+
+/** The root Kustomization of a run, which is also the agent object our gate reads. */
+export const FLUX_ROOT = 'openstack';
+
+/**
+ * What a user gives Flux once: a GitRepository of the run's repository and the root Kustomization
+ * of the rendered `flux/` folder at `folder` (e.g. `updates/<version>`).
+ */
+export async function applyFluxRoot(kc: k8s.KubeConfig, repoURL: string, folder: string): Promise<void> {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const create = (t: typeof FLUX_KUSTOMIZATION, body: object) => api.createNamespacedCustomObject({ group: t.group, version: t.version, namespace: FLUX_NS, plural: t.plural, body });
+  await create(FLUX_GITREPOSITORY, {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'GitRepository',
+    metadata: { name: 'flux-system', namespace: FLUX_NS },
+    spec: { interval: '5s', timeout: '20s', url: repoURL, ref: { branch: 'main' } },
+  });
+  await create(FLUX_KUSTOMIZATION, {
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name: FLUX_ROOT, namespace: FLUX_NS },
+    spec: { interval: '1m', path: `./${posix.join(folder, 'flux')}`, prune: false, wait: false, timeout: '1m', sourceRef: { kind: 'GitRepository', name: 'flux-system' } },
+  });
+}

@@ -7,18 +7,16 @@
  * first OpenStack phase is applied only after that, i.e. once OLM installed the target CSV.
  */
 import { posix } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FLUX_GITREPOSITORY, FLUX_KUSTOMIZATION, INSTALL_PLAN, OPENSTACK_VERSION } from '../../src/cluster/resources.js';
+import { INSTALL_PLAN, OPENSTACK_VERSION } from '../../src/cluster/resources.js';
 import { phaseDirName, renderedPhases } from '../../src/render/render.js';
 import { KubeClient } from '../../src/simulate/agent/kube.js';
 import type { Obj } from '../../src/simulate/seed.js';
 import { startAgentRun } from './agent-run.js';
 import { describeRealCluster } from './describe-real.js';
-import { FLUX_NS, fluxAvailability, isReady, toSeen } from './flux.js';
+import { applyFluxRoot, fluxAvailability, isReady, toSeen } from './flux.js';
 
-const ROOT = 'openstack';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
@@ -49,20 +47,7 @@ describeRealCluster('real Flux controllers: directories mode from phase 0', () =
         expect(chain[0]!.phase).toBe('operator');
         expect(chain.every((c) => c.name !== undefined)).toBe(true);
 
-        const api = kc.makeApiClient(k8s.CustomObjectsApi);
-        const create = (t: typeof FLUX_KUSTOMIZATION, body: Obj) => api.createNamespacedCustomObject({ group: t.group, version: t.version, namespace: FLUX_NS, plural: t.plural, body });
-        await create(FLUX_GITREPOSITORY, {
-          apiVersion: 'source.toolkit.fluxcd.io/v1',
-          kind: 'GitRepository',
-          metadata: { name: 'flux-system', namespace: FLUX_NS },
-          spec: { interval: '5s', timeout: '20s', url: run.repoURL, ref: { branch: 'main' } },
-        });
-        await create(FLUX_KUSTOMIZATION, {
-          apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-          kind: 'Kustomization',
-          metadata: { name: ROOT, namespace: FLUX_NS },
-          spec: { interval: '1m', path: `./${posix.join(base, 'flux')}`, prune: false, wait: false, timeout: '1m', sourceRef: { kind: 'GitRepository', name: 'flux-system' } },
-        });
+        await applyFluxRoot(kc, run.repoURL, base);
 
         const last = chain.at(-1)!.name;
         const deadline = Date.now() + 240_000;
