@@ -5,7 +5,7 @@ import { engineOf } from '../agents/index.js';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
 import { tryGit } from '../git/git.js';
-import { findSecondOwners } from '../git/owners.js';
+import { assertSingleOwner } from '../git/owners.js';
 import { writeFiles } from '../git/write-tree.js';
 import { quoteInput } from '../validate/quote.js';
 import { renderDirectories, renderedPhases, type ArgoProfile, type RenderedFile, type RenderOptions } from '../render/render.js';
@@ -141,12 +141,13 @@ async function assertOneOwnerInRepo(out: string, files: readonly RenderedFile[])
   const head = (await tryGit(tree.top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim();
   const updates = posix.join(tree.path, 'updates');
   const inRepo = files.map((f) => ({ ...f, path: posix.join(tree.path, f.path) }));
-  const owners = await findSecondOwners(tree.top, head || undefined, { paths: [updates], ownedDirs: [updates] }, inRepo);
-  if (!owners.length) return;
-  const first = owners[0]!;
-  throw new OsvError('SECOND_OWNER', `your repository already declares ${first.kind} ${first.name} in ${first.file}${owners.length > 1 ? ` (and ${owners.length - 1} more)` : ''}; the phase folders under ${updates} would give it two owners that fight over it`, {
-    hint: `Take your copy out of what your agent applies first, or use commits mode (\`osv-gitops commit --version-file ${first.file}\` edits your OpenStackVersion in place). In a repository of several clusters, put --out inside the cluster's own folder: the check covers that folder and the bases its kustomizations pull in.`,
-    details: owners.map((o) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${o.file} (ours: ${o.ours})`),
+  await assertSingleOwner(tree.top, head || undefined, { paths: [updates], ownedDirs: [updates] }, inRepo, {
+    ours: `the phase folders under ${updates}`,
+    hint: (owners) => {
+      const versionFile = owners.find((o) => o.kind === 'OpenStackVersion')?.file;
+      const inPlace = versionFile ? ` or use commits mode (\`osv-gitops commit --version-file ${versionFile}\` edits your OpenStackVersion in place)` : '';
+      return `Take your copy out of what your agent applies first${inPlace}. In a repository of several clusters, put --out inside the cluster's own folder: the check covers that folder and the bases its kustomizations pull in.`;
+    },
   });
 }
 

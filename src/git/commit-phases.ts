@@ -191,11 +191,11 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
   // the reads below go to Git at once (they only read); each answer is judged in the order written
   const checkedOut = at.branch === at.current;
   const entries = ownedDirs.map((d) => (at.start === undefined ? Promise.resolve('') : git(at.top, ['ls-tree', '--full-tree', at.start, '--', d])));
-  // the index lock and the object format in one rev-parse, asked once per repository
-  const lockAndFormat = checkedOut ? gitPaths(at.top) : undefined;
+  // the index lock (and the object format) in one rev-parse, asked once per repository
+  const repoPaths = checkedOut ? gitPaths(at.top) : undefined;
   const earlier = checkedOut ? earlierStates(at.top, at.tip) : undefined;
   // a read judged after an earlier refusal is never awaited: its failure must not go unhandled
-  for (const p of [...entries, lockAndFormat, earlier]) p?.catch(() => {});
+  for (const p of [...entries, repoPaths, earlier]) p?.catch(() => {});
   // a folder we own must not replace a file of the user's (`--path README.md`)
   for (const [i, d] of ownedDirs.entries()) {
     const entry = await entries[i]!;
@@ -204,9 +204,9 @@ export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedD
       throw new OsvError('PATH_UNSAFE', `${d} is a file of the repository, not a folder osv-gitops may own`, { hint: 'Pass --path (or --deployments-dir) a folder of its own, e.g. openstack-update.' });
     }
   }
-  if (!checkedOut || !lockAndFormat || !earlier) return 'clean'; // only the ref moves: the work tree is not involved
+  if (!checkedOut || !repoPaths || !earlier) return 'clean'; // only the ref moves: the work tree is not involved
   // the sync after the commit needs the index: find a stale lock now, before the branch moves
-  const lock = (await lockAndFormat).indexLock;
+  const lock = (await repoPaths).indexLock;
   if (existsSync(lock)) {
     throw new OsvError('GIT_LOCKED', 'another Git process holds the index lock (.git/index.lock); nothing was changed', {
       hint: 'Wait for it to finish; if no Git process is running, remove .git/index.lock and run again.',

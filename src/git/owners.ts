@@ -160,16 +160,26 @@ export async function findSecondOwners(top: string, ref: string | undefined, lay
   return found.sort((a, b) => a.file.localeCompare(b.file) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
+/** How a caller names its copy and the way out, when it is not `commit`'s owned folder. */
+export interface SecondOwnerWording {
+  /** What would declare the object again, e.g. `the phase folders under updates`. */
+  readonly ours?: string;
+  readonly hint?: (owners: readonly SecondOwner[]) => string;
+}
+
 /** Refuse with SECOND_OWNER, naming each object, its file and the way out. */
-export async function assertSingleOwner(top: string, ref: string | undefined, layout: { readonly paths: readonly string[]; readonly ownedDirs: readonly string[] }, files: readonly RenderedFile[]): Promise<void> {
+export async function assertSingleOwner(top: string, ref: string | undefined, layout: { readonly paths: readonly string[]; readonly ownedDirs: readonly string[] }, files: readonly RenderedFile[], wording: SecondOwnerWording = {}): Promise<void> {
   const owners = await findSecondOwners(top, ref, layout, files);
   if (!owners.length) return;
   const first = owners[0]!;
   const versionFile = owners.find((o) => o.kind === 'OpenStackVersion')?.file;
-  throw new OsvError('SECOND_OWNER', `your repository already declares ${first.kind} ${first.name} in ${first.file}${owners.length > 1 ? ` (and ${owners.length - 1} more)` : ''}; a copy under ${layout.ownedDirs.join(', ')} would give it two owners that fight over it`, {
-    hint: versionFile
-      ? `Edit your own file in place instead: --version-file ${versionFile} (the control plane and nodesets stay yours), and --deployments-dir for the data-plane deployments.`
-      : 'Keep one owner: pass --version-file with the file of your OpenStackVersion, or remove the duplicates from your repository first. A repository of several clusters: put --path (or --deployments-dir) inside the cluster\'s own folder, which limits this check to that folder and the bases it uses.',
+  const ours = wording.ours ?? `a copy under ${layout.ownedDirs.join(', ')}`;
+  throw new OsvError('SECOND_OWNER', `your repository already declares ${first.kind} ${first.name} in ${first.file}${owners.length > 1 ? ` (and ${owners.length - 1} more)` : ''}; ${ours} would give it two owners that fight over it`, {
+    hint: wording.hint
+      ? wording.hint(owners)
+      : versionFile
+        ? `Edit your own file in place instead: --version-file ${versionFile} (the control plane and nodesets stay yours), and --deployments-dir for the data-plane deployments.`
+        : 'Keep one owner: pass --version-file with the file of your OpenStackVersion, or remove the duplicates from your repository first. A repository of several clusters: put --path (or --deployments-dir) inside the cluster\'s own folder, which limits this check to that folder and the bases it uses.',
     details: owners.map((o) => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${o.file} (ours: ${o.ours})`),
   });
 }

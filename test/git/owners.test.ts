@@ -108,6 +108,7 @@ describe('one owner per object in directories mode (render into a repository)', 
     expect(r.stderr).toContain('SECOND_OWNER');
     expect(r.stderr).toContain('OpenStackVersion openstack in clusters/prod/openstackversion.yaml');
     expect(r.stderr).toContain('clusters/prod/updates/');
+    expect(r.stderr).toContain('commit --version-file clusters/prod/openstackversion.yaml');
     expect(existsSync(join(repo.work, 'clusters', 'prod', 'updates'))).toBe(false);
     expect(sh(repo.work, 'status', '--porcelain')).toBe('');
   });
@@ -149,6 +150,8 @@ describe('one owner per object in directories mode (render into a repository)', 
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('SECOND_OWNER');
     expect(r.stderr).toMatch(/Subscription [a-z-]+ in operators\/openstack-operator\/subscription\.yaml/);
+    // --version-file hands over an OpenStackVersion, not a Subscription: not offered here
+    expect(r.stderr).not.toContain('--version-file');
     expect(existsSync(join(repo.work, 'updates'))).toBe(false);
   });
 });
