@@ -6,7 +6,8 @@
 // hundreds of ESM modules tsc emits. Code splitting keeps every command's action in chunks of its
 // own, loaded by the dynamic imports in src/cli/commands.ts. `dist/src` (tsc) stays the library.
 // - bundled: our code, the small pure-JS packages every command loads (commander, yaml, semver),
-//   and the Kubernetes client: its ESM build is ~1,900 files, and walking them cost advance 2 s
+//   cdk8s and constructs (render: ~40 CommonJS files resolved and read one by one), and the
+//   Kubernetes client: its ESM build is ~1,900 files, and walking them cost advance 2 s
 // - external: packages that read files beside themselves, load native or optional bits, or are
 //   heavy and loaded by a few commands only
 // dist/cli/packages.json names the packages bundled into each chunk: the startup test watches heavy
@@ -19,9 +20,27 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const BUNDLED = new Set(['commander', 'yaml', 'semver', '@kubernetes/client-node']);
+const BUNDLED = new Set(['commander', 'yaml', 'semver', '@kubernetes/client-node', 'cdk8s', 'constructs']);
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
 const YAML_ENTRY = 'chunks/yaml';
+
+/**
+ * cdk8s requires its own copy of `yaml` when it loads, for `Yaml` and `App.synth`, which render
+ * never calls (it writes YAML itself): ~35 ms of every render. Its `require('yaml')` gets a
+ * stand-in that requires the package on first use.
+ */
+const cdk8sYamlOnDemand = {
+  name: 'cdk8s-yaml-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) => (/node_modules\/cdk8s\//.test(args.importer) && args.namespace === 'file' ? { path: args.importer, namespace: 'osv-on-demand' } : undefined));
+    // resolved from cdk8s's own folder: the copy of `yaml` cdk8s pins, bundled, run on first use
+    b.onLoad({ filter: /.*/, namespace: 'osv-on-demand' }, (args) => ({
+      resolveDir: dirname(args.path),
+      loader: 'js',
+      contents: "let real; const load = () => (real ??= require('yaml')); module.exports = new Proxy({}, { get: (_, k) => (k === '__esModule' ? true : load()[k]), has: (_, k) => k in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(load(), k) });",
+    }));
+  },
+};
 
 let started = Date.now();
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
@@ -44,6 +63,7 @@ const result = await build({
   platform: 'node',
   target: 'node20.19',
   external: external.flatMap((d) => [d, `${d}/*`]),
+  plugins: [cdk8sYamlOnDemand],
   // the bundled CommonJS packages require node's own modules; an ESM bundle has no `require`
   banner: { js: "import { createRequire as __osvCreateRequire } from 'node:module'; const require = __osvCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
