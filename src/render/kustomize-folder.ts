@@ -50,6 +50,11 @@ function objectYaml(o: Record<string, unknown>, json: string | undefined): strin
   return yaml;
 }
 
+/** One object alone in a file outside any folder (applied by hand or merged elsewhere), scanned as a folder's are. */
+export function objectFile(path: string, obj: Record<string, unknown>): RenderedFile {
+  return { path, content: scannedYaml([obj], [path], objectYaml)[0]! };
+}
+
 /** A kustomize folder: one file per object plus `kustomization.yaml` listing them in order. */
 export function kustomizeFolder(dir: string, objects: readonly Record<string, unknown>[]): RenderedFile[] {
   const names: string[] = [];

@@ -136,6 +136,25 @@ function isSecretNameKey(key: string): boolean {
   return w !== undefined && w.last === 'secret' && !isSharedSecretKey(w.words);
 }
 
+interface KeyFacts {
+  readonly reference: boolean;
+  readonly credential: boolean;
+  readonly secretName: boolean;
+}
+
+// what a key's name says, asked of every field of every object: judged once per key per process
+const keyFactsMemo = new Map<string, KeyFacts>();
+
+function keyFacts(key: string): KeyFacts {
+  let facts = keyFactsMemo.get(key);
+  if (facts === undefined) {
+    if (keyFactsMemo.size >= KEY_MEMO_MAX) keyFactsMemo.clear();
+    facts = { reference: isReferenceKey(key), credential: isCredentialKey(key), secretName: isSecretNameKey(key) };
+    keyFactsMemo.set(key, facts);
+  }
+  return facts;
+}
+
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A value that is filled in later (Ansible/Jinja, shell, Helm), masked, or a file path, rather than a literal secret. */
@@ -163,11 +182,21 @@ const VALUE_PATTERNS: readonly { readonly re: RegExp; readonly what: string }[] 
   { re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/, what: 'an AWS access key id' },
 ];
 
+// every VALUE_PATTERNS match contains one of these: most strings are cleared by one test, not six
+const VALUE_PATTERN_HINT = /PRIVATE KEY-----|gh[oprsu]_|github_pat_|glpat-|xox[abprs]-|AKIA|ASIA/;
+
+/** What secret a string's shape says it is (`holds a GitHub token`), or undefined. */
+function valuePattern(value: string): string | undefined {
+  if (!VALUE_PATTERN_HINT.test(value)) return undefined;
+  return VALUE_PATTERNS.find((x) => x.re.test(value))?.what;
+}
+
 // scheme://user:password@host — oslo `connection`/`transport_url`, Git remotes, proxies
 const URL_USERINFO_RE = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\s:/?#@'"]*):([^\s/?#@'"]+)@(?=[^\s/?#@'"])/g;
 
 /** The URL schemes of the first URL in `text` that carries a literal password; undefined when none. */
 function urlWithPassword(text: string): boolean {
+  if (!text.includes('@') || !text.includes('://')) return false;
   for (const m of text.matchAll(URL_USERINFO_RE)) {
     if (!isPlaceholder(m[2] ?? '')) return true;
   }
@@ -219,7 +248,23 @@ function isKeySelector(v: Record<string, unknown>): boolean {
   return typeof v['name'] === 'string' && typeof v['key'] === 'string' && keys.every((k) => k === 'name' || k === 'key' || k === 'optional');
 }
 
-type Report = (path: string, reason: string) => void;
+/**
+ * A JSON pointer inside the object scanned, joined into text only when something is reported
+ * there: a render scans every field of every object, and reports none.
+ */
+type Path = string | { readonly parent: Path; readonly key: string | number };
+
+function pathText(path: Path): string {
+  const keys: (string | number)[] = [];
+  let at = path;
+  while (typeof at !== 'string') {
+    keys.push(at.key);
+    at = at.parent;
+  }
+  return at + keys.reverse().map((k) => `/${pointerSegment(k)}`).join('');
+}
+
+type Report = (path: Path, reason: string) => void;
 
 /** Longest string we try to read as embedded JSON or YAML (annotations stop at 256 KiB). */
 const EMBEDDED_MAX = 512 * 1024;
@@ -250,11 +295,14 @@ function embeddedDocument(text: string, yamlToo: boolean): unknown {
 }
 
 /** Secret material inside a document embedded in a string: reported at the string, with the inner path. */
-function scanEmbedded(doc: unknown, path: string, depth: number, report: Report): void {
-  const inner: Report = (p, reason) => report(path, `embeds a document that ${p === '' ? '' : `at ${p} `}${reason.replace(/^is /, 'is ')}`);
-  const visit = (v: unknown, p: string): void => {
+function scanEmbedded(doc: unknown, path: Path, depth: number, report: Report): void {
+  const inner: Report = (at, reason) => {
+    const p = pathText(at);
+    report(path, `embeds a document that ${p === '' ? '' : `at ${p} `}${reason.replace(/^is /, 'is ')}`);
+  };
+  const visit = (v: unknown, p: Path): void => {
     if (Array.isArray(v)) {
-      v.forEach((item, i) => visit(item, `${p}/${i}`));
+      v.forEach((item, i) => visit(item, { parent: p, key: i }));
       return;
     }
     if (!isObject(v)) return;
@@ -264,18 +312,17 @@ function scanEmbedded(doc: unknown, path: string, depth: number, report: Report)
     }
     scan(v, p, false, undefined, depth + 1, inner);
     if (isObject(v['metadata']) && isObject(v['metadata']['annotations'])) {
-      scan(v['metadata']['annotations'], `${p}/metadata/annotations`, false, 'annotations', depth + 1, inner, true);
+      scan(v['metadata']['annotations'], { parent: { parent: p, key: 'metadata' }, key: 'annotations' }, false, 'annotations', depth + 1, inner, true);
     }
   };
   visit(doc, '');
 }
 
-function scanString(value: string, path: string, key: string | undefined, parentKey: string | undefined, depth: number, report: Report, yamlToo: boolean): void {
-  for (const p of VALUE_PATTERNS) {
-    if (p.re.test(value)) {
-      report(path, `holds ${p.what}`);
-      return;
-    }
+function scanString(value: string, path: Path, key: string | undefined, parentKey: string | undefined, depth: number, report: Report, yamlToo: boolean, patternsTested = false): void {
+  const what = patternsTested ? undefined : valuePattern(value);
+  if (what !== undefined) {
+    report(path, `holds ${what}`);
+    return;
   }
   if (urlWithPassword(value)) {
     report(path, 'holds a URL with a password (scheme://user:password@host)');
@@ -292,7 +339,7 @@ function scanString(value: string, path: string, key: string | undefined, parent
 
 function scan(
   value: unknown,
-  path: string,
+  path: Path,
   underReference: boolean,
   parentKey: string | undefined,
   depth: number,
@@ -301,7 +348,7 @@ function scan(
 ): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      const p = `${path}/${i}`;
+      const p = { parent: path, key: i };
       if (typeof item === 'string') scanString(item, p, parentKey, undefined, depth, report, yamlToo);
       else scan(item, p, underReference, parentKey, depth, report, yamlToo);
     });
@@ -312,28 +359,29 @@ function scan(
   const pairName = value['name'];
   const pairValue = value['value'];
   if (typeof pairName === 'string' && typeof pairValue === 'string' && isCredentialKey(pairName) && !isPlaceholder(pairValue)) {
-    report(`${path}/value`, `sets ${pairName} to a literal value`);
+    report({ parent: path, key: 'value' }, `sets ${pairName} to a literal value`);
   }
   const selector = isKeySelector(value);
   for (const [k, v] of Object.entries(value)) {
-    const p = `${path}/${pointerSegment(k)}`;
-    const ref = underReference || selector || isReferenceKey(k);
+    const p = { parent: path, key: k };
+    const facts = keyFacts(k);
+    const ref = underReference || selector || facts.reference;
     if (typeof v === 'string') {
       // what the value is says more than what its key is called
-      const pattern = VALUE_PATTERNS.find((x) => x.re.test(v));
-      if (pattern) {
-        report(p, `holds ${pattern.what}`);
+      const what = valuePattern(v);
+      if (what !== undefined) {
+        report(p, `holds ${what}`);
         continue;
       }
-      if (!ref && isCredentialKey(k) && !isPlaceholder(v)) {
+      if (!ref && facts.credential && !isPlaceholder(v)) {
         report(p, `field ${k} holds a literal value`);
         continue;
       }
-      if (!underReference && !selector && isSecretNameKey(k) && !isPlaceholder(v) && !K8S_NAME_RE.test(v)) {
+      if (!underReference && !selector && facts.secretName && !isPlaceholder(v) && !K8S_NAME_RE.test(v)) {
         report(p, `field ${k} should name a Secret, but holds a value that is not a Secret name`);
         continue;
       }
-      scanString(v, p, k, parentKey, depth, report, yamlToo);
+      scanString(v, p, k, parentKey, depth, report, yamlToo, true);
       continue;
     }
     scan(v, p, ref, k, depth, report, yamlToo);
@@ -353,7 +401,7 @@ export function findSecrets(objs: readonly unknown[], opts: SecretScanOptions = 
     const ref = refOf(obj, index);
     const file = opts.files?.[index];
     const report: Report = (path, reason) => {
-      findings.push({ index, ref, path, reason, ...(file !== undefined ? { file } : {}) });
+      findings.push({ index, ref, path: pathText(path), reason, ...(file !== undefined ? { file } : {}) });
     };
     if (isCoreSecret(obj)) {
       report('', 'is a Secret: keep it out of Git (use a sealed or external secret, or create it by hand)');
@@ -496,7 +544,7 @@ export function assertNoSecretsInFiles(files: readonly { readonly path: string; 
       findings.push(...findSecrets(objs, { files: objs.map(() => f.path) }));
       if (docs.length > 0) continue;
     }
-    const report: Report = (path, reason) => findings.push({ index: 0, ref: 'text', path, reason, file: f.path });
+    const report: Report = (path, reason) => findings.push({ index: 0, ref: 'text', path: pathText(path), reason, file: f.path });
     scanString(f.content, '', undefined, undefined, EMBED_DEPTH_MAX, report, false);
   }
   if (findings.length > 0) refuse(findings);

@@ -8,9 +8,7 @@ import { posix } from 'node:path';
 import { OsvError } from '../../errors.js';
 import { versionSlug } from '../../plan/names.js';
 import { phaseNumberText } from '../../plan/numbering.js';
-import { kustomizeFolder, synthObjects } from '../../render/kustomize-folder.js';
-import { toYaml } from '../../render/yaml-out.js';
-import { assertNoSecrets } from '../../validate/secrets.js';
+import { kustomizeFolder, objectFile, synthObjects } from '../../render/kustomize-folder.js';
 import type { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { AgentWiring, OperatorPhaseInput, PhaseExtras, PhaseExtrasInput, WiringOptions } from '../types.js';
@@ -84,15 +82,14 @@ export const argoWiring: AgentWiring = {
     const root = synthObjects((app) => [
       new ArgoRootApplicationChart(app, 'root', { ...common, name: `osv-${versionSlug(plan.versions.target)}`.slice(0, 63).replace(/-+$/, ''), path: posix.normalize(posix.join(repoBase, 'argocd')) }),
     ]);
-    assertNoSecrets(root, { files: [posix.join(base, 'argocd-root-application.yaml')] });
-    files.push({ path: posix.join(base, 'argocd-root-application.yaml'), content: toYaml(root[0]) });
+    files.push(objectFile(posix.join(base, 'argocd-root-application.yaml'), root[0]!));
     // not part of the app-of-apps: merged into the installation's own configuration
     if (profile === 'openshift-gitops') {
       const patch = synthObjects((app) => [new ArgoCdHealthPatchChart(app, 'health', { argoNamespace: argoNs, name: OPENSHIFT_GITOPS.argoCdName })]);
-      files.push({ path: posix.join(base, 'argocd-health-checks-patch.yaml'), content: toYaml(patch[0]) });
+      files.push(objectFile(posix.join(base, 'argocd-health-checks-patch.yaml'), patch[0]!));
     } else {
       const health = synthObjects((app) => [new ArgoHealthConfigChart(app, 'health', { argoNamespace: argoNs })]);
-      files.push({ path: posix.join(base, 'argocd-cm-health-checks.yaml'), content: toYaml(health[0]) });
+      files.push(objectFile(posix.join(base, 'argocd-cm-health-checks.yaml'), health[0]!));
     }
     return files;
   },
