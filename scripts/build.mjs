@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -27,17 +27,21 @@ const YAML_ENTRY = 'chunks/yaml';
 /**
  * cdk8s requires its own copy of `yaml` when it loads, for `Yaml` and `App.synth`, which render
  * never calls (it writes YAML itself): ~35 ms of every render. Its `require('yaml')` gets a
- * stand-in that requires the package on first use.
+ * stand-in for the one `yaml` of the bundle (src/inputs/full-yaml.ts), loaded on first use. cdk8s
+ * pins the same version; the build stops if that ever changes.
  */
 const cdk8sYamlOnDemand = {
   name: 'cdk8s-yaml-on-demand',
   setup(b) {
-    b.onResolve({ filter: /^yaml$/ }, (args) => (/node_modules\/cdk8s\//.test(args.importer) && args.namespace === 'file' ? { path: args.importer, namespace: 'osv-on-demand' } : undefined));
-    // resolved from cdk8s's own folder: the copy of `yaml` cdk8s pins, bundled, run on first use
-    b.onLoad({ filter: /.*/, namespace: 'osv-on-demand' }, (args) => ({
-      resolveDir: dirname(args.path),
+    const version = (dir) => JSON.parse(readFileSync(join(dir, 'yaml', 'package.json'), 'utf8')).version;
+    const pinned = version(join(root, 'node_modules', 'cdk8s', 'node_modules'));
+    if (pinned !== version(join(root, 'node_modules'))) throw new Error(`build: cdk8s pins yaml ${pinned}, the project has ${version(join(root, 'node_modules'))}: the stand-in would swap versions`);
+    const fullYaml = JSON.stringify(join(root, 'src', 'inputs', 'full-yaml.ts'));
+    b.onResolve({ filter: /^yaml$/ }, (args) => (/node_modules\/cdk8s\//.test(args.importer) && args.namespace === 'file' ? { path: 'yaml', namespace: 'osv-on-demand' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'osv-on-demand' }, () => ({
+      resolveDir: root,
       loader: 'js',
-      contents: "let real; const load = () => (real ??= require('yaml')); module.exports = new Proxy({}, { get: (_, k) => (k === '__esModule' ? true : load()[k]), has: (_, k) => k in load(), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(load(), k) });",
+      contents: `const { fullYaml } = require(${fullYaml}); module.exports = new Proxy({}, { get: (_, k) => (k === '__esModule' ? true : fullYaml()[k]), has: (_, k) => k in fullYaml(), ownKeys: () => Reflect.ownKeys(fullYaml()), getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(fullYaml(), k) });`,
     }));
   },
 };
@@ -55,7 +59,12 @@ const result = await build({
   // chunks/yaml.js: `yaml` for src/inputs/full-yaml.ts, which requires it on first use (beside it in
   // chunks/); it shares the chunk of `yaml` with every static importer
   entryPoints: { cli: 'src/cli/main.ts', [YAML_ENTRY]: 'src/inputs/full-yaml-entry.ts' },
-  define: { OSV_BUNDLED_YAML: JSON.stringify(`./${basename(YAML_ENTRY)}.js`) },
+  define: {
+    OSV_BUNDLED_YAML: JSON.stringify(`./${basename(YAML_ENTRY)}.js`),
+    // the fast YAML writer's 1.1 tests as JSON text (a string is inlined where used; an array
+    // would be a module of its own that every chunk initializes), asked of `yaml` here, not in every render
+    OSV_YAML11_PLAIN_TESTS: JSON.stringify(JSON.stringify(await yaml11PlainTests())),
+  },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,
@@ -77,6 +86,12 @@ checkYamlEntryBeside(result.metafile);
 writeFileSync(join(root, 'dist', 'cli', 'packages.json'), JSON.stringify(packagesByChunk(result.metafile), null, 1) + '\n');
 console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = tsc.status ?? 1;
+
+/** src/render/plain-yaml-out.ts's `yaml11PlainTests()`, from the library tsc just compiled. */
+async function yaml11PlainTests() {
+  const lib = await import(pathToFileURL(join(root, 'dist', 'src', 'render', 'plain-yaml-out.js')).href);
+  return lib.yaml11PlainTests();
+}
 
 /** Each output chunk (path under dist/cli/) with the npm packages bundled into it, sorted. */
 function packagesByChunk(metafile) {

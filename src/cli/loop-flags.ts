@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { stringify } from '../inputs/full-yaml.js';
 import type { KubeReader } from '../cluster/kube.js';
 import { parseAgentFlag, readClusterSnapshot, readFilesSnapshot, type SnapshotTarget } from '../cluster/read.js';
 import { OsvError } from '../errors.js';

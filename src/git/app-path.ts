@@ -15,7 +15,7 @@
  * the way overrides is refused too: the edit would not reach the cluster.
  */
 import { posix } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
 import type { UpdatePlan } from '../plan/types.js';

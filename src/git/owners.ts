@@ -7,7 +7,7 @@
  * second owner; `--version-file` hands the OpenStackVersion over instead (edited in place).
  */
 import { posix } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import type { RenderedFile } from '../render/render.js';
 import { git, gitBuffer } from './git.js';

@@ -6,7 +6,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { posix } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Node, Pair, YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import { maxInputBytes } from '../inputs/yaml.js';
 import { git } from './git.js';

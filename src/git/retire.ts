@@ -18,7 +18,7 @@
  * finished deployment is deleted, which is harmless. Their history stays in the phase commits.
  */
 import { posix } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
 import type { UpdatePlan } from '../plan/types.js';

@@ -9,7 +9,8 @@
  */
 import { posix } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isAlias, isMap, isScalar, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import type { Document, Node, Pair, Scalar, YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import { safeRelativePath } from '../fs/contained.js';
 import { maxInputBytes } from '../inputs/yaml.js';

@@ -19,6 +19,22 @@ export function fullYaml(): typeof Yaml {
   return yaml;
 }
 
+/** One of `yaml`'s functions, loading the package on its first call. */
+function onDemand<K extends 'parse' | 'parseAllDocuments' | 'stringify' | 'isAlias' | 'isMap' | 'isScalar' | 'isSeq' | 'isPair'>(name: K): (typeof Yaml)[K] {
+  return ((...args: unknown[]) => (fullYaml()[name] as (...a: unknown[]) => unknown)(...args)) as (typeof Yaml)[K];
+}
+
+// what the readers and writers of the user's files call: a command that never meets such a file
+// (render, commit into a fresh repository) never loads the parser
+export const parse = onDemand('parse');
+export const parseAllDocuments = onDemand('parseAllDocuments');
+export const stringify = onDemand('stringify');
+export const isAlias = onDemand('isAlias');
+export const isMap = onDemand('isMap');
+export const isScalar = onDemand('isScalar');
+export const isSeq = onDemand('isSeq');
+export const isPair = onDemand('isPair');
+
 function load(): typeof Yaml {
   const require = createRequire(import.meta.url);
   // an ES module (the bundle's entry, full-yaml-entry.ts) required: its namespace, yaml as default

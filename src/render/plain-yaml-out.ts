@@ -16,7 +16,11 @@
  * asked of `yaml`'s own 1.1 schema, so the two cannot disagree); quoted means double quotes as
  * JSON writes them, or single quotes when the text holds `"` and no `'`.
  */
-import { Document } from 'yaml';
+import { fullYaml } from '../inputs/full-yaml.js';
+
+// set by the CLI bundle (scripts/build.mjs) to the JSON of `yaml11PlainTests()` of the `yaml` it
+// bundles, so that render need not load the parser to ask it
+declare const OSV_YAML11_PLAIN_TESTS: string | undefined;
 
 /** Thrown inside the writer when the data is outside what it writes; never escapes it. */
 class Unsure extends Error {}
@@ -40,13 +44,26 @@ const NEEDS_QUOTES = /^[ ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-] |: | #|[ :]$/;
 const MAX_KEY_LENGTH = 1000;
 const INDENT_STEP = '  ';
 
-// The plain texts YAML 1.1 reads as something other than a string (bool, null, int, float,
-// timestamp, merge key), exactly as `yaml` tests them before writing a string plain.
-const { tags, compat } = new Document(null, { version: '1.1' }).schema;
-const resolvers = [...tags, ...(compat ?? [])].flatMap((t) =>
-  t.default && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp ? [t.test] : [],
-);
-const readsAsOtherType = (text: string): boolean => resolvers.some((test) => test.test(text));
+/**
+ * The plain texts YAML 1.1 reads as something other than a string (bool, null, int, float,
+ * timestamp, merge key), exactly as `yaml` tests them before writing a string plain: each test's
+ * source and flags.
+ */
+export function yaml11PlainTests(): [string, string][] {
+  const { tags, compat } = new (fullYaml().Document)(null, { version: '1.1' }).schema;
+  return [...tags, ...(compat ?? [])].flatMap((t): [string, string][] =>
+    t.default && t.tag !== 'tag:yaml.org,2002:str' && 'test' in t && t.test instanceof RegExp ? [[t.test.source, t.test.flags]] : [],
+  );
+}
+
+let resolvers: readonly RegExp[] | undefined;
+
+function readsAsOtherType(text: string): boolean {
+  resolvers ??= (typeof OSV_YAML11_PLAIN_TESTS === 'string' ? (JSON.parse(OSV_YAML11_PLAIN_TESTS) as [string, string][]) : yaml11PlainTests()).map(
+    ([source, flags]) => new RegExp(source, flags),
+  );
+  return resolvers.some((test) => test.test(text));
+}
 
 /**
  * The YAML text `toYaml` gives for `data` (a mapping or sequence of plain JSON data), or undefined

@@ -2,7 +2,7 @@
  * Stable, diff-friendly YAML: the key order cdk8s gives (apiVersion, kind, metadata, then sorted),
  * YAML 1.1-safe scalars, versions always quoted, no anchors, no line folding.
  */
-import { Document, isPair, isScalar, visit } from 'yaml';
+import { fullYaml, isPair, isScalar } from '../inputs/full-yaml.js';
 import { plainYamlOut } from './plain-yaml-out.js';
 
 export const ALWAYS_QUOTED: ReadonlySet<string> = new Set(['targetVersion', 'osv-gitops.io/target-version', 'argocd.argoproj.io/sync-wave']);
@@ -14,8 +14,9 @@ export function toYaml(obj: unknown): string {
 
 /** The text through `yaml` alone (the reference the fast writer is tested against). */
 export function toYamlSlow(obj: unknown): string {
-  const doc = new Document(obj, { version: '1.1', aliasDuplicateObjects: false });
-  visit(doc, {
+  const yaml = fullYaml();
+  const doc = new yaml.Document(obj, { version: '1.1', aliasDuplicateObjects: false });
+  yaml.visit(doc, {
     Pair(_, pair) {
       if (isPair(pair) && isScalar(pair.key) && isScalar(pair.value) && ALWAYS_QUOTED.has(String(pair.key.value))) {
         pair.value.type = 'QUOTE_DOUBLE';

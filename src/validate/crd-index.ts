@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '../inputs/full-yaml.js';
 
 export interface CrdVersionInfo {
   readonly name: string;

@@ -17,7 +17,7 @@
  * (`{{ lookup(...) }}`, `${VAR}`), which are resolved elsewhere at run time.
  */
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import { pointerSegment } from './prune.js';
 
