@@ -5,17 +5,18 @@
  */
 import { type Chart } from 'cdk8s';
 import { posix } from 'node:path';
-import { CarriedObjectsChart } from '../../charts/carried-objects-chart.js';
 import { DataPlaneDeploymentsChart } from '../../charts/dataplane-deployments-chart.js';
 import { OpenStackVersionChart } from '../../charts/openstack-version-chart.js';
 import { agentFor } from '../agents/index.js';
 import type { AgentWiring, Engine, PhaseExtras, PhaseGate, WiringOptions } from '../agents/types.js';
 import { wiringFor } from '../agents/wiring.js';
 import { OsvError } from '../errors.js';
+import { assertNoEmptyFields } from '../validate/empty-fields.js';
 import { pinnedSubscriptionObject } from '../olm/subscription.js';
 import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
+import { carriedObjects as carriedObjectsOf } from './carried-objects.js';
 import { kustomizeFolder, synthObjects, type RenderedFile } from './kustomize-folder.js';
 
 export type { ArgoProfile, Engine } from '../agents/types.js';
@@ -84,7 +85,8 @@ function carriedObjects(inputs: RenderInputs): readonly Record<string, unknown>[
   const { controlPlane, nodeSets, plan } = inputs;
   if (lastCarried && lastCarried.controlPlane === controlPlane && lastCarried.nodeSets === nodeSets && lastCarried.namespace === plan.namespace) return lastCarried.objects;
   const carried = [...(controlPlane ? [controlPlane] : []), ...(nodeSets ?? [])];
-  const objects = carried.length ? synthObjects((app) => [new CarriedObjectsChart(app, 'carried', { objects: carried, namespace: plan.namespace })]) : [];
+  const objects = carriedObjectsOf(carried, plan.namespace);
+  assertNoEmptyFields(objects);
   lastCarried = { controlPlane, nodeSets, namespace: plan.namespace, objects };
   return objects;
 }

@@ -16,7 +16,6 @@
  * `secretRef`, `passwordSelectors: {service: NovaPassword}`), empty values and templated values
  * (`{{ lookup(...) }}`, `${VAR}`), which are resolved elsewhere at run time.
  */
-import { createHash } from 'node:crypto';
 import { parseAllDocuments } from '../inputs/full-yaml.js';
 import { OsvError } from '../errors.js';
 import { pointerSegment } from './prune.js';
@@ -511,11 +510,7 @@ function vouchFor(obj: Record<string, unknown>, text: string | undefined, conten
   const kind = obj['kind'];
   if (typeof kind === 'string' && kind.endsWith('List')) return;
   if (text === undefined || !cleanObjects.has(text)) return;
-  cleanContents.add(contentDigest(content));
-}
-
-function contentDigest(content: string): string {
-  return createHash('sha256').update(content).digest('hex');
+  rememberClean(content);
 }
 
 /**
@@ -528,9 +523,8 @@ export function assertNoSecretsInFiles(files: readonly { readonly path: string; 
   const scanned: string[] = [];
   for (const f of files) {
     // every phase carries the same nodesets: scan each distinct content once per process
-    const digest = contentDigest(f.content);
-    if (cleanContents.has(digest)) continue;
-    scanned.push(digest);
+    if (cleanContents.has(f.content)) continue;
+    scanned.push(f.content);
     if (/\.ya?ml$/i.test(f.path)) {
       let docs: unknown[];
       try {
@@ -548,8 +542,24 @@ export function assertNoSecretsInFiles(files: readonly { readonly path: string; 
     scanString(f.content, '', undefined, undefined, EMBED_DEPTH_MAX, report, false);
   }
   if (findings.length > 0) refuse(findings);
-  for (const d of scanned) cleanContents.add(d);
+  for (const content of scanned) rememberClean(content);
 }
 
-/** Contents already scanned and found clean (the check is pure: same bytes, same answer). */
+/**
+ * Contents already scanned and found clean (the check is pure: same bytes, same answer), kept as
+ * the strings themselves: a Set hashes a string several times faster than sha256 does, and the
+ * strings are the files being written. Forgotten past a bound, so a long-lived process stays small.
+ */
 const cleanContents = new Set<string>();
+const CLEAN_CONTENTS_MAX_CHARS = 256 * 1024 * 1024;
+let cleanContentsChars = 0;
+
+function rememberClean(content: string): void {
+  if (cleanContents.has(content)) return;
+  if (cleanContentsChars + content.length > CLEAN_CONTENTS_MAX_CHARS) {
+    cleanContents.clear();
+    cleanContentsChars = 0;
+  }
+  cleanContents.add(content);
+  cleanContentsChars += content.length;
+}
