@@ -232,24 +232,39 @@ export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'p
 
 // ---------------------------------------------------------------------------------------------
 
+/** `work`, started now and awaited later: a failure before that await must not surface as an unhandled rejection. */
+function early<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
+}
+
 export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): Promise<CommitResult> {
   const plan = inputs.plan;
   const path = safeRelativePath('--path', opts.path ?? 'openstack-update');
+  // the renderer (phaseFiles) loads while Git answers the reads below: its compile fills their idle time
+  void early(import('../render/render.js'));
   const at = await openRepo(opts.repo, opts.branch);
   const { top, branch, tip } = at;
-  if (opts.push) await assertRemote(top, opts.push.remote);
+  // reads that do not depend on each other run together; each answer is judged in the old order,
+  // so the first failure reported is the one it always was
+  const remoteChecked = opts.push ? early(assertRemote(top, opts.push.remote)) : undefined;
+  const hooksFound = opts.verify === false ? undefined : early(vetoHooks(top));
+  const earlierCommits = early(phaseCommits(top, at.start ?? 'HEAD'));
+  const formatRead = early(objectFormat(top));
+  const identityRead = early(identity(top, opts.date));
+  await remoteChecked;
   // a --version-file is read and edited before anything changes, so a bad file writes nothing
   const layout = await layoutFor(inputs, { ...opts, repo: top }, path, at.start);
   const condition = await checkOurPaths(at, layout.paths, layout.ownedDirs);
-  const hooks = opts.verify === false ? [] : await vetoHooks(top);
+  const hooks = (await hooksFound) ?? [];
 
-  const done = new Set((await phaseCommits(top, at.start ?? 'HEAD')).filter((c) => c.target === plan.versions.target).map((c) => c.phase));
+  const done = new Set((await earlierCommits).filter((c) => c.target === plan.versions.target).map((c) => c.phase));
   const gitPhases = plan.phases.filter((p) => p.git.changes);
   const pending = gitPhases.filter((p) => !done.has(p.id));
   const selected = opts.all ? pending : opts.uptoPhase !== undefined ? pending.filter((p) => p.index <= opts.uptoPhase!) : pending.slice(0, 1);
 
   // render everything first, in memory: an error must leave the repository untouched
-  const format = await objectFormat(top);
+  const format = await formatRead;
   let state: TreeState = await treeState(top, at.start, layout.paths);
   const planned: (CommitToBuild & { phase: PhasePlan })[] = [];
   for (const phase of selected) {
@@ -266,7 +281,7 @@ export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): P
   let newTip = at.start;
   if (planned.length) {
     await assertSingleOwner(top, tip ?? at.start, layout, planned.flatMap((c) => c.files));
-    const ids = await buildCommits(top, planned, await identity(top, opts.date));
+    const ids = await buildCommits(top, planned, await identityRead);
     newTip = ids.get(planned.length)!;
     await runVetoHooks(top, hooks, newTip, planned.map((c) => ({ label: `phase ${c.phase.id}`, message: c.message })));
     await moveRefs(top, [{ ref: `refs/heads/${branch}`, old: tip, next: newTip }], `osv-gitops: ${planned.map((c) => c.phase.id).join(', ')}`);
