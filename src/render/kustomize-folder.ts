@@ -36,16 +36,16 @@ export function fileName(obj: Record<string, unknown>): string {
   return `${base.slice(0, MAX_FILE_NAME - 5 - 13)}-${hash}.yaml`;
 }
 
-// every phase folder holds the same nodesets again: write each distinct object's YAML once per process
-const yamlByJson = new Map<string, string>();
+// every phase folder holds the same nodesets again: write each distinct object's YAML once per
+// process, by the key that names its content (src/validate/secrets.ts, `scannedYaml`)
+const yamlByKey = new Map<string, string>();
 
-/** `toYaml` of an object rendered by cdk8s (plain JSON data, so its JSON text names its YAML). */
-function objectYaml(o: Record<string, unknown>, json: string | undefined): string {
-  if (json === undefined) return toYaml(o);
-  let yaml = yamlByJson.get(json);
+function objectYaml(o: Record<string, unknown>, key: string | undefined): string {
+  if (key === undefined) return toYaml(o);
+  let yaml = yamlByKey.get(key);
   if (yaml === undefined) {
     yaml = toYaml(o);
-    yamlByJson.set(json, yaml);
+    yamlByKey.set(key, yaml);
   }
   return yaml;
 }

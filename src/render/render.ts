@@ -12,6 +12,7 @@ import type { AgentWiring, Engine, PhaseExtras, PhaseGate, WiringOptions } from 
 import { wiringFor } from '../agents/wiring.js';
 import { OsvError } from '../errors.js';
 import { assertNoEmptyFields } from '../validate/empty-fields.js';
+import { freezeForScan } from '../validate/secrets.js';
 import { pinnedSubscriptionObject } from '../olm/subscription.js';
 import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
@@ -87,6 +88,8 @@ function carriedObjects(inputs: RenderInputs): readonly Record<string, unknown>[
   const carried = [...(controlPlane ? [controlPlane] : []), ...(nodeSets ?? [])];
   const objects = carriedObjectsOf(carried, plan.namespace);
   assertNoEmptyFields(objects);
+  // the same objects in every phase: frozen, their JSON text is made once, not once per phase
+  for (const o of objects) freezeForScan(o);
   lastCarried = { controlPlane, nodeSets, namespace: plan.namespace, objects };
   return objects;
 }

@@ -451,7 +451,7 @@ function refuse(findings: readonly SecretFinding[]): never {
 
 /** Throw `SECRET_REFUSED` listing every finding, unless there is none. */
 export function assertNoSecrets(objs: readonly unknown[], opts: SecretScanOptions = {}): void {
-  assertNoSecretsIn(objs, objs.map(jsonText), opts);
+  assertNoSecretsIn(objs, objs.map(contentKey), opts);
 }
 
 /** `assertNoSecrets` with each object's JSON text made by the caller (`texts[i]` of `objs[i]`). */
@@ -468,14 +468,14 @@ function assertNoSecretsIn(objs: readonly unknown[], texts: readonly (string | u
  * The one secret scan of objects about to be written, `objs[i]` to `files[i]`: throws
  * `SECRET_REFUSED` as `assertNoSecrets` does, else returns each file's content, `yamlOf` the
  * object (src/render/yaml-out.ts), vouched for so the files gate need not read it back. Each
- * object's JSON text is made once, for the scan, the vouching and `yamlOf` (a cache key).
+ * object's content key (`contentKey`) is made once, for the scan, the vouching and `yamlOf`.
  */
 export function scannedYaml(
   objs: readonly Record<string, unknown>[],
   files: readonly string[],
-  yamlOf: (obj: Record<string, unknown>, json: string | undefined) => string,
+  yamlOf: (obj: Record<string, unknown>, key: string | undefined) => string,
 ): string[] {
-  const texts = objs.map(jsonText);
+  const texts = objs.map(contentKey);
   assertNoSecretsIn(objs, texts, { files });
   return objs.map((o, i) => {
     const content = yamlOf(o, texts[i]);
@@ -484,15 +484,42 @@ export function scannedYaml(
   });
 }
 
-/** Objects already scanned and found clean, by their JSON text (the check is pure: same content, same answer). */
+/** Objects already scanned and found clean, by their content key (the check is pure: same content, same answer). */
 const cleanObjects = new Set<string>();
 
-function jsonText(obj: unknown): string | undefined {
+/**
+ * What names an object's content in the caches of this module and of the YAML writer: its JSON
+ * text, or for an object frozen whole by `freezeForScan`, a token of its own (it cannot change, so
+ * it stands for its content; a token starts with a NUL, JSON never does, so the two never meet).
+ */
+function contentKey(obj: unknown): string | undefined {
+  const token = typeof obj === 'object' && obj !== null ? frozenTokens.get(obj) : undefined;
+  if (token !== undefined) return token;
   try {
     return JSON.stringify(obj);
   } catch {
     return undefined; // a cycle or a bigint: never remembered, always scanned
   }
+}
+
+const frozenTokens = new WeakMap<object, string>();
+let frozenCount = 0;
+
+/**
+ * Freeze `obj` and everything in it, so that it stands for its own content: every phase of a
+ * render writes the user's same nodesets again, and turning 2,000 of them into JSON text per
+ * phase (the key of what was already scanned and written) cost time and memory.
+ */
+export function freezeForScan(obj: Record<string, unknown>): void {
+  deepFreeze(obj, new Set());
+  frozenTokens.set(obj, `\u0000frozen ${++frozenCount}`);
+}
+
+function deepFreeze(value: unknown, seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v, seen);
 }
 
 /**
@@ -503,7 +530,7 @@ function jsonText(obj: unknown): string | undefined {
  * vouched for: the files gate scans its items as objects of their own.
  */
 export function vouchForYaml(obj: Record<string, unknown>, content: string): void {
-  vouchFor(obj, jsonText(obj), content);
+  vouchFor(obj, contentKey(obj), content);
 }
 
 function vouchFor(obj: Record<string, unknown>, text: string | undefined, content: string): void {

@@ -1,13 +1,14 @@
 /**
  * The secret scan runs once per distinct object (a render carries the same nodesets in every
- * phase). What it remembers is content, never identity: an object changed after its scan is
- * scanned again, and only YAML made from a scanned, clean object skips the files gate.
+ * phase). What it remembers is content, or the identity of an object frozen whole (which cannot
+ * change): an object changed after its scan is scanned again, and only YAML made from a scanned,
+ * clean object skips the files gate.
  */
 import { describe, expect, it } from 'vitest';
 import { OsvError } from '../../src/errors.js';
 import { kustomizeFolder } from '../../src/render/kustomize-folder.js';
 import { toYaml } from '../../src/render/yaml-out.js';
-import { assertNoSecrets, assertNoSecretsInFiles, vouchForYaml } from '../../src/validate/secrets.js';
+import { assertNoSecrets, assertNoSecretsInFiles, freezeForScan, vouchForYaml } from '../../src/validate/secrets.js';
 
 const nodeset = (name: string, vars: Record<string, string>) => ({
   apiVersion: 'dataplane.openstack.org/v1beta1',
@@ -32,6 +33,20 @@ describe('the secret scan, once per distinct object', () => {
     assertNoSecrets([obj]);
     obj.spec.nodeTemplate.ansible.ansibleVars['ansible_become_pass'] = 'hunter2';
     expect(refusal(() => assertNoSecrets([obj])).code).toBe('SECRET_REFUSED');
+  });
+
+  it('an object frozen for the scan (its JSON made once) cannot change after, and is still scanned', () => {
+    const clean = nodeset('once-frozen-a', { edpm_user: 'cloud-admin' });
+    freezeForScan(clean);
+    assertNoSecrets([clean]);
+    // strict mode (ES modules): a write to a frozen object throws, at any depth
+    expect(() => {
+      clean.spec.nodeTemplate.ansible.ansibleVars['ansible_become_pass'] = 'hunter2';
+    }).toThrow(TypeError);
+    const leaky = nodeset('once-frozen-b', { ansible_become_pass: 'hunter2' });
+    freezeForScan(leaky);
+    expect(refusal(() => assertNoSecrets([leaky])).code).toBe('SECRET_REFUSED');
+    expect(refusal(() => kustomizeFolder('01', [leaky])).code).toBe('SECRET_REFUSED');
   });
 
   it('names the file of the finding as the caller gave it, among objects already scanned', () => {
