@@ -35,14 +35,21 @@ const cdk8sYamlOnDemand = {
   setup(b) {
     const version = (dir) => JSON.parse(readFileSync(join(dir, 'yaml', 'package.json'), 'utf8')).version;
     const pinned = version(join(root, 'node_modules', 'cdk8s', 'node_modules'));
-    if (pinned !== version(join(root, 'node_modules'))) throw new Error(`build: cdk8s pins yaml ${pinned}, the project has ${version(join(root, 'node_modules'))}: the stand-in would swap versions`);
-    const fullYaml = JSON.stringify(join(root, 'src', 'inputs', 'full-yaml.ts'));
-    b.onResolve({ filter: /^yaml$/ }, (args) => (/node_modules\/cdk8s\//.test(args.importer) && args.namespace === 'file' ? { path: 'yaml', namespace: 'osv-on-demand' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'osv-on-demand' }, () => ({
-      resolveDir: root,
-      loader: 'js',
-      contents: `const { fullYaml } = require(${fullYaml}); module.exports = new Proxy({}, { get: (_, k) => (k === '__esModule' ? true : fullYaml()[k]), has: (_, k) => k in fullYaml(), ownKeys: () => Reflect.ownKeys(fullYaml()), getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(fullYaml(), k) });`,
-    }));
+    const ours = version(join(root, 'node_modules'));
+    if (pinned !== ours) throw new Error(`build: cdk8s pins yaml ${pinned}, the project has ${ours}: the stand-in would swap versions`);
+    const fromCdk8s = (args) => /node_modules\/cdk8s\//.test(args.importer) && args.namespace === 'file';
+    b.onResolve({ filter: /^yaml$/ }, (args) => (fromCdk8s(args) ? { path: 'yaml', namespace: 'osv-on-demand' } : undefined));
+    // every property read goes to fullYaml(), which loads the package the first time
+    const contents = [
+      `const { fullYaml } = require(${JSON.stringify(join(root, 'src', 'inputs', 'full-yaml.ts'))});`,
+      'module.exports = new Proxy({}, {',
+      "  get: (_, k) => (k === '__esModule' ? true : fullYaml()[k]),",
+      '  has: (_, k) => k in fullYaml(),',
+      '  ownKeys: () => Reflect.ownKeys(fullYaml()),',
+      '  getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(fullYaml(), k),',
+      '});',
+    ].join('\n');
+    b.onLoad({ filter: /.*/, namespace: 'osv-on-demand' }, () => ({ resolveDir: root, loader: 'js', contents }));
   },
 };
 
