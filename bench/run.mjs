@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { bin, git, header, measure, measureCli, root, spawnTimed } from './timing.mjs';
+import { bin, fileCreation, git, header, measure, measureCli, root, spawnTimed } from './timing.mjs';
 
 const largeRuns = Number(process.env.BENCH_LARGE_RUNS ?? 3);
 const work = mkdtempSync(join(tmpdir(), 'osv-bench-'));
@@ -138,4 +138,4 @@ const line = (cells) => `| ${cells.map((c, i) => c.padEnd(width[i])).join(' | ')
 console.log(line(cols.map(([, h]) => h)));
 console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(cols.map(([k]) => r[k])));
-console.log(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${fileCreation()}`);

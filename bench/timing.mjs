@@ -1,7 +1,7 @@
 // Shared by the benchmarks: whole-process timing (wall median over runs after one warm-up), peak
 // memory of the timed process, and the header that says what machine and load the figures are from.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,20 @@ export function median(xs) {
 /** Node, the processors and the load average: figures from a shared machine mean little without them. */
 export function header(what) {
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');
-  return `${what}\nnode ${process.version}, ${cpus().length} cores, load average ${load}, ${runs} runs after one warm-up, wall-clock medians`;
+  return `${what}\nnode ${process.version}, ${cpus().length} cores, load average ${load}, ${fileCreation()}, ${runs} runs after one warm-up, wall-clock medians`;
+}
+
+/**
+ * How fast this disk makes files right now: a render writes hundreds, and on a shared machine the
+ * time to create one swings twentyfold within minutes. Printed so that a table can be read with it.
+ */
+export function fileCreation() {
+  const dir = mkdtempSync(join(tmpdir(), 'osv-bench-disk-'));
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 500; i++) writeFileSync(join(dir, `f${i}`), 'x', { flag: 'wx' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(dir, { recursive: true, force: true });
+  return `500 new files in ${ms.toFixed(0)} ms`;
 }
 
 /**
