@@ -185,17 +185,24 @@ async function earlierStates(top: string, tip: string | undefined): Promise<stri
   return earlier;
 }
 
+/**
+ * `work`, started now and awaited later, after other answers are judged: if one of those refuses
+ * first, this one is never awaited, and its failure must not surface as an unhandled rejection.
+ */
+function early<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
+}
+
 /** Check our paths before anything changes: refuse edits of the user's, catch up after a killed run. */
 export async function checkOurPaths(at: RepoAt, paths: readonly string[], ownedDirs: readonly string[] = []): Promise<'clean' | 'lagging'> {
   for (const p of paths) containedPath(at.top, p, 'a path osv-gitops writes');
   // the reads below go to Git at once (they only read); each answer is judged in the order written
   const checkedOut = at.branch === at.current;
-  const entries = ownedDirs.map((d) => (at.start === undefined ? Promise.resolve('') : git(at.top, ['ls-tree', '--full-tree', at.start, '--', d])));
+  const entries = ownedDirs.map((d) => (at.start === undefined ? Promise.resolve('') : early(git(at.top, ['ls-tree', '--full-tree', at.start, '--', d]))));
   // the index lock (and the object format) in one rev-parse, asked once per repository
-  const repoPaths = checkedOut ? gitPaths(at.top) : undefined;
-  const earlier = checkedOut ? earlierStates(at.top, at.tip) : undefined;
-  // a read judged after an earlier refusal is never awaited: its failure must not go unhandled
-  for (const p of [...entries, repoPaths, earlier]) p?.catch(() => {});
+  const repoPaths = checkedOut ? early(gitPaths(at.top)) : undefined;
+  const earlier = checkedOut ? early(earlierStates(at.top, at.tip)) : undefined;
   // a folder we own must not replace a file of the user's (`--path README.md`)
   for (const [i, d] of ownedDirs.entries()) {
     const entry = await entries[i]!;
@@ -231,12 +238,6 @@ export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'p
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** `work`, started now and awaited later: a failure before that await must not surface as an unhandled rejection. */
-function early<T>(work: Promise<T>): Promise<T> {
-  work.catch(() => undefined);
-  return work;
-}
 
 export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): Promise<CommitResult> {
   const plan = inputs.plan;

@@ -20,7 +20,7 @@ export function fullYaml(): typeof Yaml {
 }
 
 /** One of `yaml`'s functions, loading the package on its first call. */
-function onDemand<K extends 'parse' | 'parseAllDocuments' | 'stringify' | 'isAlias' | 'isMap' | 'isScalar' | 'isSeq' | 'isPair'>(name: K): (typeof Yaml)[K] {
+function onDemand<K extends 'parse' | 'parseAllDocuments' | 'stringify' | 'isAlias' | 'isMap' | 'isScalar' | 'isSeq'>(name: K): (typeof Yaml)[K] {
   return ((...args: unknown[]) => (fullYaml()[name] as (...a: unknown[]) => unknown)(...args)) as (typeof Yaml)[K];
 }
 
@@ -33,7 +33,6 @@ export const isAlias = onDemand('isAlias');
 export const isMap = onDemand('isMap');
 export const isScalar = onDemand('isScalar');
 export const isSeq = onDemand('isSeq');
-export const isPair = onDemand('isPair');
 
 function load(): typeof Yaml {
   const require = createRequire(import.meta.url);

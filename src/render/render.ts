@@ -1,7 +1,8 @@
 /**
- * plan → manifests. Pure: builds cdk8s charts in memory and returns the files to write, in a
- * stable order, as text. Every phase renders the whole desired state of the namespace at that
- * phase (DESIGN.md, "Two delivery modes"), so an agent that prunes can apply any phase alone.
+ * plan → manifests. Pure: builds cdk8s charts in memory (the user's objects are carried as plain
+ * data) and returns the files to write, in a stable order, as text. Every phase renders the whole
+ * desired state of the namespace at that phase (DESIGN.md, "Two delivery modes"), so an agent that
+ * prunes can apply any phase alone.
  */
 import { type Chart } from 'cdk8s';
 import { posix } from 'node:path';
@@ -17,7 +18,7 @@ import { pinnedSubscriptionObject } from '../olm/subscription.js';
 import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
-import { carriedObjects as carriedObjectsOf } from './carried-objects.js';
+import { carriedObjects } from './carried-objects.js';
 import { kustomizeFolder, synthObjects, type RenderedFile } from './kustomize-folder.js';
 
 export type { ArgoProfile, Engine } from '../agents/types.js';
@@ -80,15 +81,16 @@ let lastCarried: { readonly controlPlane: unknown; readonly nodeSets: unknown; r
 
 /**
  * The user's control plane and nodesets as every phase carries them: the same objects in each
- * phase, so synthesized once for the inputs of the last call (a render asks for each phase in turn).
+ * phase, so made once for the inputs of the last call (a render asks for each phase in turn).
  */
-function carriedObjects(inputs: RenderInputs): readonly Record<string, unknown>[] {
+function carriedOnce(inputs: RenderInputs): readonly Record<string, unknown>[] {
   const { controlPlane, nodeSets, plan } = inputs;
   if (lastCarried && lastCarried.controlPlane === controlPlane && lastCarried.nodeSets === nodeSets && lastCarried.namespace === plan.namespace) return lastCarried.objects;
   const carried = [...(controlPlane ? [controlPlane] : []), ...(nodeSets ?? [])];
-  const objects = carriedObjectsOf(carried, plan.namespace);
+  const objects = carriedObjects(carried, plan.namespace);
   assertNoEmptyFields(objects);
-  // the same objects in every phase: frozen, their JSON text is made once, not once per phase
+  // the same objects in every phase: frozen, they stand for their own content in the scan and
+  // YAML caches, so no phase turns them into JSON text again
   for (const o of objects) freezeForScan(o);
   lastCarried = { controlPlane, nodeSets, namespace: plan.namespace, objects };
   return objects;
@@ -119,7 +121,7 @@ export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: Phase
   // the OpenStackVersion chart makes one object; the user's objects follow it, as they always have
   if (version?.['kind'] !== 'OpenStackVersion') throw new Error('the OpenStackVersion chart must make exactly the first object');
   // scanned for secrets where they are written (kustomizeFolder)
-  return [version, ...carriedObjects(inputs), ...rest];
+  return [version, ...carriedOnce(inputs), ...rest];
 }
 
 /**

@@ -2,7 +2,7 @@
  * Stable, diff-friendly YAML: the key order cdk8s gives (apiVersion, kind, metadata, then sorted),
  * YAML 1.1-safe scalars, versions always quoted, no anchors, no line folding.
  */
-import { fullYaml, isPair, isScalar } from '../inputs/full-yaml.js';
+import { fullYaml } from '../inputs/full-yaml.js';
 import { plainYamlOut } from './plain-yaml-out.js';
 
 export const ALWAYS_QUOTED: ReadonlySet<string> = new Set(['targetVersion', 'osv-gitops.io/target-version', 'argocd.argoproj.io/sync-wave']);
@@ -18,7 +18,7 @@ export function toYamlSlow(obj: unknown): string {
   const doc = new yaml.Document(obj, { version: '1.1', aliasDuplicateObjects: false });
   yaml.visit(doc, {
     Pair(_, pair) {
-      if (isPair(pair) && isScalar(pair.key) && isScalar(pair.value) && ALWAYS_QUOTED.has(String(pair.key.value))) {
+      if (yaml.isPair(pair) && yaml.isScalar(pair.key) && yaml.isScalar(pair.value) && ALWAYS_QUOTED.has(String(pair.key.value))) {
         pair.value.type = 'QUOTE_DOUBLE';
       }
     },

@@ -454,14 +454,14 @@ export function assertNoSecrets(objs: readonly unknown[], opts: SecretScanOption
   assertNoSecretsIn(objs, objs.map(contentKey), opts);
 }
 
-/** `assertNoSecrets` with each object's JSON text made by the caller (`texts[i]` of `objs[i]`). */
-function assertNoSecretsIn(objs: readonly unknown[], texts: readonly (string | undefined)[], opts: SecretScanOptions): void {
+/** `assertNoSecrets` with each object's content key made by the caller (`keys[i]` of `objs[i]`). */
+function assertNoSecretsIn(objs: readonly unknown[], keys: readonly (string | undefined)[], opts: SecretScanOptions): void {
   // every phase of a render carries the same nodesets: scan each distinct object once per process
-  const fresh = objs.filter((_, i) => texts[i] === undefined || !cleanObjects.has(texts[i]));
+  const fresh = objs.filter((_, i) => keys[i] === undefined || !cleanObjects.has(keys[i]));
   if (fresh.length === 0) return;
   // a finding is reported from a scan of all the objects, so its index and file are the caller's
   if (findSecrets(fresh).length > 0) refuse(findSecrets(objs, opts));
-  for (const t of texts) if (t !== undefined) cleanObjects.add(t);
+  for (const k of keys) if (k !== undefined) cleanObjects.add(k);
 }
 
 /**
@@ -475,11 +475,11 @@ export function scannedYaml(
   files: readonly string[],
   yamlOf: (obj: Record<string, unknown>, key: string | undefined) => string,
 ): string[] {
-  const texts = objs.map(contentKey);
-  assertNoSecretsIn(objs, texts, { files });
+  const keys = objs.map(contentKey);
+  assertNoSecretsIn(objs, keys, { files });
   return objs.map((o, i) => {
-    const content = yamlOf(o, texts[i]);
-    vouchFor(o, texts[i], content);
+    const content = yamlOf(o, keys[i]);
+    vouchFor(o, keys[i], content);
     return content;
   });
 }
@@ -533,10 +533,10 @@ export function vouchForYaml(obj: Record<string, unknown>, content: string): voi
   vouchFor(obj, contentKey(obj), content);
 }
 
-function vouchFor(obj: Record<string, unknown>, text: string | undefined, content: string): void {
+function vouchFor(obj: Record<string, unknown>, key: string | undefined, content: string): void {
   const kind = obj['kind'];
   if (typeof kind === 'string' && kind.endsWith('List')) return;
-  if (text === undefined || !cleanObjects.has(text)) return;
+  if (key === undefined || !cleanObjects.has(key)) return;
   rememberClean(content);
 }
 
