@@ -17,6 +17,7 @@ import { freezeForScan } from '../validate/secrets.js';
 import { pinnedSubscriptionObject } from '../olm/subscription.js';
 import { versionSlug } from '../plan/names.js';
 import { phaseSlug } from '../plan/numbering.js';
+import { compareText } from '../text/compare.js';
 import type { PhasePlan, UpdatePlan } from '../plan/types.js';
 import { carriedObjects } from './carried-objects.js';
 import { kustomizeFolder, synthObjects, type RenderedFile } from './kustomize-folder.js';
@@ -183,5 +184,5 @@ export function renderDirectories(inputs: RenderInputs, opts: RenderOptions): Re
   }
   const wiringName = (p: PhasePlan) => `osv-${versionSlug(plan.versions.target)}-${phaseDirName(p)}`.slice(0, 63).replace(/-+$/, '');
   files.push(...wiring.render({ plan, phases, base, repoBase, wiringName, dirName: phaseDirName, gate: phaseGateCondition, deadlineSeconds: deadline, options: opts }));
-  return files.sort((a, b) => a.path.localeCompare(b.path));
+  return files.sort((a, b) => compareText(a.path, b.path));
 }
