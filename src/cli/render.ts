@@ -97,17 +97,18 @@ function present(p: string): boolean {
   }
 }
 
-/**
- * Where the folder `out` (absolute; it may not exist yet) sits inside the Git work tree that holds
- * it, '.' at the top; undefined when no work tree holds it. The agent paths are relative to the
- * repository root, so they must not depend on the folder `render` happens to be run from.
- */
-export async function pathInWorkTree(out: string): Promise<string | undefined> {
-  return (await workTreeOf(out))?.path;
+/** The Git work tree that holds a folder: its top, and the folder's path inside it ('.' at the top). */
+interface WorkTreePlace {
+  readonly top: string;
+  readonly path: string;
 }
 
-/** The Git work tree that holds the folder `out` (its top) and the folder's path inside it. */
-async function workTreeOf(out: string): Promise<{ top: string; path: string } | undefined> {
+/**
+ * The Git work tree that holds the folder `out` (absolute; it may not exist yet), or undefined
+ * when none does. The agent paths are relative to the repository root, so they must not depend on
+ * the folder `render` happens to be run from. Never rejects: every failure means "no work tree".
+ */
+async function workTreeOf(out: string): Promise<WorkTreePlace | undefined> {
   // git needs a folder that exists: start from the nearest one and add back the missing parts
   let at = out;
   const missing: string[] = [];
@@ -135,8 +136,7 @@ async function workTreeOf(out: string): Promise<{ top: string; path: string } | 
  * Kustomizations would apply it and fight over it. The branch's committed tree is read (as
  * `commit` does); everything under our `updates/` folder, earlier updates included, is ours.
  */
-async function assertOneOwnerInRepo(out: string, files: readonly RenderedFile[]): Promise<void> {
-  const tree = await workTreeOf(out);
+async function assertOneOwnerInRepo(tree: WorkTreePlace | undefined, files: readonly RenderedFile[]): Promise<void> {
   if (tree === undefined) return;
   const head = (await tryGit(tree.top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim();
   const updates = posix.join(tree.path, 'updates');
@@ -152,8 +152,8 @@ async function assertOneOwnerInRepo(out: string, files: readonly RenderedFile[])
 }
 
 /** The repository path of the output folder when --repo-path is not given, and a warning when it is a guess. */
-export async function defaultRepoPath(outFlag: string | undefined, out: string): Promise<{ repoPath: string; warning?: string }> {
-  const found = await pathInWorkTree(out);
+function defaultRepoPath(outFlag: string | undefined, tree: WorkTreePlace | undefined): { repoPath: string; warning?: string } {
+  const found = tree?.path;
   if (found !== undefined) return { repoPath: found };
   // no Git work tree to ask: the old guess, said out loud
   const repoPath = outFlag && !posix.isAbsolute(outFlag) ? outFlag : '.';
@@ -175,12 +175,15 @@ export async function renderAction(flags: RenderFlags, io: CliIo, setExit: (code
     throw new OsvError('USAGE', '--engine argocd needs --repo-url: the URL of this repository, as Argo CD reads it', { hint: 'e.g. --repo-url https://git.example.com/ops/openstack.git' });
   }
   if (engine !== 'argocd' && agent.argo?.profile === 'openshift-gitops') throw new OsvError('USAGE', '--profile openshift-gitops goes with --engine argocd');
+  const out = resolve(io.cwd, flags.out ?? '.');
+  // Git says where --out sits while the inputs are read and the plan is made (issue 14)
+  const treeAnswer = workTreeOf(out);
   const update = loadUpdate(flags, io);
   checkGateDeadlinePhases(update.plan, agent.gateDeadlines ?? {});
-  const out = resolve(io.cwd, flags.out ?? '.');
-  const where = flags.repoPath !== undefined ? { repoPath: flags.repoPath } : await defaultRepoPath(flags.out, out);
+  const tree = await treeAnswer;
+  const where = flags.repoPath !== undefined ? { repoPath: flags.repoPath } : defaultRepoPath(flags.out, tree);
   const files = renderDirectories(update, { engine, repoPath: where.repoPath, ...agent });
-  await assertOneOwnerInRepo(out, files);
+  await assertOneOwnerInRepo(tree, files);
   // the output folder may be new; what we replace inside it is only updates/<version>/
   writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
   // after the write, so that a refused --out reports its error alone
