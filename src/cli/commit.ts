@@ -4,7 +4,7 @@ import { OsvError } from '../errors.js';
 import { assertFolderOrMissing, safeRelativePath } from '../fs/contained.js';
 import { parseGitRef, parseIsoDate, parsePhaseIndex } from '../validate/grammar.js';
 import { commitBranchPerPhase } from '../git/branch-per-phase.js';
-import { commitPhases } from '../git/commit-phases.js';
+import { commitPhases, startRepoReads } from '../git/commit-phases.js';
 import { loadUpdate } from './inputs.js';
 import type { InputFlags } from './options.js';
 import type { CliIo } from './io.js';
@@ -40,22 +40,28 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
   if (typeof flags.push === 'string') parseGitRef(flags.push, '--push');
   checkLayoutFlags(flags);
   if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
+  const engine = engineOf(flags.engine);
+  const repo = resolve(io.cwd, flags.repo);
+  const where = {
+    repo,
+    ...(flags.branch ? { branch: flags.branch } : {}),
+    ...(date !== undefined ? { date } : {}),
+    ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
+  };
+  // Git answers about the repository while the inputs are read and the plan is made (issue 14)
+  const reads = flags.branchPerPhase ? undefined : startRepoReads(where);
   const update = loadUpdate(flags, io);
   if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
-  const repo = resolve(io.cwd, flags.repo);
   const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
   if (layout?.adopted !== undefined) io.stderr(`${layout.adopted}\n`);
   const common = {
-    repo,
-    engine: engineOf(flags.engine),
+    ...where,
+    engine,
     path,
-    ...(flags.branch ? { branch: flags.branch } : {}),
     ...(upto !== undefined ? { uptoPhase: upto } : {}),
     ...(flags.all ? { all: true } : {}),
-    ...(date !== undefined ? { date } : {}),
     verify: flags.verify !== false,
     ...versionFileOption(layout),
-    ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
   };
   if (flags.verify === false) io.stderr('warning: --no-verify: your pre-commit and commit-msg hooks are skipped for these commits\n');
   if (flags.branchPerPhase) {
@@ -74,7 +80,7 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
     setExit(0);
     return;
   }
-  const result = await commitPhases(update, common);
+  const result = await commitPhases(update, common, reads);
   // on stderr in every output mode: --json keeps them in its `warnings` too
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, target: update.plan.versions.target, ...result }, null, 2) + '\n');

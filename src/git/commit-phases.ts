@@ -156,20 +156,51 @@ export interface RepoAt {
  * question goes to Git once per step (issue 14: every git process costs start-up time).
  */
 export async function openRepo(repo: string, wantedBranch: string | undefined, knownCurrent?: string): Promise<RepoAt> {
-  const topOut = await tryGit(repo, ['rev-parse', '--show-toplevel']);
+  // read only, and none needs another's answer: asked together. `repo` is in the work tree whose
+  // top the first finds, so each answers for that tree as if asked at its top.
+  const topRead = tryGit(repo, ['rev-parse', '--show-toplevel']);
+  const currentRead = knownCurrent !== undefined ? Promise.resolve(knownCurrent) : tryGit(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  const wantedRead = wantedBranch !== undefined ? branchReads(repo, wantedBranch) : undefined;
+  const topOut = await topRead;
   if (topOut === undefined || topOut.trim() === '') throw new OsvError('GIT_FAILED', `${repo} is not the work tree of a Git repository`, { hint: '--repo takes a clone with a work tree (not a bare repository).' });
   const top = realpathSync(topOut.trim());
-  const current = knownCurrent ?? (await tryGit(top, ['symbolic-ref', '--quiet', '--short', 'HEAD']))?.trim() ?? '';
+  const current = (await currentRead)?.trim() ?? '';
   const branch = wantedBranch ?? current;
   if (branch === '') throw new OsvError('GIT_FAILED', 'HEAD is detached; pass --branch');
-  // both read only: the tip is looked up while the name is checked, and used only when it passes
-  const [valid, tipOut] = await Promise.all([tryGit(top, ['check-ref-format', '--branch', branch]), tryGit(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])]);
+  const [valid, tipOut] = await (wantedRead ?? branchReads(top, branch));
   if (valid === undefined || branch.startsWith('-')) {
     throw new OsvError('USAGE', `${JSON.stringify(branch.slice(0, 100))} is not a valid branch name`);
   }
   const tip = tipOut?.trim() || undefined;
   const start = tip ?? ((await tryGit(top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim() || undefined);
   return { top, current, branch, tip, start };
+}
+
+/** Whether `branch` is a valid branch name, and its commit: both read only, the tip used only when the name passes. */
+function branchReads(repo: string, branch: string): Promise<[string | undefined, string | undefined]> {
+  return Promise.all([tryGit(repo, ['check-ref-format', '--branch', branch]), tryGit(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])]);
+}
+
+/**
+ * Git's answers `commitPhases` needs about the repository before it can render, none depending on
+ * the plan: `commit` starts them before it reads its inputs, so Git answers on the other core while
+ * the inputs are parsed and the plan is made (issue 14). Each is judged later, in the old order.
+ */
+export interface RepoReads {
+  readonly at: Promise<RepoAt>;
+  readonly remote: Promise<void> | undefined;
+  readonly format: Promise<string>;
+  readonly identity: Promise<{ author: string; committer: string }>;
+}
+
+export function startRepoReads(opts: Pick<CommitOptions, 'repo' | 'branch' | 'push' | 'date'>): RepoReads {
+  return {
+    at: early(openRepo(opts.repo, opts.branch)),
+    // asked in `repo`, the work tree's top or a folder inside it: the same repository answers
+    remote: opts.push ? early(assertRemote(opts.repo, opts.push.remote)) : undefined,
+    format: early(objectFormat(opts.repo)),
+    identity: early(identity(opts.repo, opts.date)),
+  };
 }
 
 /**
@@ -239,20 +270,19 @@ export async function catchUpOurPaths(repo: string, layout: Pick<PhaseLayout, 'p
 
 // ---------------------------------------------------------------------------------------------
 
-export async function commitPhases(inputs: RenderInputs, opts: CommitOptions): Promise<CommitResult> {
+/** `reads`: the repository reads, when the caller started them earlier (`startRepoReads`). */
+export async function commitPhases(inputs: RenderInputs, opts: CommitOptions, reads?: RepoReads): Promise<CommitResult> {
   const plan = inputs.plan;
   const path = safeRelativePath('--path', opts.path ?? 'openstack-update');
   // the renderer (phaseFiles) loads while Git answers the reads below: its compile fills their idle time
   void early(import('../render/render.js'));
-  const at = await openRepo(opts.repo, opts.branch);
-  const { top, branch, tip } = at;
   // reads that do not depend on each other run together; each answer is judged in the old order,
   // so the first failure reported is the one it always was
-  const remoteChecked = opts.push ? early(assertRemote(top, opts.push.remote)) : undefined;
+  const { at: opened, remote: remoteChecked, format: formatRead, identity: identityRead } = reads ?? startRepoReads(opts);
+  const at = await opened;
+  const { top, branch, tip } = at;
   const hooksFound = opts.verify === false ? undefined : early(vetoHooks(top));
   const earlierCommits = early(phaseCommits(top, at.start ?? 'HEAD'));
-  const formatRead = early(objectFormat(top));
-  const identityRead = early(identity(top, opts.date));
   await remoteChecked;
   // a --version-file is read and edited before anything changes, so a bad file writes nothing
   const layout = await layoutFor(inputs, { ...opts, repo: top }, path, at.start);
