@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { loadUpdate } from '../../src/cli/inputs.js';
 import { runnerOptions } from '../../src/cli/render-runner.js';
 import { phaseGateCondition, phaseObjects, renderDirectories, renderedPhases, type Engine, type RenderInputs } from '../../src/render/render.js';
-import { plainYamlOut } from '../../src/render/plain-yaml-out.js';
+import { oneTestPerFlags, plainYamlOut, yaml11PlainTests } from '../../src/render/plain-yaml-out.js';
 import { ALWAYS_QUOTED, toYaml, toYamlSlow } from '../../src/render/yaml-out.js';
 import { runnerManifests } from '../../src/runner/manifests.js';
 import type * as YamlOut from '../../src/render/yaml-out.js';
@@ -187,5 +187,36 @@ describe('plain-yaml-out', () => {
     // the mutations hit both paths: the comparison above ran on many
     expect(fast).toBeGreaterThan(100);
     expect(total - fast).toBeGreaterThan(20);
+  });
+
+  it('asks the YAML 1.1 tests joined as one regex, with the same answers as one by one', () => {
+    const tests = yaml11PlainTests();
+    const joined = oneTestPerFlags(tests);
+    expect(joined).toHaveLength(1); // yaml's tests have no flags and no back-references
+    const separate = tests.map(([source, flags]) => new RegExp(source, flags));
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const chars = '0123456789_-+.:eEbxoTtZz <Nn~YyOo\t';
+    const texts = [...SPECIAL, '', '0b101', '0755', '0x1F', '1_000', '12:30', '12:30.5', '.inf', '-.Inf', '.NaN', '1e3', '2001-12-14t21:59:43.10-05:00', '<<', 'yes', 'Off', 'compute-0000', 'quay.io/a/b:1'];
+    for (let i = 0; i < 5000; i++) texts.push(Array.from({ length: 1 + random(12) }, () => chars[random(chars.length)]!).join(''));
+    const differ = texts.filter((t) => joined.some((r) => r.test(t)) !== separate.some((r) => r.test(t)));
+    expect(differ).toEqual([]);
+    // the sample reaches both answers
+    expect(texts.filter((t) => separate.some((r) => r.test(t))).length).toBeGreaterThan(100);
+  });
+
+  it('keeps a test with a back-reference or a named group alone, and joins only tests of the same flags', () => {
+    const tests: [string, string][] = [['^(a)\\1$', ''], ['^(?<x>b)$', ''], ['^c$', ''], ['^d$', ''], ['^E$', 'i']];
+    const joined = oneTestPerFlags(tests);
+    expect(joined.map((r) => [r.source, r.flags])).toEqual([
+      ['(?:^c$)|(?:^d$)', ''],
+      ['(?:^E$)', 'i'],
+      ['^(a)\\1$', ''],
+      ['^(?<x>b)$', ''],
+    ]);
+    for (const t of ['aa', 'ab', 'b', 'c', 'd', 'e', 'E', 'x']) expect(joined.some((r) => r.test(t))).toBe(tests.some(([s, f]) => new RegExp(s, f).test(t)));
   });
 });
