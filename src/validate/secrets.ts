@@ -94,9 +94,10 @@ function lastWord(key: string): { words: string[]; last: string; glued: string }
   return { words: kept, last, glued: kept.join('') };
 }
 
+type KeyWords = ReturnType<typeof lastWord>;
+
 /** A key that names a reference (`secretRef`, `passwordSelectors`, `secret`, `ansibleSSHPrivateKeySecret`): nothing under it is a value. */
-function isReferenceKey(key: string): boolean {
-  const w = lastWord(key);
+function isReferenceKey(w: KeyWords): boolean {
   if (!w) return false;
   if (w.last === 'secret') return !isSharedSecretKey(w.words);
   return REFERENCE_LAST.has(w.last);
@@ -116,7 +117,10 @@ function isSharedSecretKey(words: readonly string[]): boolean {
  * `enforce_token_bind`, `service_token_roles` or `keystone_*` hold no credential.
  */
 export function isCredentialKey(key: string): boolean {
-  const w = lastWord(key);
+  return credentialWords(lastWord(key));
+}
+
+function credentialWords(w: KeyWords): boolean {
   if (!w) return false;
   const { words, last, glued } = w;
   if (REFERENCE_LAST.has(last) || DESCRIPTOR_LAST.has(last)) return false;
@@ -130,8 +134,7 @@ export function isCredentialKey(key: string): boolean {
 }
 
 /** `secret: osp-secret`: a key that holds the name of a Secret; its value must look like one. */
-function isSecretNameKey(key: string): boolean {
-  const w = lastWord(key);
+function isSecretNameKey(w: KeyWords): boolean {
   return w !== undefined && w.last === 'secret' && !isSharedSecretKey(w.words);
 }
 
@@ -139,6 +142,10 @@ interface KeyFacts {
   readonly reference: boolean;
   readonly credential: boolean;
   readonly secretName: boolean;
+  /** A string under this key holds a whole file (`customServiceConfig`, `nova.conf`). */
+  readonly file: boolean;
+  /** Each string of a map under this key holds a whole file (`defaultConfigOverwrite`). */
+  readonly filesBelow: boolean;
 }
 
 // what a key's name says, asked of every field of every object: judged once per key per process
@@ -148,7 +155,15 @@ function keyFacts(key: string): KeyFacts {
   let facts = keyFactsMemo.get(key);
   if (facts === undefined) {
     if (keyFactsMemo.size >= KEY_MEMO_MAX) keyFactsMemo.clear();
-    facts = { reference: isReferenceKey(key), credential: isCredentialKey(key), secretName: isSecretNameKey(key) };
+    const w = lastWord(key);
+    const n = normaliseKey(key);
+    facts = {
+      reference: isReferenceKey(w),
+      credential: credentialWords(w),
+      secretName: isSecretNameKey(w),
+      file: /(?:config|conf|cfg|ini|overwrite|script)$/.test(n) || /\.(?:conf|cfg|ini|env|sh|ya?ml|json|properties|toml|txt)$/i.test(key),
+      filesBelow: /(?:overwrite|configs|files)$/.test(n),
+    };
     keyFactsMemo.set(key, facts);
   }
   return facts;
@@ -217,10 +232,7 @@ function embeddedCredentials(text: string): string[] {
 
 /** A string field that holds a whole file: `customServiceConfig`, `defaultConfigOverwrite` entries, `nova.conf`. */
 function holdsFile(key: string, parentKey: string | undefined): boolean {
-  const n = normaliseKey(key);
-  if (/(?:config|conf|cfg|ini|overwrite|script)$/.test(n)) return true;
-  if (/\.(?:conf|cfg|ini|env|sh|ya?ml|json|properties|toml|txt)$/i.test(key)) return true;
-  return parentKey !== undefined && /(?:overwrite|configs|files)$/.test(normaliseKey(parentKey));
+  return keyFacts(key).file || (parentKey !== undefined && keyFacts(parentKey).filesBelow);
 }
 
 function normaliseKey(k: string): string {
@@ -264,6 +276,11 @@ function pathText(path: Path): string {
 }
 
 type Report = (path: Path, reason: string) => void;
+
+/** The path of `at` under `parent`; `parent` itself when `at` is undefined (a whole text). */
+function pathAt(parent: Path, at: string | number | undefined): Path {
+  return at === undefined ? parent : { parent, key: at };
+}
 
 /** Longest string we try to read as embedded JSON or YAML (annotations stop at 256 KiB). */
 const EMBEDDED_MAX = 512 * 1024;
@@ -317,22 +334,26 @@ function scanEmbedded(doc: unknown, path: Path, depth: number, report: Report): 
   visit(doc, '');
 }
 
-function scanString(value: string, path: Path, key: string | undefined, parentKey: string | undefined, depth: number, report: Report, yamlToo: boolean, patternsTested = false): void {
+/**
+ * The checks of a string at `pathAt(parent, at)`, a path made only when something is reported: a
+ * render scans tens of thousands of strings and reports none. `key` names the field for the rules.
+ */
+function scanString(value: string, parent: Path, at: string | number | undefined, key: string | undefined, parentKey: string | undefined, depth: number, report: Report, yamlToo: boolean, patternsTested = false): void {
   const what = patternsTested ? undefined : valuePattern(value);
   if (what !== undefined) {
-    report(path, `holds ${what}`);
+    report(pathAt(parent, at), `holds ${what}`);
     return;
   }
   if (urlWithPassword(value)) {
-    report(path, 'holds a URL with a password (scheme://user:password@host)');
+    report(pathAt(parent, at), 'holds a URL with a password (scheme://user:password@host)');
     return;
   }
   if (key !== undefined && holdsFile(key, parentKey)) {
-    for (const name of embeddedCredentials(value)) report(path, `sets ${name} to a literal value`);
+    for (const name of embeddedCredentials(value)) report(pathAt(parent, at), `sets ${name} to a literal value`);
   }
   if (depth < EMBED_DEPTH_MAX) {
     const doc = embeddedDocument(value, yamlToo);
-    if (doc !== undefined) scanEmbedded(doc, path, depth, report);
+    if (doc !== undefined) scanEmbedded(doc, pathAt(parent, at), depth, report);
   }
 }
 
@@ -346,11 +367,11 @@ function scan(
   yamlToo = false,
 ): void {
   if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      const p = { parent: path, key: i };
-      if (typeof item === 'string') scanString(item, p, parentKey, undefined, depth, report, yamlToo);
-      else scan(item, p, underReference, parentKey, depth, report, yamlToo);
-    });
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'string') scanString(item, path, i, parentKey, undefined, depth, report, yamlToo);
+      else scan(item, { parent: path, key: i }, underReference, parentKey, depth, report, yamlToo);
+    }
     return;
   }
   if (!isObject(value)) return;
@@ -361,29 +382,29 @@ function scan(
     report({ parent: path, key: 'value' }, `sets ${pairName} to a literal value`);
   }
   const selector = isKeySelector(value);
-  for (const [k, v] of Object.entries(value)) {
-    const p = { parent: path, key: k };
+  for (const k of Object.keys(value)) {
+    const v = value[k];
     const facts = keyFacts(k);
     const ref = underReference || selector || facts.reference;
     if (typeof v === 'string') {
       // what the value is says more than what its key is called
       const what = valuePattern(v);
       if (what !== undefined) {
-        report(p, `holds ${what}`);
+        report({ parent: path, key: k }, `holds ${what}`);
         continue;
       }
       if (!ref && facts.credential && !isPlaceholder(v)) {
-        report(p, `field ${k} holds a literal value`);
+        report({ parent: path, key: k }, `field ${k} holds a literal value`);
         continue;
       }
       if (!underReference && !selector && facts.secretName && !isPlaceholder(v) && !K8S_NAME_RE.test(v)) {
-        report(p, `field ${k} should name a Secret, but holds a value that is not a Secret name`);
+        report({ parent: path, key: k }, `field ${k} should name a Secret, but holds a value that is not a Secret name`);
         continue;
       }
-      scanString(v, p, k, parentKey, depth, report, yamlToo, true);
+      scanString(v, path, k, k, parentKey, depth, report, yamlToo, true);
       continue;
     }
-    scan(v, p, ref, k, depth, report, yamlToo);
+    scan(v, { parent: path, key: k }, ref, k, depth, report, yamlToo);
   }
 }
 
@@ -566,7 +587,7 @@ export function assertNoSecretsInFiles(files: readonly { readonly path: string; 
       if (docs.length > 0) continue;
     }
     const report: Report = (path, reason) => findings.push({ index: 0, ref: 'text', path: pathText(path), reason, file: f.path });
-    scanString(f.content, '', undefined, undefined, EMBED_DEPTH_MAX, report, false);
+    scanString(f.content, '', undefined, undefined, undefined, EMBED_DEPTH_MAX, report, false);
   }
   if (findings.length > 0) refuse(findings);
   for (const content of scanned) rememberClean(content);
