@@ -195,7 +195,16 @@ function scalar(text: string): unknown {
   return resolvePlain(plain);
 }
 
+/** Whether the core schema may read `text` as other than a string: only from `~nNtTfF.+-` or a digit on. */
+function mayReadAsOther(text: string): boolean {
+  const c = text.charCodeAt(0);
+  // '+' 43, '-' 45, '.' 46, '0'-'9' 48-57, 'F' 70, 'N' 78, 'T' 84, 'f' 102, 'n' 110, 't' 116, '~' 126
+  return (c >= 43 && c <= 57 && c !== 44 && c !== 47) || c === 70 || c === 78 || c === 84 || c === 102 || c === 110 || c === 116 || c === 126;
+}
+
 function resolvePlain(text: string): unknown {
+  // most keys and values are names and paths: their first character clears them
+  if (!mayReadAsOther(text)) return text;
   if (NULL.test(text)) return null;
   if (TRUE.test(text)) return true;
   if (FALSE.test(text)) return false;

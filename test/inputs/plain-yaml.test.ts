@@ -96,6 +96,15 @@ describe('plain-yaml', () => {
     expect(tried).toBeGreaterThan(100);
   });
 
+  it('agrees with `yaml` on every kind of plain scalar, as a value, a key and an item', () => {
+    const scalars = ['~', 'null', 'Null', 'NULL', 'nULL', 'true', 'True', 'TRUE', 'tRUE', 'false', 'False', 'FALSE', 'yes', 'no', 'on', 'off', 'y', 'n', 't', 'f'];
+    scalars.push('0', '7', '-1', '+1', '012', '0o17', '0x1F', '-0x1', '1_000', '1.5', '-.5', '.5', '+.5', '1e3', '-1E-3', '.inf', '-.Inf', '+.INF', '.nan', '.NaN', '.NAN');
+    scalars.push('-', '+', '.', '+-', '..', 'name', 'Zebra', '_x', '9lives', '0755', '12:30', '2001-12-14', '-compute', '.hidden', 'nodes', 'template', 'F00D');
+    let took = 0;
+    for (const x of scalars) for (const text of [`k: ${x}\n`, `${x}: v\n`, `- ${x}\n`]) if (agrees(text)) took++;
+    expect(took).toBeGreaterThan(scalars.length);
+  });
+
   it('steps aside on deep nesting, and deep hostile input is a typed input error, not a stack overflow', () => {
     const nested = (levels: number) => `${'- '.repeat(levels)}x\n`;
     expect(parsePlainYaml(nested(150))).toBeDefined();
