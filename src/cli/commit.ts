@@ -42,20 +42,20 @@ export async function commitAction(flags: CommitFlags, io: CliIo, setExit: (code
   if (flags.prDir !== undefined && !flags.branchPerPhase) throw new OsvError('USAGE', '--pr-dir goes with --branch-per-phase');
   const engine = engineOf(flags.engine);
   const repo = resolve(io.cwd, flags.repo);
-  const where = {
+  const repoFlags = {
     repo,
     ...(flags.branch ? { branch: flags.branch } : {}),
     ...(date !== undefined ? { date } : {}),
     ...(flags.push !== undefined && flags.push !== false ? { push: { remote: typeof flags.push === 'string' ? flags.push : 'origin' } } : {}),
   };
   // Git answers about the repository while the inputs are read and the plan is made (issue 14)
-  const reads = flags.branchPerPhase ? undefined : startRepoReads(where);
+  const reads = flags.branchPerPhase ? undefined : startRepoReads(repoFlags);
   const update = loadUpdate(flags, io);
   if (flags.phase !== undefined) parsePhaseIndex(flags.phase, '--phase', update.plan.phases.length);
   const layout = await resolveLayoutFlags(repo, flags.branch, flags, update.plan);
   if (layout?.adopted !== undefined) io.stderr(`${layout.adopted}\n`);
   const common = {
-    ...where,
+    ...repoFlags,
     engine,
     path,
     ...(upto !== undefined ? { uptoPhase: upto } : {}),

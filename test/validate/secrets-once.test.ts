@@ -35,7 +35,7 @@ describe('the secret scan, once per distinct object', () => {
     expect(refusal(() => assertNoSecrets([obj])).code).toBe('SECRET_REFUSED');
   });
 
-  it('an object frozen for the scan (its JSON made once) cannot change after, and is still scanned', () => {
+  it('an object frozen for the scan (it stands for its own content, no JSON made) cannot change after, and is still scanned', () => {
     const clean = nodeset('once-frozen-a', { edpm_user: 'cloud-admin' });
     freezeForScan(clean);
     assertNoSecrets([clean]);
