@@ -2,33 +2,54 @@
 // `npm run build`: tsc compiles dist/src (the library and its types), then the CLI is bundled.
 // tsc still emits when it reports type errors; the bundle is built anyway and the exit code is tsc's.
 //
-// The CLI as one esbuild ESM bundle (issue 14): start-up reads a few files instead of walking the
-// hundreds of ESM modules tsc emits. Code splitting keeps every command's action in chunks of its
-// own, loaded by the dynamic imports in src/cli/commands.ts. `dist/src` (tsc) stays the library.
-// - bundled: our code, the small pure-JS packages every command loads (commander, yaml, semver),
-//   cdk8s and constructs (render: ~40 CommonJS files resolved and read one by one), and the
-//   Kubernetes client: its ESM build is ~1,900 files, and walking them cost advance 2 s
+// The CLI as esbuild CommonJS bundles, each loaded with a V8 code cache (issue 14): start-up reads
+// a few files, and V8 takes the bytecode the build's warm-up compiled instead of compiling again
+// (bin/load-bundle.js; Node 20 has no code cache for ES modules). `dist/src` (tsc) stays the library.
+// - dist/cli/cli.cjs: our code with commander and semver; each command's action is initialized
+//   only when it runs (esbuild turns the dynamic imports of src/cli/commands.ts into lazy inits)
+// - dist/cli/vendor/*.cjs: the heavy packages a few commands load, one bundle each, required from
+//   cli.cjs when first needed: the Kubernetes client (its ESM build is ~1,900 files, and walking
+//   them cost advance 2 s), cdk8s and constructs (~40 CommonJS files), and yaml
 // - external: packages that read files beside themselves, load native or optional bits, or are
 //   heavy and loaded by a few commands only
-// dist/cli/packages.json names the packages bundled into each chunk: the startup test watches heavy
+// dist/cli/packages.json names the packages bundled into each file: the startup test watches heavy
 // packages by name, bundled or not.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const BUNDLED = new Set(['commander', 'yaml', 'semver', '@kubernetes/client-node', 'cdk8s', 'constructs']);
-const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
-const YAML_ENTRY = 'chunks/yaml';
+/** Packages bundled into cli.cjs. */
+const BUNDLED = new Set(['commander', 'semver']);
+/** Packages bundled alone, each into dist/cli/vendor/<file>.cjs. */
+const VENDOR = { '@kubernetes/client-node': 'kubernetes-client-node', cdk8s: 'cdk8s', constructs: 'constructs', yaml: 'yaml' };
+const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d) && !(d in VENDOR));
+
+/**
+ * Imports of the vendor packages become requires of their bundles (`prefix` + file + `.cjs`,
+ * relative to the bundle being built), and such a require stays as written. `own` is the package a
+ * vendor bundle is made of: its imports of itself are bundled.
+ */
+const vendorBundles = (prefix, own) => ({
+  name: 'vendor-bundles',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(vendor\/)?[\w-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    for (const [name, file] of Object.entries(VENDOR)) {
+      if (name === own) continue;
+      const escaped = name.replace(/[/.]/g, (c) => `\\${c}`);
+      b.onResolve({ filter: new RegExp(`^${escaped}$`) }, () => ({ path: `${prefix}${file}.cjs`, external: true }));
+    }
+  },
+});
 
 /**
  * cdk8s requires its own copy of `yaml` when it loads, for `Yaml` and `App.synth`, which render
  * never calls (it writes YAML itself): ~35 ms of every render. Its `require('yaml')` gets a
- * stand-in for the one `yaml` of the bundle (src/inputs/full-yaml.ts), loaded on first use. cdk8s
- * pins the same version; the build stops if that ever changes.
+ * stand-in for vendor/yaml.cjs, the one `yaml` of the CLI, loaded on first use. cdk8s pins the
+ * same version; the build stops if that ever changes.
  */
 const cdk8sYamlOnDemand = {
   name: 'cdk8s-yaml-on-demand',
@@ -37,53 +58,66 @@ const cdk8sYamlOnDemand = {
     const pinned = version(join(root, 'node_modules', 'cdk8s', 'node_modules'));
     const ours = version(join(root, 'node_modules'));
     if (pinned !== ours) throw new Error(`build: cdk8s pins yaml ${pinned}, the project has ${ours}: the stand-in would swap versions`);
-    const fromCdk8s = (args) => /node_modules\/cdk8s\//.test(args.importer) && args.namespace === 'file';
-    b.onResolve({ filter: /^yaml$/ }, (args) => (fromCdk8s(args) ? { path: 'yaml', namespace: 'osv-on-demand' } : undefined));
-    // every property read goes to fullYaml(), which loads the package the first time
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'osv-on-demand' }));
+    // every property read goes to the bundle of yaml, required the first time
     const contents = [
-      `const { fullYaml } = require(${JSON.stringify(join(root, 'src', 'inputs', 'full-yaml.ts'))});`,
+      "const yaml = () => require('./yaml.cjs');",
       'module.exports = new Proxy({}, {',
-      "  get: (_, k) => (k === '__esModule' ? true : fullYaml()[k]),",
-      '  has: (_, k) => k in fullYaml(),',
-      '  ownKeys: () => Reflect.ownKeys(fullYaml()),',
-      '  getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(fullYaml(), k),',
+      "  get: (_, k) => (k === '__esModule' ? true : yaml()[k]),",
+      '  has: (_, k) => k in yaml(),',
+      '  ownKeys: () => Reflect.ownKeys(yaml()),',
+      '  getOwnPropertyDescriptor: (_, k) => Reflect.getOwnPropertyDescriptor(yaml(), k),',
       '});',
     ].join('\n');
     b.onLoad({ filter: /.*/, namespace: 'osv-on-demand' }, () => ({ resolveDir: root, loader: 'js', contents }));
   },
 };
 
-let started = Date.now();
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-console.log(`build: tsc ${tsc.status === 0 ? 'compiled' : 'failed, emitted'} dist/src in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-started = Date.now();
-// esbuild never removes chunks of earlier builds (their names carry a hash): they would pile up in
-// dist/cli/chunks and be packed. Only the bundle's own folder goes; dist/src is tsc's.
-rmSync(join(root, 'dist', 'cli'), { recursive: true, force: true });
-const result = await build({
-  absWorkingDir: root,
-  // chunks/yaml.js: `yaml` for src/inputs/full-yaml.ts, which requires it on first use (beside it in
-  // chunks/); it shares the chunk of `yaml` with every static importer
-  entryPoints: { cli: 'src/cli/main.ts', [YAML_ENTRY]: 'src/inputs/full-yaml-entry.ts' },
-  define: {
-    OSV_BUNDLED_YAML: JSON.stringify(`./${basename(YAML_ENTRY)}.js`),
-    // the fast YAML writer's 1.1 tests as JSON text (a string is inlined where used; an array
-    // would be a module of its own that every chunk initializes), asked of `yaml` here, not in every render
-    OSV_YAML11_PLAIN_TESTS: JSON.stringify(JSON.stringify(await yaml11PlainTests())),
+/**
+ * A vendor package's bundle: the package's CommonJS face, as `require(name)` gives it, or only the
+ * `names` it exports: the rest is left out of the bundle.
+ */
+const vendorEntry = (name, names) => ({
+  name: 'vendor-entry',
+  setup(b) {
+    const contents = names ? `export { ${names.join(', ')} } from ${JSON.stringify(name)};` : `module.exports = require(${JSON.stringify(name)});`;
+    b.onResolve({ filter: /^osv-vendor-entry$/ }, () => ({ path: name, namespace: 'osv-vendor-entry' }));
+    b.onLoad({ filter: /.*/, namespace: 'osv-vendor-entry' }, () => ({ resolveDir: root, loader: 'js', contents }));
   },
-  outdir: 'dist/cli',
+});
+
+/**
+ * What our code takes of the Kubernetes client: every `k8s.Name` in a file that imports it as
+ * `import * as k8s`, among the names the client exports (the rest are types or words in strings).
+ * Its bundle holds only these, as the ES module build's tree-shaking did: the whole client is
+ * 5.6 MB, evaluated on every load.
+ */
+async function kubernetesClientNames() {
+  const exported = new Set(Object.keys(await import('@kubernetes/client-node')));
+  const used = new Set();
+  for (const file of typeScriptFiles(join(root, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes("'@kubernetes/client-node'")) continue;
+    const other = /^import (?!type\b)(?!\* as \w+ from)[^;]*from '@kubernetes\/client-node'/m.exec(text);
+    if (other) throw new Error(`build: ${file} imports the Kubernetes client as \`${other[0]}\`; import it as \`import * as k8s\` (its bundle is made of the k8s.Name it uses)`);
+    const alias = /^import \* as (\w+) from '@kubernetes\/client-node'/m.exec(text)?.[1];
+    if (!alias) continue;
+    for (const m of text.matchAll(new RegExp(`\\b${alias}\\.([A-Za-z_$][\\w$]*)`, 'g'))) if (exported.has(m[1])) used.add(m[1]);
+  }
+  return [...used].sort();
+}
+
+function typeScriptFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? typeScriptFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** What every bundle shares: CommonJS for Node 20, whitespace and syntax minified (names stay, for stack traces). */
+const common = {
+  absWorkingDir: root,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.19',
-  external: external.flatMap((d) => [d, `${d}/*`]),
-  plugins: [cdk8sYamlOnDemand],
-  // the bundled CommonJS packages require node's own modules; an ESM bundle has no `require`
-  banner: { js: "import { createRequire as __osvCreateRequire } from 'node:module'; const require = __osvCreateRequire(import.meta.url);" },
-  chunkNames: 'chunks/[name]-[hash]',
-  // whitespace and syntax only (names stay, for stack traces): less to read and parse at start-up
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
@@ -91,10 +125,53 @@ const result = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
-});
-checkYamlEntryBeside(result.metafile);
-writeFileSync(join(root, 'dist', 'cli', 'packages.json'), JSON.stringify(packagesByChunk(result.metafile), null, 1) + '\n');
+};
+
+let started = Date.now();
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+console.log(`build: tsc ${tsc.status === 0 ? 'compiled' : 'failed, emitted'} dist/src in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+started = Date.now();
+// a new build starts from an empty folder: no file (or code cache) of an earlier build is left to
+// be packed. Only the bundles' own folder goes; dist/src is tsc's.
+rmSync(join(root, 'dist', 'cli'), { recursive: true, force: true });
+const clientNames = await kubernetesClientNames();
+const results = await Promise.all([
+  build({
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    define: {
+      'import.meta.url': '__osvModuleUrl',
+      OSV_BUNDLED_YAML: JSON.stringify(`./vendor/${VENDOR.yaml}.cjs`),
+      // the fast YAML writer's 1.1 tests as JSON text (a string is inlined where used), asked of
+      // `yaml` here, not in every render
+      OSV_YAML11_PLAIN_TESTS: JSON.stringify(JSON.stringify(await yaml11PlainTests())),
+    },
+    // our sources are ES modules that read import.meta.url (to find the package's files)
+    banner: { js: "const __osvModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    outdir: 'dist/cli',
+    outExtension: { '.js': '.cjs' },
+    external: external.flatMap((d) => [d, `${d}/*`]),
+    plugins: [vendorBundles('./vendor/')],
+  }),
+  ...Object.entries(VENDOR).map(([name, file]) =>
+    build({
+      ...common,
+      entryPoints: { [`vendor/${file}`]: 'osv-vendor-entry' },
+      outdir: 'dist/cli',
+      outExtension: { '.js': '.cjs' },
+      // the stand-in of yaml first: vendorBundles would make cdk8s require vendor/yaml.cjs as it loads
+      plugins: [...(name === 'cdk8s' ? [cdk8sYamlOnDemand] : []), vendorEntry(name, name === '@kubernetes/client-node' ? clientNames : undefined), vendorBundles('./', name)],
+    }),
+  ),
+]);
+checkNoDynamicImport(results.map((r) => r.metafile));
+writeFileSync(join(root, 'dist', 'cli', 'packages.json'), JSON.stringify(packagesByFile(results.map((r) => r.metafile)), null, 1) + '\n');
 console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+started = Date.now();
+const warm = spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { cwd: root, stdio: 'inherit' });
+console.log(`build: code caches ${warm.status === 0 ? 'written' : 'not written (the CLI runs without them)'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = tsc.status ?? 1;
 
 /** src/render/plain-yaml-out.ts's `yaml11PlainTests()`, from the library tsc just compiled. */
@@ -103,26 +180,32 @@ async function yaml11PlainTests() {
   return lib.yaml11PlainTests();
 }
 
-/** Each output chunk (path under dist/cli/) with the npm packages bundled into it, sorted. */
-function packagesByChunk(metafile) {
-  const out = {};
-  for (const [file, output] of Object.entries(metafile.outputs)) {
-    const names = new Set();
-    for (const input of Object.keys(output.inputs)) {
-      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
-      if (m) names.add(m[1]);
+/**
+ * The bundles run as CommonJS scripts (bin/load-bundle.js) that have no `import()`: esbuild turns
+ * the dynamic imports of bundled modules into lazy inits, but one of an external package would be
+ * left as written, and fail when it runs.
+ */
+function checkNoDynamicImport(metafiles) {
+  for (const metafile of metafiles) {
+    for (const [file, output] of Object.entries(metafile.outputs)) {
+      const left = output.imports.filter((i) => i.kind === 'dynamic-import');
+      if (left.length) throw new Error(`build: ${file} keeps import() of ${left.map((i) => i.path).join(', ')}; import it statically in a module that is itself imported dynamically`);
     }
-    if (names.size) out[file.replace(/^dist\/cli\//, '')] = [...names].sort();
   }
-  return out;
 }
 
-/** full-yaml.ts requires `./yaml.js` relative to its own chunk: it must land in chunks/, beside the entry. */
-function checkYamlEntryBeside(metafile) {
-  const dir = `dist/cli/${dirname(YAML_ENTRY)}/`;
-  for (const [file, output] of Object.entries(metafile.outputs)) {
-    if ('src/inputs/full-yaml.ts' in output.inputs && !(file.startsWith(dir) && !file.slice(dir.length).includes('/'))) {
-      throw new Error(`build: src/inputs/full-yaml.ts landed in ${file}, not beside ${YAML_ENTRY}.js; it could not find it there`);
+/** Each output file (path under dist/cli/) with the npm packages bundled into it, sorted. */
+function packagesByFile(metafiles) {
+  const out = {};
+  for (const metafile of metafiles) {
+    for (const [file, output] of Object.entries(metafile.outputs)) {
+      const names = new Set();
+      for (const input of Object.keys(output.inputs)) {
+        const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
+        if (m) names.add(m[1]);
+      }
+      if (names.size) out[file.replace(/^dist\/cli\//, '')] = [...names].sort();
     }
   }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

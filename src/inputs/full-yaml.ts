@@ -3,8 +3,8 @@
  * (plain-yaml.ts), so a command whose inputs are all plain, `plan --example` among them, never
  * loads the 263 KB parser. Loading is synchronous (the input readers are), through `require`.
  *
- * The CLI bundle sets OSV_BUNDLED_YAML (scripts/build.mjs) to its own small entry of `yaml`, which
- * shares the chunk every other bundled importer of `yaml` uses: one copy per process. The library
+ * The CLI bundle sets OSV_BUNDLED_YAML (scripts/build.mjs) to its own bundle of `yaml`, which every
+ * other bundled importer of `yaml` requires too: one copy per process. The library
  * (tsc's dist/src) and the tests load the package, the file their `import ... from 'yaml'` loads.
  */
 import { createRequire } from 'node:module';
@@ -35,8 +35,8 @@ export const isScalar = onDemand('isScalar');
 export const isSeq = onDemand('isSeq');
 
 function load(): typeof Yaml {
-  const require = createRequire(import.meta.url);
-  // an ES module (the bundle's entry, full-yaml-entry.ts) required: its namespace, yaml as default
-  if (typeof OSV_BUNDLED_YAML === 'string') return (require(OSV_BUNDLED_YAML) as { default: typeof Yaml }).default;
-  return require('yaml') as typeof Yaml;
+  // in the bundle, its own `require` (bin/load-bundle.js), which loads dist/cli/vendor/yaml.cjs with its code cache
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle's require, not Node's
+  if (typeof OSV_BUNDLED_YAML === 'string') return require(OSV_BUNDLED_YAML) as typeof Yaml;
+  return createRequire(import.meta.url)('yaml') as typeof Yaml;
 }

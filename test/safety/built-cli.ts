@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from './sandbox.js';
 
 export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.js');
 // the bundle is written last by npm run build (after tsc's dist/src)
-const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'cli.js');
+const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs');
 
 function newestSource(dir: string): number {
   let newest = 0;

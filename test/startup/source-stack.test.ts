@@ -1,5 +1,5 @@
 /**
- * The bundled CLI keeps internal errors readable: a stack frame in dist/cli/*.js is shown at its
+ * The bundled CLI keeps internal errors readable: a stack frame in dist/cli/*.cjs is shown at its
  * line in src/*.ts, through the source map esbuild writes beside each bundle file.
  */
 import { readFileSync } from 'node:fs';
@@ -21,14 +21,29 @@ function positionOf(file: string, needle: string): { line: number; column: numbe
 describe('stack traces of the bundled CLI', () => {
   beforeAll(() => ensureBuilt(), 300_000);
 
-  it('maps a frame in the bundle to the TypeScript source line', () => {
-    const bundle = join(PROJECT_ROOT, 'dist', 'cli', 'cli.js');
+  it.each([
+    ['the name the launcher gives the bundle', () => 'osv-gitops/dist/cli/cli.cjs'],
+    ['its file URL', () => pathToFileURL(join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs')).href],
+  ])('maps a frame in the bundle, named by %s, to the TypeScript source line', (_, name) => {
+    const bundle = join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs');
     const at = positionOf(bundle, 'async function readableStack(');
     const source = positionOf(join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), 'async function readableStack(');
-    const stack = `Error: boom\n    at readableStack (${pathToFileURL(bundle).href}:${at.line}:${at.column})\n    at node:internal/x:1:1`;
+    const stack = `Error: boom\n    at readableStack (${name()}:${at.line}:${at.column})\n    at node:internal/x:1:1`;
     const mapped = mapStack(stack);
     expect(mapped).toMatch(new RegExp(`at readableStack \\(\\S*src/cli/main\\.ts:${source.line}:\\d+\\)`));
     expect(mapped).toContain('at node:internal/x:1:1');
+  });
+
+  it('an internal error of the built CLI is shown at its TypeScript line, whoever compiled the bundle', async () => {
+    // the bundle's functions come from the code cache; the frames still name the bundle so it can be mapped
+    const { loadBundle } = (await import(pathToFileURL(join(PROJECT_ROOT, 'bin', 'load-bundle.js')).href)) as { loadBundle: (file: string) => { run: (argv: string[], io: unknown) => Promise<number> } };
+    const cli = loadBundle(join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs'));
+    let stderr = '';
+    const io = { cwd: PROJECT_ROOT, stdout: () => { throw new Error('boom in stdout'); }, stderr: (t: string) => (stderr += t), color: false };
+    expect(await cli.run(['plan', '--example'], io)).toBe(70);
+    expect(stderr).toMatch(/^internal error: Error: boom in stdout\n/);
+    expect(stderr).toMatch(/\(src\/cli\/plan\.ts:\d+:\d+\)/);
+    expect(stderr).not.toContain('dist/cli/');
   });
 
   it('leaves a frame without a source map as it was', () => {
