@@ -7,6 +7,7 @@
 // the source it was made from (V8 itself only compares the source's length). V8 rejects a cache of
 // another Node version or other flags, and the bundle then compiles as usual. Nothing is written
 // here: the caches are made by `npm run build` (scripts/code-cache.mjs), never at run time.
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
@@ -31,8 +32,8 @@ export const compiledScripts = new Map();
 /** The code cache file of a bundle. */
 export const cacheFileOf = (file) => `${file}.v8-cache`;
 
-/** The SHA-256 a cache file must start with to be used for `source`. */
-export const sourceHash = (source) => createHash('sha256').update(source).digest();
+/** The SHA-256 a cache file must start with to be used for the bundle `bytes`. */
+export const sourceHash = (bytes) => createHash('sha256').update(bytes).digest();
 
 function cachedDataFor(file, hash) {
   let bytes;
@@ -52,8 +53,10 @@ function cachedDataFor(file, hash) {
 export function loadBundle(file) {
   const known = nativeRequire.cache[file];
   if (known) return known.exports;
-  const source = readFileSync(file, 'utf8');
-  const hash = sourceHash(source);
+  const bytes = readFileSync(file);
+  const hash = sourceHash(bytes);
+  // esbuild writes ASCII (the build checks it): read as such, without UTF-8's decoding
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   const script = new vm.Script(Module.wrap(source), {
     filename: scriptNameOf(file),
     cachedData: cachedDataFor(file, hash),

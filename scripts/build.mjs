@@ -14,6 +14,7 @@
 //   heavy and loaded by a few commands only
 // dist/cli/packages.json names the packages bundled into each file: the startup test watches heavy
 // packages by name, bundled or not.
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,6 +167,7 @@ const results = await Promise.all([
   ),
 ]);
 checkNoDynamicImport(results.map((r) => r.metafile));
+warnIfNotAscii(results.map((r) => r.metafile));
 writeFileSync(join(root, 'dist', 'cli', 'packages.json'), JSON.stringify(packagesByFile(results.map((r) => r.metafile)), null, 1) + '\n');
 console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -191,6 +193,13 @@ function checkNoDynamicImport(metafiles) {
       const left = output.imports.filter((i) => i.kind === 'dynamic-import');
       if (left.length) throw new Error(`build: ${file} keeps import() of ${left.map((i) => i.path).join(', ')}; import it statically in a module that is itself imported dynamically`);
     }
+  }
+}
+
+/** bin/load-bundle.js reads an ASCII bundle without decoding UTF-8 (esbuild escapes non-ASCII text, but not in every regex). */
+function warnIfNotAscii(metafiles) {
+  for (const file of metafiles.flatMap((m) => Object.keys(m.outputs)).filter((f) => f.endsWith('.cjs'))) {
+    if (!isAscii(readFileSync(join(root, file)))) console.log(`build: ${file} is not ASCII: it loads a little slower (write the character as an escape in the source)`);
   }
 }
 

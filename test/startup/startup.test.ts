@@ -9,6 +9,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/main.js';
 import { startRehearsalCluster } from '../../src/simulate/rehearsal.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
@@ -62,19 +63,32 @@ function exampleDump(): string {
 describe('start-up: each command loads only what it needs', () => {
   beforeAll(() => ensureBuilt(), 300_000);
 
-  it('--version loads the launcher and the bundle of our code, nothing else', async () => {
+  it('--version loads the launcher only: it answers before the bundle loads', async () => {
     const r = await packagesLoaded(['--version']);
     expect(r.code, r.stderr).toBe(0);
+    expect([...r.packages]).toEqual([]);
+    // not the hundreds of files tsc emits, not the bundle
+    expect([...r.ownFiles].map((f) => f.slice(`file://${PROJECT_ROOT}/`.length)).sort()).toEqual(['bin/load-bundle.js', 'bin/osv-gitops.js']);
+    expect([...r.requiredFiles]).toEqual([]);
+  });
+
+  it('a command loads the bundle of our code and no vendor bundle until it needs one', async () => {
+    const r = await packagesLoaded(['plan', '--help']);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...r.requiredFiles].map((f) => f.slice(`${PROJECT_ROOT}/`.length))).toEqual(['dist/cli/cli.cjs']);
     // the light packages bundled with our code (commander, semver) are in that file; no other is loaded
     expect([...r.packages].sort()).toEqual(bundled()['cli.cjs']);
     expect(HEAVY.filter((p) => bundled()['cli.cjs']!.includes(p))).toEqual([]);
-    // not the hundreds of files tsc emits
-    expect([...r.ownFiles].map((f) => f.slice(`file://${PROJECT_ROOT}/`.length)).sort()).toEqual(['bin/load-bundle.js', 'bin/osv-gitops.js']);
-    expect([...r.requiredFiles].map((f) => f.slice(`${PROJECT_ROOT}/`.length))).toEqual(['dist/cli/cli.cjs']);
   });
 
-  it('--version and -V print the package version, as commander printed it', async () => {
+  it('--version and -V print the package version, as commander printed it, from the launcher and from the CLI itself', async () => {
     const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const argv of [['--version'], ['-V'], ['plan', '--version']]) {
+      let out = '';
+      // run() in this process: what the bundle answers (`plan --version` goes to commander's answer)
+      const code = await run(argv, { cwd: work, stdout: (t) => (out += t), stderr: () => {}, color: false });
+      expect([code, out]).toEqual([0, `${version}\n`]);
+    }
     for (const flag of ['--version', '-V']) {
       const stdout = await new Promise<string>((resolve, reject) =>
         execFile(process.execPath, [CLI_BIN, flag], { cwd: work, timeout: 60_000 }, (err, out) => (err ? reject(err) : resolve(out))),
