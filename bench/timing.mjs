@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const bin = join(root, 'bin', 'osv-gitops.js');
+export const bin = join(root, 'bin', 'osv-gitops.cjs');
 export const runs = Number(process.env.BENCH_RUNS ?? 5);
 const RSS_PRELOAD = join(root, 'bench', 'peak-rss.mjs');
 
@@ -73,7 +73,7 @@ export function measure(fn, n = runs) {
   return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), mb };
 }
 
-/** `node bin/osv-gitops.js ARGS`, measured. */
+/** `node bin/osv-gitops.cjs ARGS`, measured. */
 export function measureCli(args, opts) {
   return measure(() => spawnTimed(process.execPath, [bin, ...args], opts));
 }

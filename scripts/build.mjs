@@ -4,7 +4,7 @@
 //
 // The CLI as esbuild CommonJS bundles, each loaded with a V8 code cache (issue 14): start-up reads
 // a few files, and V8 takes the bytecode the build's warm-up compiled instead of compiling again
-// (bin/load-bundle.js; Node 20 has no code cache for ES modules). `dist/src` (tsc) stays the library.
+// (bin/load-bundle.cjs; Node 20 has no code cache for ES modules). `dist/src` (tsc) stays the library.
 // - dist/cli/cli.cjs: our code with commander and semver; each command's action is initialized
 //   only when it runs (esbuild turns the dynamic imports of src/cli/commands.ts into lazy inits)
 // - dist/cli/vendor/*.cjs: the heavy packages a few commands load, one bundle each, required from
@@ -183,7 +183,7 @@ async function yaml11PlainTests() {
 }
 
 /**
- * The bundles run as CommonJS scripts (bin/load-bundle.js) that have no `import()`: esbuild turns
+ * The bundles run as CommonJS scripts (bin/load-bundle.cjs) that have no `import()`: esbuild turns
  * the dynamic imports of bundled modules into lazy inits, but one of an external package would be
  * left as written, and fail when it runs.
  */
@@ -196,7 +196,7 @@ function checkNoDynamicImport(metafiles) {
   }
 }
 
-/** bin/load-bundle.js reads an ASCII bundle without decoding UTF-8 (esbuild escapes non-ASCII text, but not in every regex). */
+/** bin/load-bundle.cjs reads an ASCII bundle without decoding UTF-8 (esbuild escapes non-ASCII text, but not in every regex). */
 function warnIfNotAscii(metafiles) {
   for (const file of metafiles.flatMap((m) => Object.keys(m.outputs)).filter((f) => f.endsWith('.cjs'))) {
     if (!isAscii(readFileSync(join(root, file)))) console.log(`build: ${file} is not ASCII: it loads a little slower (write the character as an escape in the source)`);

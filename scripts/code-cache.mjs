@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Run by scripts/build.mjs after the bundles are built: runs the CLI's common commands on the
 // bundled example in this process, then writes the V8 code cache of every bundle they loaded
-// (bin/load-bundle.js reads it). The cache holds every function the warm-up compiled, so a command
+// (bin/load-bundle.cjs reads it). The cache holds every function the warm-up compiled, so a command
 // it ran starts without compiling them again. Each command works in a temporary folder; none
 // reaches the network (the cluster it is pointed at refuses at once).
 //
@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheFileOf, compiledScripts, loadBundle } from '../bin/load-bundle.js';
+import { cacheFileOf, compiledScripts, loadBundle } from '../bin/load-bundle.cjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'osv-code-cache-'));

@@ -2,7 +2,7 @@
  * An internal error's stack with the bundles' positions mapped back to our .ts files. The bundles'
  * source maps are read here, only when such a stack is printed: turning them on for the whole
  * process would parse them on every start. A bundle's frames name it `osv-gitops/dist/cli/….cjs`
- * (bin/load-bundle.js: the name must not depend on where the package sits); a frame of any other
+ * (bin/load-bundle.cjs: the name must not depend on where the package sits); a frame of any other
  * file with a `.map` beside it is mapped too.
  */
 import { existsSync, readFileSync } from 'node:fs';

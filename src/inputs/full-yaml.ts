@@ -35,7 +35,7 @@ export const isScalar = onDemand('isScalar');
 export const isSeq = onDemand('isSeq');
 
 function load(): typeof Yaml {
-  // in the bundle, its own `require` (bin/load-bundle.js), which loads dist/cli/vendor/yaml.cjs with its code cache
+  // in the bundle, its own `require` (bin/load-bundle.cjs), which loads dist/cli/vendor/yaml.cjs with its code cache
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle's require, not Node's
   if (typeof OSV_BUNDLED_YAML === 'string') return require(OSV_BUNDLED_YAML) as typeof Yaml;
   return createRequire(import.meta.url)('yaml') as typeof Yaml;

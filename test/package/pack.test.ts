@@ -95,7 +95,7 @@ describe('the npm package, installed from its tarball', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; scripts: Record<string, string> };
     expect(pkg.license).toBe('Apache-2.0');
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/osv-gitops.js', 'bin/load-bundle.js', 'dist/cli/cli.cjs', 'dist/cli/cli.cjs.map', 'dist/cli/cli.cjs.v8-cache', 'dist/cli/vendor/cdk8s.cjs', 'dist/src/cli/main.js', 'dist/src/cli/main.d.ts']) expect(packed).toContain(f);
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/osv-gitops.cjs', 'bin/load-bundle.cjs', 'dist/cli/cli.cjs', 'dist/cli/cli.cjs.map', 'dist/cli/cli.cjs.v8-cache', 'dist/cli/vendor/cdk8s.cjs', 'dist/src/cli/main.js', 'dist/src/cli/main.d.ts']) expect(packed).toContain(f);
     // every `join(projectRoot(), 'a', 'b', ...)` in the code must find its folder or file in the tarball
     const read = new Set<string>();
     for (const file of sources(join(ROOT, 'src'))) {

@@ -1,5 +1,5 @@
 /**
- * The compiled CLI as a real process (`node bin/osv-gitops.js`), for the runs that cannot happen
+ * The compiled CLI as a real process (`node bin/osv-gitops.cjs`), for the runs that cannot happen
  * in-process: another user, a time limit, a kill -9. dist/ is rebuilt first when any source file
  * is newer than it (one build at a time: test files run in parallel workers).
  */
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './sandbox.js';
 
-export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.js');
+export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.cjs');
 // the bundle is written last by npm run build (after tsc's dist/src)
 const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs');
 
@@ -91,7 +91,7 @@ export interface SpawnCliOptions {
   readonly detached?: boolean;
 }
 
-/** Run `node bin/osv-gitops.js ARGS` and collect its output; a time limit kills its whole group. */
+/** Run `node bin/osv-gitops.cjs ARGS` and collect its output; a time limit kills its whole group. */
 export function spawnCli(args: readonly string[], opts: SpawnCliOptions): Promise<ProcessResult> {
   return spawnNode(CLI_BIN, args, opts);
 }

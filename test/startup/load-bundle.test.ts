@@ -1,5 +1,5 @@
 /**
- * The launcher's loader (bin/load-bundle.js): the CLI's bundles run from the V8 code cache the build
+ * The launcher's loader (bin/load-bundle.cjs): the CLI's bundles run from the V8 code cache the build
  * made, and a cache is used only for the very source it was made from.
  */
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../safety/built-cli.js';
 import { PROJECT_ROOT } from '../safety/sandbox.js';
 
-const LOADER = join(PROJECT_ROOT, 'bin', 'load-bundle.js');
+const LOADER = join(PROJECT_ROOT, 'bin', 'load-bundle.cjs');
 const work = mkdtempSync(join(tmpdir(), 'osv-load-bundle-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -36,7 +36,7 @@ describe('stack traces of the bundled CLI', () => {
 
   it('an internal error of the built CLI is shown at its TypeScript line, whoever compiled the bundle', async () => {
     // the bundle's functions come from the code cache; the frames still name the bundle so it can be mapped
-    const { loadBundle } = (await import(pathToFileURL(join(PROJECT_ROOT, 'bin', 'load-bundle.js')).href)) as { loadBundle: (file: string) => { run: (argv: string[], io: unknown) => Promise<number> } };
+    const { loadBundle } = (await import(pathToFileURL(join(PROJECT_ROOT, 'bin', 'load-bundle.cjs')).href)) as { loadBundle: (file: string) => { run: (argv: string[], io: unknown) => Promise<number> } };
     const cli = loadBundle(join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs'));
     let stderr = '';
     const io = { cwd: PROJECT_ROOT, stdout: () => { throw new Error('boom in stdout'); }, stderr: (t: string) => (stderr += t), color: false };
@@ -47,7 +47,7 @@ describe('stack traces of the bundled CLI', () => {
   });
 
   it('leaves a frame without a source map as it was', () => {
-    const stack = `Error: boom\n    at f (${pathToFileURL(join(PROJECT_ROOT, 'bin', 'osv-gitops.js')).href}:4:1)`;
+    const stack = `Error: boom\n    at f (${pathToFileURL(join(PROJECT_ROOT, 'bin', 'osv-gitops.cjs')).href}:4:1)`;
     expect(mapStack(stack)).toBe(stack);
   });
 });

@@ -29,7 +29,7 @@ export function setCondition(conditions: readonly StatusCondition[], next: Omit<
 
 /** A Go duration (`1h`, `10m`, `1h0m0s`, `90s`, `500ms`) in milliseconds. */
 export function parseGoDuration(value: string): number {
-  // µs written as an escape: the CLI's bundles stay ASCII (bin/load-bundle.js reads them as such)
+  // µs written as an escape: the CLI's bundles stay ASCII (bin/load-bundle.cjs reads them as such)
   const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g;
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;

@@ -7,33 +7,34 @@
 // the source it was made from (V8 itself only compares the source's length). V8 rejects a cache of
 // another Node version or other flags, and the bundle then compiles as usual. Nothing is written
 // here: the caches are made by `npm run build` (scripts/code-cache.mjs), never at run time.
-import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+//
+// CommonJS, as the launcher: a process that loads no ES module never starts Node's ESM loader.
+'use strict';
+const { isAscii } = require('node:buffer');
+const { createHash } = require('node:crypto');
+const { readFileSync } = require('node:fs');
+const { createRequire, Module } = require('node:module');
+const { dirname, relative, resolve } = require('node:path');
+const vm = require('node:vm');
 
 const HASH_BYTES = 32;
-const nativeRequire = createRequire(import.meta.url);
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const packageRoot = resolve(__dirname, '..');
 
 /**
  * The name a bundle's code carries in stack traces: `osv-gitops/` and its path in the package.
  * Node 20's V8 keeps the name a cache was made under, so it must not depend on where the package
  * sits (src/cli/source-stack.ts finds the file again).
  */
-export const scriptNameOf = (file) => `osv-gitops/${relative(packageRoot, file).split('\\').join('/')}`;
+const scriptNameOf = (file) => `osv-gitops/${relative(packageRoot, file).split('\\').join('/')}`;
 
 /** The scripts this process compiled, by file: scripts/code-cache.mjs writes their caches after its warm-up. */
-export const compiledScripts = new Map();
+const compiledScripts = new Map();
 
 /** The code cache file of a bundle. */
-export const cacheFileOf = (file) => `${file}.v8-cache`;
+const cacheFileOf = (file) => `${file}.v8-cache`;
 
 /** The SHA-256 a cache file must start with to be used for the bundle `bytes`. */
-export const sourceHash = (bytes) => createHash('sha256').update(bytes).digest();
+const sourceHash = (bytes) => createHash('sha256').update(bytes).digest();
 
 function cachedDataFor(file, hash) {
   let bytes;
@@ -50,8 +51,8 @@ function cachedDataFor(file, hash) {
  * entered in the require cache, so a `require` of the same file gets the same module. A relative
  * `.cjs` it requires (another bundle) is loaded the same way; anything else is Node's `require`.
  */
-export function loadBundle(file) {
-  const known = nativeRequire.cache[file];
+function loadBundle(file) {
+  const known = require.cache[file];
   if (known) return known.exports;
   const bytes = readFileSync(file);
   const hash = sourceHash(bytes);
@@ -64,7 +65,7 @@ export function loadBundle(file) {
   compiledScripts.set(file, { script, hash });
   const module = new Module(file);
   module.filename = file;
-  nativeRequire.cache[file] = module;
+  require.cache[file] = module;
   const requireOfFile = createRequire(file);
   const bundleRequire = (id) => (id.startsWith('./') && id.endsWith('.cjs') ? loadBundle(resolve(dirname(file), id)) : requireOfFile(id));
   bundleRequire.cache = requireOfFile.cache;
@@ -73,8 +74,14 @@ export function loadBundle(file) {
     script.runInThisContext().call(module.exports, module.exports, bundleRequire, module, file, dirname(file));
     module.loaded = true;
   } catch (e) {
-    delete nativeRequire.cache[file];
+    delete require.cache[file];
     throw e;
   }
   return module.exports;
 }
+
+exports.cacheFileOf = cacheFileOf;
+exports.compiledScripts = compiledScripts;
+exports.loadBundle = loadBundle;
+exports.scriptNameOf = scriptNameOf;
+exports.sourceHash = sourceHash;
