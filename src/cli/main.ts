@@ -69,7 +69,20 @@ async function readableStack(stack: string): Promise<string> {
 export async function main(argv: readonly string[]): Promise<void> {
   const code = await run(argv);
   process.exitCode = code;
-  // the command is over: a server, socket or timer something left open (a bug) must not keep the
-  // process alive past it, so exit once what is queued has had a moment to run
+  // the command is over: exit once its output is written. Waiting for the event loop to empty would
+  // also wait for V8's background compile jobs (~20 ms of a render) and for a server, socket or
+  // timer something left open (a bug); the timer is the backstop should a write never report back
+  exitWhenWritten(code);
   setTimeout(() => process.exit(code), 1000).unref();
+}
+
+/**
+ * `exit(code)` once everything written to `streams` has been handed to the system. Writes to a
+ * pipe are synchronous on Linux but not on macOS, nor to a terminal on Windows.
+ */
+export function exitWhenWritten(code: number, streams: readonly Pick<NodeJS.WritableStream, 'write'>[] = [process.stdout, process.stderr], exit: (code: number) => void = process.exit): void {
+  let waiting = streams.length;
+  // a write's callback runs after the writes queued before it, also when the stream has failed
+  const done = () => --waiting === 0 && exit(code);
+  for (const stream of streams) stream.write('', done);
 }

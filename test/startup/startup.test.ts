@@ -4,12 +4,12 @@
  * Kubernetes client, cdk8s(-plus), CEL and Lua take from a third of a second to over a second each
  * to import, so `--version`, `--help`, `plan` and `status --from-files` must never load them.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { exitWhenWritten, run } from '../../src/cli/main.js';
 import { startRehearsalCluster } from '../../src/simulate/rehearsal.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
@@ -96,6 +96,36 @@ describe('start-up: each command loads only what it needs', () => {
       );
       expect(stdout).toBe(`${version}\n`);
     }
+  });
+
+  it('exits only once stdout and stderr have both reported their writes done, as late as they do', async () => {
+    const exits: number[] = [];
+    const finish: (() => void)[] = [];
+    // streams whose writes are handed over later, as to a pipe on macOS
+    const slow = { write: (_: string, done: () => void) => finish.push(done) } as unknown as Pick<NodeJS.WritableStream, 'write'>;
+    exitWhenWritten(3, [slow, slow], (code) => exits.push(code));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(exits).toEqual([]);
+    finish[1]!();
+    expect(exits).toEqual([]);
+    finish[0]!();
+    expect(exits).toEqual([3]);
+  });
+
+  it('exits as soon as the command is over, yet a slow reader of its output still gets every byte', async () => {
+    // 71 KB of JSON, more than a pipe holds: the process may exit only once the reader has it all
+    let inProcess = '';
+    expect(await run(['plan', '--example', '--json'], { cwd: work, stdout: (t) => (inProcess += t), stderr: () => {}, color: false })).toBe(0);
+    expect(inProcess.length).toBeGreaterThan(65_536);
+    const child = spawn(process.execPath, [CLI_BIN, 'plan', '--example', '--json'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    // read nothing for half a second: the pipe fills, and the CLI's last writes wait for us
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), 500);
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(inProcess);
   });
 
   it.each([[['--help']], [['plan', '--help']], [['plan', '--example']], [['plan', '--example', '--json']]])('%j loads none of the heavy packages', async (args) => {
