@@ -101,9 +101,13 @@ async function kubernetesClientNames() {
     if (!text.includes("'@kubernetes/client-node'")) continue;
     const other = /^import (?!type\b)(?!\* as \w+ from)[^;]*from '@kubernetes\/client-node'/m.exec(text);
     if (other) throw new Error(`build: ${file} imports the Kubernetes client as \`${other[0]}\`; import it as \`import * as k8s\` (its bundle is made of the k8s.Name it uses)`);
-    const alias = /^import \* as (\w+) from '@kubernetes\/client-node'/m.exec(text)?.[1];
-    if (!alias) continue;
-    for (const m of text.matchAll(new RegExp(`\\b${alias}\\.([A-Za-z_$][\\w$]*)`, 'g'))) if (exported.has(m[1])) used.add(m[1]);
+    const importLine = /^import \* as (\w+) from '@kubernetes\/client-node';?$/m.exec(text);
+    if (!importLine) continue;
+    const alias = importLine[1];
+    const rest = text.replace(importLine[0], '');
+    // the namespace handed on whole (`f(k8s)`, `const { X } = k8s`) would hide the names taken from it
+    if (new RegExp(`\\b${alias}\\b(?!\\.)`).test(rest)) throw new Error(`build: ${file} uses \`${alias}\` other than as \`${alias}.Name\`; the client's bundle is made of the names used so`);
+    for (const m of rest.matchAll(new RegExp(`\\b${alias}\\.([A-Za-z_$][\\w$]*)`, 'g'))) if (exported.has(m[1])) used.add(m[1]);
   }
   return [...used].sort();
 }

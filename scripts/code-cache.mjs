@@ -48,6 +48,10 @@ function repository() {
   git(work, 'clone', '-q', remote, dir);
   git(dir, 'config', 'user.name', 'osv-gitops build');
   git(dir, 'config', 'user.email', 'build@osv-gitops.invalid');
+  // none of the builder's own hooks or signing runs for this throwaway repository
+  mkdirSync(join(work, 'no-hooks'));
+  git(dir, 'config', 'core.hooksPath', join(work, 'no-hooks'));
+  git(dir, 'config', 'commit.gpgsign', 'false');
   git(dir, 'commit', '-q', '--allow-empty', '-m', 'start');
   git(dir, 'push', '-q', 'origin', 'main');
   return dir;
