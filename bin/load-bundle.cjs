@@ -18,6 +18,8 @@ const { dirname, relative, resolve } = require('node:path');
 const vm = require('node:vm');
 
 const HASH_BYTES = 32;
+/** A bundle runs as Node runs a CommonJS file: in a function of these parameters. */
+const wrapBundle = (source) => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 const packageRoot = resolve(__dirname, '..');
 
 /**
@@ -56,9 +58,9 @@ function loadBundle(file) {
   if (known) return known.exports;
   const bytes = readFileSync(file);
   const hash = sourceHash(bytes);
-  // esbuild writes ASCII (the build checks it): read as such, without UTF-8's decoding
+  // esbuild writes ASCII (the build warns when a bundle is not): read as such, without UTF-8's decoding
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  const script = new vm.Script(Module.wrap(source), {
+  const script = new vm.Script(wrapBundle(source), {
     filename: scriptNameOf(file),
     cachedData: cachedDataFor(file, hash),
   });
@@ -85,3 +87,4 @@ exports.compiledScripts = compiledScripts;
 exports.loadBundle = loadBundle;
 exports.scriptNameOf = scriptNameOf;
 exports.sourceHash = sourceHash;
+exports.wrapBundle = wrapBundle;

@@ -27,9 +27,13 @@ function node(script: string): Promise<string> {
 
 /** A cache file as the build writes it: the source's SHA-256, then V8's data for `dataSource`. */
 async function cacheFor(file: string, hashedSource: string, dataSource: string): Promise<void> {
-  const { sourceHash, cacheFileOf, scriptNameOf } = (await import(pathToFileURL(LOADER).href)) as { sourceHash: (s: string) => Buffer; cacheFileOf: (f: string) => string; scriptNameOf: (f: string) => string };
-  const { Module } = await import('node:module');
-  const script = new vm.Script(Module.wrap(dataSource), { filename: scriptNameOf(file) });
+  const { sourceHash, cacheFileOf, scriptNameOf, wrapBundle } = (await import(pathToFileURL(LOADER).href)) as {
+    sourceHash: (s: string) => Buffer;
+    cacheFileOf: (f: string) => string;
+    scriptNameOf: (f: string) => string;
+    wrapBundle: (s: string) => string;
+  };
+  const script = new vm.Script(wrapBundle(dataSource), { filename: scriptNameOf(file) });
   writeFileSync(cacheFileOf(file), Buffer.concat([sourceHash(hashedSource), script.createCachedData()]));
 }
 
