@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { copyExampleDump } from '../scripts/example-dump.mjs';
 import { bin, fileCreation, git, header, measure, measureCli, root, spawnTimed } from './timing.mjs';
 
 const largeRuns = Number(process.env.BENCH_LARGE_RUNS ?? 3);
@@ -67,8 +68,7 @@ function kustomizeOf(out) {
 function exampleDump() {
   const dir = join(work, 'dump');
   mkdirSync(dir);
-  for (const f of ['openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(example, f), join(dir, f));
-  for (const f of readdirSync(join(example, 'nodesets'))) copyFileSync(join(example, 'nodesets', f), join(dir, `nodeset-${f}`));
+  copyExampleDump(example, dir);
   return dir;
 }
 

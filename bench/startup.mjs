@@ -5,17 +5,16 @@
 // - plan-example:  `osv-gitops plan --example` (the inputs and the planner, no cluster client, no cdk8s)
 // - plan-json:     `osv-gitops plan --example --json`
 // - status-files:  `osv-gitops status --example --from-files DUMP` on a dump of the example
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyExampleDump } from '../scripts/example-dump.mjs';
 import { bin, header, measure, root, spawnTimed } from './timing.mjs';
 
 /** A dump of the example as `status --from-files` reads it: the OpenStackVersion, the control plane, the nodesets. */
 function exampleDump() {
   const dir = mkdtempSync(join(tmpdir(), 'osv-bench-startup-'));
-  const ex = join(root, 'fixtures', 'example');
-  for (const f of ['openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(ex, f), join(dir, f));
-  for (const f of readdirSync(join(ex, 'nodesets'))) copyFileSync(join(ex, 'nodesets', f), join(dir, `nodeset-${f}`));
+  copyExampleDump(join(root, 'fixtures', 'example'), dir);
   return dir;
 }
 

@@ -9,11 +9,12 @@
 // printed, and the caches are written anyway.
 import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheFileOf, compiledScripts, loadBundle } from '../bin/load-bundle.cjs';
+import { copyExampleDump } from './example-dump.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'osv-code-cache-'));
@@ -23,8 +24,7 @@ const example = join(root, 'fixtures', 'example');
 function exampleDump() {
   const dir = join(work, 'dump');
   mkdirSync(dir);
-  for (const f of ['openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(example, f), join(dir, f));
-  for (const f of readdirSync(join(example, 'nodesets'))) copyFileSync(join(example, 'nodesets', f), join(dir, `nodeset-${f}`));
+  copyExampleDump(example, dir);
   return dir;
 }
 

@@ -5,10 +5,11 @@
  * to import, so `--version`, `--help`, `plan` and `status --from-files` must never load them.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyExampleDump } from '../../scripts/example-dump.mjs';
 import { exitWhenWritten, run } from '../../src/cli/main.js';
 import { startRehearsalCluster } from '../../src/simulate/rehearsal.js';
 import { sealGitEnv } from '../helpers/git-repo.js';
@@ -54,9 +55,7 @@ async function packagesLoaded(args: readonly string[], cwd = work): Promise<{ co
 /** A must-gather of the example: the OpenStackVersion, the control plane and the nodesets. */
 function exampleDump(): string {
   const dir = mkdtempSync(join(work, 'dump-'));
-  const ex = join(PROJECT_ROOT, 'fixtures', 'example');
-  for (const f of ['openstackversion.yaml', 'controlplane.yaml']) copyFileSync(join(ex, f), join(dir, f));
-  for (const f of readdirSync(join(ex, 'nodesets'))) copyFileSync(join(ex, 'nodesets', f), join(dir, `nodeset-${f}`));
+  copyExampleDump(join(PROJECT_ROOT, 'fixtures', 'example'), dir);
   return dir;
 }
 
