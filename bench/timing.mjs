@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const bin = join(root, 'bin', 'osv-gitops.cjs');
 export const runs = Number(process.env.BENCH_RUNS ?? 5);
-const RSS_PRELOAD = join(root, 'bench', 'peak-rss.mjs');
+const RSS_PRELOAD = join(root, 'bench', 'peak-rss.cjs');
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,7 +44,7 @@ export function spawnTimed(file, args, { cwd = root, env = process.env, okCodes 
   const isNode = file === process.execPath;
   const dir = isNode ? mkdtempSync(join(tmpdir(), 'osv-bench-rss-')) : undefined;
   const rssFile = dir && join(dir, 'rss');
-  const childEnv = isNode ? { ...env, OSV_BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import ${RSS_PRELOAD}`.trim() } : env;
+  const childEnv = isNode ? { ...env, OSV_BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --require "${RSS_PRELOAD}"`.trim() } : env;
   const t0 = process.hrtime.bigint();
   const r = spawnSync(file, args, { cwd, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
