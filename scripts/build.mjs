@@ -20,6 +20,7 @@ import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkNoDynamicImport, kubernetesClientNames } from './bundle-checks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -87,29 +88,11 @@ const vendorEntry = (name, names) => ({
   },
 });
 
-/**
- * What our code takes of the Kubernetes client: every `k8s.Name` in a file that imports it as
- * `import * as k8s`, among the names the client exports (the rest are types or words in strings).
- * Its bundle holds only these, as the ES module build's tree-shaking did: the whole client is
- * 5.6 MB, evaluated on every load.
- */
-async function kubernetesClientNames() {
+/** `kubernetesClientNames` of the sources under src/, among the names the client exports. */
+async function clientNamesOfSources() {
   const exported = new Set(Object.keys(await import('@kubernetes/client-node')));
-  const used = new Set();
-  for (const file of typeScriptFiles(join(root, 'src'))) {
-    const text = readFileSync(file, 'utf8');
-    if (!text.includes("'@kubernetes/client-node'")) continue;
-    const other = /^import (?!type\b)(?!\* as \w+ from)[^;]*from '@kubernetes\/client-node'/m.exec(text);
-    if (other) throw new Error(`build: ${file} imports the Kubernetes client as \`${other[0]}\`; import it as \`import * as k8s\` (its bundle is made of the k8s.Name it uses)`);
-    const importLine = /^import \* as (\w+) from '@kubernetes\/client-node';?$/m.exec(text);
-    if (!importLine) continue;
-    const alias = importLine[1];
-    const rest = text.replace(importLine[0], '');
-    // the namespace handed on whole (`f(k8s)`, `const { X } = k8s`) would hide the names taken from it
-    if (new RegExp(`\\b${alias}\\b(?!\\.)`).test(rest)) throw new Error(`build: ${file} uses \`${alias}\` other than as \`${alias}.Name\`; the client's bundle is made of the names used so`);
-    for (const m of rest.matchAll(new RegExp(`\\b${alias}\\.([A-Za-z_$][\\w$]*)`, 'g'))) if (exported.has(m[1])) used.add(m[1]);
-  }
-  return [...used].sort();
+  const sources = typeScriptFiles(join(root, 'src')).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  return kubernetesClientNames(sources, exported);
 }
 
 function typeScriptFiles(dir) {
@@ -140,7 +123,7 @@ started = Date.now();
 // a new build starts from an empty folder: no file (or code cache) of an earlier build is left to
 // be packed. Only the bundles' own folder goes; dist/src is tsc's.
 rmSync(join(root, 'dist', 'cli'), { recursive: true, force: true });
-const clientNames = await kubernetesClientNames();
+const clientNames = await clientNamesOfSources();
 const results = await Promise.all([
   build({
     ...common,
@@ -184,20 +167,6 @@ process.exitCode = tsc.status ?? 1;
 async function yaml11PlainTests() {
   const lib = await import(pathToFileURL(join(root, 'dist', 'src', 'render', 'plain-yaml-out.js')).href);
   return lib.yaml11PlainTests();
-}
-
-/**
- * The bundles run as CommonJS scripts (bin/load-bundle.cjs) that have no `import()`: esbuild turns
- * the dynamic imports of bundled modules into lazy inits, but one of an external package would be
- * left as written, and fail when it runs.
- */
-function checkNoDynamicImport(metafiles) {
-  for (const metafile of metafiles) {
-    for (const [file, output] of Object.entries(metafile.outputs)) {
-      const left = output.imports.filter((i) => i.kind === 'dynamic-import');
-      if (left.length) throw new Error(`build: ${file} keeps import() of ${left.map((i) => i.path).join(', ')}; import it statically in a module that is itself imported dynamically`);
-    }
-  }
 }
 
 /** bin/load-bundle.cjs reads an ASCII bundle without decoding UTF-8 (esbuild escapes non-ASCII text, but not in every regex). */
