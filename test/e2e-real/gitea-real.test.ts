@@ -49,6 +49,7 @@ describeNeeding('Gitea forge driver against a real Gitea', [GITEA_NEED], () => {
     await gitIn(['commit', '-q', '-m', 'initial']);
     await gitIn(['remote', 'add', 'origin', repo.cloneUrl]);
     await gitIn(['push', '-q', 'origin', 'main']);
+    await gitea.waitForFirstPush(repo.name);
   }, 300_000);
 
   afterAll(async () => {

@@ -67,6 +67,12 @@ export interface Gitea {
   readonly gitEnv: Readonly<Record<string, string>>;
   /** A new empty repository of the owner (no commit, so that the test's first push sets `main`). */
   createRepo(name: string): Promise<GiteaRepo>;
+  /**
+   * Resolves once Gitea has taken in the first push to `name`: it marks the repository non-empty
+   * and lists `branch` only after its push queue has run, about a second after `git push` returns,
+   * and until then it answers the pull-request list of the repository with 404.
+   */
+  waitForFirstPush(name: string, branch?: string): Promise<void>;
   logs(lines?: number): string;
   stop(): Promise<void>;
 }
@@ -240,6 +246,18 @@ export async function startGitea(): Promise<Gitea> {
       async createRepo(name: string): Promise<GiteaRepo> {
         await api('POST', '/user/repos', { name, private: false, auto_init: false, default_branch: 'main' });
         return { name, fullName: `${OWNER}/${name}`, cloneUrl: `${webUrl}${OWNER}/${name}.git` };
+      },
+      async waitForFirstPush(name: string, branch = 'main'): Promise<void> {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const repo = (await api('GET', `/repos/${OWNER}/${name}`)) as { empty?: boolean } | undefined;
+          if (repo?.empty === false) {
+            const branches = (await api('GET', `/repos/${OWNER}/${name}/branches`)) as { name?: string }[] | null;
+            if (branches?.some((b) => b.name === branch)) return;
+          }
+          if (Date.now() > deadline) throw new Error(`Gitea did not take in the first push to ${OWNER}/${name} (${branch}) within 60 s`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       },
       logs: (lines = 40) => logTail(started.logFile, lines),
       stop: cleanup,

@@ -143,6 +143,7 @@ describeNeeding('advance --pull-request on a real Gitea and a real kube-apiserve
     sh(work, 'commit', '--quiet', '-m', 'initial');
     sh(work, 'remote', 'add', 'origin', repo.cloneUrl);
     sh(work, 'push', '--quiet', 'origin', 'main');
+    await g.waitForFirstPush(repo.name);
     const checkout = { head: sh(work, 'rev-parse', 'HEAD'), branches: sh(work, 'branch', '--list'), status: sh(work, 'status', '--porcelain') };
 
     const stops: (() => Promise<void>)[] = [];

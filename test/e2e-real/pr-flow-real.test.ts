@@ -72,6 +72,7 @@ describeNeeding('advance --pull-request against a real Gitea', [GITEA_NEED], () 
     execFileSync('git', ['commit', '--quiet', '-m', 'init', '--date', TEST_DATE], { cwd: work, env: { ...process.env, GIT_COMMITTER_DATE: TEST_DATE } });
     sh(work, 'remote', 'add', 'origin', repo.cloneUrl);
     sh(work, 'push', '--quiet', 'origin', 'main');
+    await gitea.waitForFirstPush(repo.name);
     const forge = createGiteaForge({ kind: 'gitea', apiUrl: gitea.apiUrl, repository: { owner: gitea.owner, name: repo.name }, token: gitea.token });
     const opts: PullRequestStepOptions = { repo: work, engine: 'flux', remote: 'origin', date: TEST_DATE, forge, readSnapshot: async () => clusterOf(work) };
     return { work, forge, opts };
