@@ -277,6 +277,13 @@ describeRealCluster('real Argo CD: commits mode', () => {
       expect(result.commits.length).toBeGreaterThan(1);
       // advance committed each phase only after the real Application had synced the commit before
       // it (status.sync.revision) and reported it Healthy
+      // nothing after the last commit waits for Argo CD: advance's own gate reads the operator's
+      // statuses, which Argo CD's health checks read too, a moment later (34 ms in one run), so the
+      // last commit's Healthy is waited for rather than expected to be recorded already
+      const lastSha = result.commits.at(-1)!.sha;
+      const lastHealthy = () => recorder.first('Application', app, (s) => s.revision === lastSha && isHealthy(s));
+      const deadline = Date.now() + 60_000;
+      while (!lastHealthy() && Date.now() < deadline) await sleep(200);
       const synced = result.commits.map((c) => recorder.first('Application', app, (s) => s.revision === c.sha && isHealthy(s)));
       for (const [i, c] of result.commits.entries()) {
         expect(synced[i], `Application Synced and Healthy at ${c.phase} (${c.sha})`).toBeDefined();
