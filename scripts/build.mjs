@@ -17,10 +17,10 @@
 import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkNoDynamicImport, kubernetesClientNames } from './bundle-checks.mjs';
+import { checkNoDynamicImport, kubernetesClientNames, typeScriptSources } from './bundle-checks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -63,7 +63,7 @@ const cdk8sYamlOnDemand = {
     b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'osv-on-demand' }));
     // every property read goes to the bundle of yaml, required the first time
     const contents = [
-      "const yaml = () => require('./yaml.cjs');",
+      `const yaml = () => require('./${VENDOR.yaml}.cjs');`,
       'module.exports = new Proxy({}, {',
       "  get: (_, k) => (k === '__esModule' ? true : yaml()[k]),",
       '  has: (_, k) => k in yaml(),',
@@ -91,12 +91,7 @@ const vendorEntry = (name, names) => ({
 /** `kubernetesClientNames` of the sources under src/, among the names the client exports. */
 async function clientNamesOfSources() {
   const exported = new Set(Object.keys(await import('@kubernetes/client-node')));
-  const sources = typeScriptFiles(join(root, 'src')).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-  return kubernetesClientNames(sources, exported);
-}
-
-function typeScriptFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? typeScriptFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return kubernetesClientNames(typeScriptSources(join(root, 'src')), exported);
 }
 
 /** What every bundle shares: CommonJS for Node 20, whitespace and syntax minified (names stay, for stack traces). */

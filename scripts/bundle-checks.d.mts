@@ -4,6 +4,9 @@ export interface SourceText {
   readonly text: string;
 }
 
+/** Every `.ts` file under `dir`, with its text. */
+export function typeScriptSources(dir: string): SourceText[];
+
 /** The names our sources take of the Kubernetes client as `k8s.Name`, among `exported`, sorted. */
 export function kubernetesClientNames(sources: readonly SourceText[], exported: ReadonlySet<string>): string[];
 

@@ -1,5 +1,14 @@
 // The build's checks of what goes into the CLI's bundles (scripts/build.mjs), pure so that tests
 // can hand them sources and esbuild metafiles of their own.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every `.ts` file under `dir`, with its text: what `kubernetesClientNames` reads. */
+export function typeScriptSources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? typeScriptSources(join(dir, e.name)) : e.name.endsWith('.ts') ? [{ file: join(dir, e.name), text: readFileSync(join(dir, e.name), 'utf8') }] : [],
+  );
+}
 
 /**
  * What our code takes of the Kubernetes client: every `k8s.Name` in a source that imports it as

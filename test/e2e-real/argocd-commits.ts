@@ -14,7 +14,7 @@ import { ClusterWatcher } from '../../src/cluster/watcher.js';
 import type { RenderedFile } from '../../src/render/render.js';
 import { COMMITS_PATH, CSV_NAMESPACE, type RehearsalOptions } from '../../src/simulate/rehearsal.js';
 import { startAgentRun, type PlanKind } from './agent-run.js';
-import { ARGOCD_NS, createApp, patchRefresh, toSeen, type ArgoCd, type Recorder } from './argocd.js';
+import { ARGOCD_NS, createApp, patchRefresh, toSeen, type ArgoCd, type Recorder, type Seen } from './argocd.js';
 import type { RealCluster } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,4 +130,19 @@ export async function startArgoCommits(opts: CommitsRunOptions = {}): Promise<Co
       stop: run.stop,
     };
   });
+}
+
+/**
+ * The first record `pred` finds, waited for up to `ms` while Argo CD runs: what the recorder has
+ * not seen yet may still come. Fails with the Application's last state and Argo CD's log.
+ */
+export async function recorded(run: CommitsRun, what: string, ms: number, pred: () => Seen | undefined): Promise<Seen> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    run.argo.checkAlive();
+    const s = pred();
+    if (s) return s;
+    if (Date.now() > deadline) throw new Error(`${what}: not seen after ${ms / 1000}s; Application: ${JSON.stringify(run.recorder.last('Application', run.app))}\n${run.argo.logs(30)}`);
+    await sleep(250);
+  }
 }

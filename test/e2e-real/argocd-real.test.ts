@@ -27,7 +27,7 @@ import { clusterEvidence, updateStatus, type UpdateStatus } from '../../src/stat
 import type { rehearsalInputs } from '../helpers/rehearsal.js';
 import { startAgentRun } from './agent-run.js';
 import { ARGOCD_NS, argoCdAvailability, deployedVersionOf, isHealthy, renderedArgo, secs, toSeen, type ArgoCd, type Recorder } from './argocd.js';
-import { startArgoCommits } from './argocd-commits.js';
+import { recorded, startArgoCommits } from './argocd-commits.js';
 import { describeRealCluster } from './describe-real.js';
 import { kubeRequest, statusMessage, type RealCluster } from './harness.js';
 
@@ -275,15 +275,13 @@ describeRealCluster('real Argo CD: commits mode', () => {
       );
       expect(result.end, `${result.last?.reason ?? ''}\n${steps.join('\n')}\n${run.argo.logs(30)}`).toBe('done');
       expect(result.commits.length).toBeGreaterThan(1);
-      // advance committed each phase only after the real Application had synced the commit before
-      // it (status.sync.revision) and reported it Healthy
       // nothing after the last commit waits for Argo CD: advance's own gate reads the operator's
       // statuses, which Argo CD's health checks read too, a moment later (34 ms in one run), so the
       // last commit's Healthy is waited for rather than expected to be recorded already
-      const lastSha = result.commits.at(-1)!.sha;
-      const lastHealthy = () => recorder.first('Application', app, (s) => s.revision === lastSha && isHealthy(s));
-      const deadline = Date.now() + 60_000;
-      while (!lastHealthy() && Date.now() < deadline) await sleep(200);
+      const last = result.commits.at(-1)!;
+      await recorded(run, `Argo CD Synced and Healthy at ${last.phase}`, 60_000, () => recorder.first('Application', app, (s) => s.revision === last.sha && isHealthy(s)));
+      // advance committed each phase only after the real Application had synced the commit before
+      // it (status.sync.revision) and reported it Healthy
       const synced = result.commits.map((c) => recorder.first('Application', app, (s) => s.revision === c.sha && isHealthy(s)));
       for (const [i, c] of result.commits.entries()) {
         expect(synced[i], `Application Synced and Healthy at ${c.phase} (${c.sha})`).toBeDefined();

@@ -25,8 +25,8 @@ import { watchUpdate } from '../../src/advance/watch.js';
 import { stringify } from 'yaml';
 import { gitPhases, phaseTrailers } from '../e2e/scenarios.js';
 import { rehearsalInputs } from '../helpers/rehearsal.js';
-import { ARGOCD_NS, argoCdAvailability, createApp, isHealthy, mergePatchApp, secs, type Seen } from './argocd.js';
-import { startArgoCommits, type CommitsRun } from './argocd-commits.js';
+import { ARGOCD_NS, argoCdAvailability, createApp, isHealthy, mergePatchApp, secs } from './argocd.js';
+import { recorded, startArgoCommits, type CommitsRun } from './argocd-commits.js';
 import { describeRealCluster } from './describe-real.js';
 import { kubeRequest, statusMessage } from './harness.js';
 
@@ -47,17 +47,6 @@ async function stepUntil(run: CommitsRun, what: string, ms: number, until: (r: A
     if (last.outcome === 'failed' || last.outcome === 'done') throw new Error(`${what}: advance ended ${last.outcome}: ${last.status.reason}`);
     if (Date.now() > deadline) throw new Error(`${what}: not after ${ms / 1000}s; advance: ${last.outcome} ${last.status.phase}: ${last.status.reason}\n${run.argo.logs(30)}`);
     await run.watcher.changed(1_000);
-  }
-}
-
-async function recorded(run: CommitsRun, what: string, ms: number, pred: () => Seen | undefined): Promise<Seen> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    run.argo.checkAlive();
-    const s = pred();
-    if (s) return s;
-    if (Date.now() > deadline) throw new Error(`${what}: not seen after ${ms / 1000}s; Application: ${JSON.stringify(run.recorder.last('Application', run.app))}\n${run.argo.logs(30)}`);
-    await sleep(250);
   }
 }
 

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from './sandbox.js';
 
 export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.cjs');
-// the bundle is written last by npm run build (after tsc's dist/src)
+// written by npm run build after tsc's dist/src; only the code caches come after it, and a build
+// without them still runs (the lock below keeps tests from reading a build in progress)
 const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs');
 
 function newestSource(dir: string): number {
