@@ -138,7 +138,7 @@ function isSecretNameKey(w: KeyWords): boolean {
   return w !== undefined && w.last === 'secret' && !isSharedSecretKey(w.words);
 }
 
-interface KeyFacts {
+export interface KeyFacts {
   readonly reference: boolean;
   readonly credential: boolean;
   readonly secretName: boolean;
@@ -151,22 +151,42 @@ interface KeyFacts {
 // what a key's name says, asked of every field of every object: judged once per key per process
 const keyFactsMemo = new Map<string, KeyFacts>();
 
-function keyFacts(key: string): KeyFacts {
+const SAYS_NOTHING: KeyFacts = Object.freeze({ reference: false, credential: false, secretName: false, file: false, filesBelow: false });
+
+/**
+ * A key that ends in a digit (`compute-0-1`: the nodes of a nodeset, thousands of keys each seen
+ * once) ends in a word that no rule above names and that is no qualifier to skip, unless that word
+ * is `b64` or `base64`. Such a key says nothing, known without splitting it into words.
+ */
+function saysNothingByItsEnd(key: string): boolean {
+  const last = key.charCodeAt(key.length - 1);
+  return last >= 48 && last <= 57 && !/b(?:ase)?64$/i.test(key);
+}
+
+/** What a key's name says, as the scan asks it. */
+export function keyFacts(key: string): KeyFacts {
+  // before the memo: these keys are many, and most are seen once
+  if (saysNothingByItsEnd(key)) return SAYS_NOTHING;
   let facts = keyFactsMemo.get(key);
   if (facts === undefined) {
+    facts = keyFactsOfWords(key);
     if (keyFactsMemo.size >= KEY_MEMO_MAX) keyFactsMemo.clear();
-    const w = lastWord(key);
-    const n = normaliseKey(key);
-    facts = {
-      reference: isReferenceKey(w),
-      credential: credentialWords(w),
-      secretName: isSecretNameKey(w),
-      file: /(?:config|conf|cfg|ini|overwrite|script)$/.test(n) || /\.(?:conf|cfg|ini|env|sh|ya?ml|json|properties|toml|txt)$/i.test(key),
-      filesBelow: /(?:overwrite|configs|files)$/.test(n),
-    };
     keyFactsMemo.set(key, facts);
   }
   return facts;
+}
+
+/** What a key says, judged from its words (`keyFacts` without its memo and its shortcut). */
+export function keyFactsOfWords(key: string): KeyFacts {
+  const w = lastWord(key);
+  const n = normaliseKey(key);
+  return {
+    reference: isReferenceKey(w),
+    credential: credentialWords(w),
+    secretName: isSecretNameKey(w),
+    file: /(?:config|conf|cfg|ini|overwrite|script)$/.test(n) || /\.(?:conf|cfg|ini|env|sh|ya?ml|json|properties|toml|txt)$/i.test(key),
+    filesBelow: /(?:overwrite|configs|files)$/.test(n),
+  };
 }
 
 const K8S_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -370,7 +390,8 @@ function scan(
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === 'string') scanString(item, path, i, parentKey, undefined, depth, report, yamlToo);
-      else scan(item, { parent: path, key: i }, underReference, parentKey, depth, report, yamlToo);
+      // numbers, booleans and nulls hold nothing: no path is made for them
+      else if (typeof item === 'object' && item !== null) scan(item, { parent: path, key: i }, underReference, parentKey, depth, report, yamlToo);
     }
     return;
   }
@@ -404,7 +425,7 @@ function scan(
       scanString(v, path, k, k, parentKey, depth, report, yamlToo, true);
       continue;
     }
-    scan(v, { parent: path, key: k }, ref, k, depth, report, yamlToo);
+    if (typeof v === 'object' && v !== null) scan(v, { parent: path, key: k }, ref, k, depth, report, yamlToo);
   }
 }
 

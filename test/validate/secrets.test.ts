@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OsvError } from '../../src/errors.js';
-import { assertNoSecrets, assertNoSecretsInFiles, findSecrets, isCredentialKey } from '../../src/validate/secrets.js';
+import { assertNoSecrets, assertNoSecretsInFiles, findSecrets, isCredentialKey, keyFacts, keyFactsOfWords } from '../../src/validate/secrets.js';
 
 const configMap = (data: Record<string, string>, name = 'cfg'): Record<string, unknown> => ({
   apiVersion: 'v1',
@@ -144,6 +144,17 @@ describe('credential-bearing key names', () => {
     ];
     for (const k of credential) expect(isCredentialKey(k), k).toBe(true);
     for (const k of notCredential) expect(isCredentialKey(k), k).toBe(false);
+  });
+
+  it('says of a key ending in a digit what its words say, without reading them (b64 and base64 read)', () => {
+    const keys = [
+      'compute-0-1', 'edpm-compute-12', 'node1', 'password1', 'password_2', 'adminPassword3', 'token9', 'api-key-2', 'secret2',
+      'passwordB64', 'password_b64', 'PASSWORD_BASE64', 'adminPasswordBase64', 'tokenb64', 'clientSecretB64', 'nova.conf.1', 'config2', '0', '-7',
+    ];
+    for (const k of keys) expect(keyFacts(k), k).toEqual(keyFactsOfWords(k));
+    // the qualifiers that end in a digit still lead to the word before them
+    expect(keyFacts('passwordB64').credential).toBe(true);
+    expect(findSecrets([{ kind: 'NodeSet', metadata: { name: 'n' }, spec: { nodes: { 'compute-0': { passwordBase64: 'c2VjcmV0' } } } }])).toHaveLength(1);
   });
 
   it('finds ansible connection passwords in ansibleVars, and leaves references and paths alone', () => {
