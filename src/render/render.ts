@@ -4,7 +4,7 @@
  * desired state of the namespace at that phase (DESIGN.md, "Two delivery modes"), so an agent that
  * prunes can apply any phase alone.
  */
-import { type Chart } from 'cdk8s';
+import { type App, type Chart } from 'cdk8s';
 import { posix } from 'node:path';
 import { DataPlaneDeploymentsChart } from '../../charts/dataplane-deployments-chart.js';
 import { OpenStackVersionChart } from '../../charts/openstack-version-chart.js';
@@ -97,32 +97,66 @@ function carriedOnce(inputs: RenderInputs): readonly Record<string, unknown>[] {
   return objects;
 }
 
+/**
+ * Objects that recur from phase to phase, each synthesized once per plan and frozen: the
+ * OpenStackVersion is the same in every phase of a render (one health-gate for all), and a
+ * deployment stays in every phase after its own. Frozen, each stands for its own content in the
+ * secret scan and the YAML writer (src/validate/secrets.ts, freezeForScan), so a later phase costs
+ * neither a synthesis nor a scan of it again.
+ */
+const madeOnce = new WeakMap<UpdatePlan, Map<string, Record<string, unknown>>>();
+
+function onceFor(plan: UpdatePlan, key: string, make: () => Record<string, unknown>): Record<string, unknown> {
+  let made = madeOnce.get(plan);
+  if (made === undefined) {
+    made = new Map();
+    madeOnce.set(plan, made);
+  }
+  let obj = made.get(key);
+  if (obj === undefined) {
+    obj = make();
+    freezeForScan(obj);
+    made.set(key, obj);
+  }
+  return obj;
+}
+
+/** The one object a synthesis of `build` makes. */
+function onlyObject(build: (app: App) => Chart, what: string): Record<string, unknown> {
+  const objects = synthObjects((app) => [build(app)]);
+  if (objects.length !== 1) throw new Error(`the ${what} chart must make exactly one object`);
+  return objects[0]!;
+}
+
 /** The whole desired state at one phase: OpenStackVersion, control plane, nodesets, deployments so far. */
 export function phaseObjects(inputs: RenderInputs, phase: PhasePlan, opts: PhaseSetOptions): Record<string, unknown>[] {
   const plan = inputs.plan;
   const deployments = plan.phases.filter((p) => p.index <= phase.index).flatMap((p) => p.git.deployments);
   const noPrune = agentFor(opts.engine).keepOnRemoval;
-  const [version, ...rest] = synthObjects((app) => {
-    const charts: Chart[] = [
-      new OpenStackVersionChart(app, 'version', {
-        name: plan.openStackVersion,
-        namespace: plan.namespace,
-        targetVersion: plan.versions.target,
-        customContainerImages: plan.customContainerImages,
-        skipCustomImagesValidation: plan.skipCustomImagesValidation,
-        ...(opts.healthGate ? { healthGate: opts.healthGate } : {}),
-      }),
-    ];
-    if (deployments.length) {
-      charts.push(new DataPlaneDeploymentsChart(app, 'dataplane', { namespace: plan.namespace, deployments, ...(Object.keys(noPrune).length ? { annotations: noPrune } : {}) }));
-    }
-    if (opts.charts) charts.push(...opts.charts(app));
-    return charts;
-  });
-  // the OpenStackVersion chart makes one object; the user's objects follow it, as they always have
-  if (version?.['kind'] !== 'OpenStackVersion') throw new Error('the OpenStackVersion chart must make exactly the first object');
-  // scanned for secrets where they are written (kustomizeFolder)
-  return [version, ...carriedOnce(inputs), ...rest];
+  const annotations = Object.keys(noPrune).length ? { annotations: noPrune } : {};
+  const version = onceFor(plan, JSON.stringify(['OpenStackVersion', opts.healthGate ?? null]), () =>
+    onlyObject(
+      (app) =>
+        new OpenStackVersionChart(app, 'version', {
+          name: plan.openStackVersion,
+          namespace: plan.namespace,
+          targetVersion: plan.versions.target,
+          customContainerImages: plan.customContainerImages,
+          skipCustomImagesValidation: plan.skipCustomImagesValidation,
+          ...(opts.healthGate ? { healthGate: opts.healthGate } : {}),
+        }),
+      'OpenStackVersion',
+    ),
+  );
+  const deploymentObjects = deployments.map((d) =>
+    onceFor(plan, JSON.stringify(['OpenStackDataPlaneDeployment', d, noPrune]), () =>
+      onlyObject((app) => new DataPlaneDeploymentsChart(app, 'dataplane', { namespace: plan.namespace, deployments: [d], ...annotations }), 'deployment'),
+    ),
+  );
+  const extras = opts.charts ? synthObjects((app) => opts.charts!(app)) : [];
+  // the OpenStackVersion first, then the user's objects, as they always have been; scanned for secrets
+  // where they are written (kustomizeFolder)
+  return [version, ...carriedOnce(inputs), ...deploymentObjects, ...extras];
 }
 
 /**

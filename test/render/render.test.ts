@@ -10,7 +10,8 @@ import { parseAllDocuments } from 'yaml';
 import { run } from '../../src/cli/main.js';
 import { writeFiles } from '../../src/git/write-tree.js';
 import { evaluateFluxHealth } from '../../src/health/evaluate.js';
-import { renderDirectories, type Engine, type RenderInputs } from '../../src/render/render.js';
+import { phaseObjects, renderDirectories, renderedPhases, type Engine, type RenderInputs } from '../../src/render/render.js';
+import { HEALTH_GATE_ANNOTATION } from '../../src/health/annotations.js';
 import { validateObjects } from '../../src/validate/crd-schema.js';
 import { kustomizeBuild } from '../helpers/kustomize.js';
 import { loadUpdate } from '../../src/cli/inputs.js';
@@ -140,6 +141,31 @@ describe('render directories', { timeout: 180_000 }, () => {
     const last = [...flux.values()].at(-1)!;
     const deployments = inputs.plan.phases.flatMap((p) => p.git.deployments.map((d) => `OpenStackDataPlaneDeployment/${d.name}`));
     expect(last).toEqual(expect.arrayContaining(deployments));
+  });
+
+  it('synthesizes the OpenStackVersion and each deployment once per plan; later phases carry the same frozen objects', () => {
+    const inputs = load('batches-canary');
+    const phases = renderedPhases(inputs.plan);
+    const objectsAt = phases.map((p) => phaseObjects(inputs, p, { engine: 'argocd', healthGate: 'MinorUpdateOVNControlplane' }));
+    const byName = (objs: Record<string, unknown>[], kind: string) => new Map(objs.filter((o) => o['kind'] === kind).map((o) => [(o['metadata'] as { name: string }).name, o]));
+    const version = (objs: Record<string, unknown>[]) => [...byName(objs, 'OpenStackVersion').values()][0]!;
+    for (const objs of objectsAt) expect(version(objs)).toBe(version(objectsAt[0]!));
+    expect(Object.isFrozen(version(objectsAt[0]!))).toBe(true);
+    let carried = 0;
+    for (let i = 1; i < objectsAt.length; i++) {
+      const before = byName(objectsAt[i - 1]!, 'OpenStackDataPlaneDeployment');
+      for (const [name, d] of byName(objectsAt[i]!, 'OpenStackDataPlaneDeployment')) {
+        if (!before.has(name)) continue;
+        expect(d, name).toBe(before.get(name));
+        carried++;
+      }
+    }
+    expect(carried).toBeGreaterThan(2);
+    // another health gate is another OpenStackVersion, with its own annotation
+    const other = version(phaseObjects(inputs, phases[0]!, { engine: 'argocd', healthGate: 'MinorUpdateControlplane' }));
+    expect(other).not.toBe(version(objectsAt[0]!));
+    expect((other['metadata'] as { annotations: Record<string, string> }).annotations[HEALTH_GATE_ANNOTATION]).toBe('MinorUpdateControlplane');
+    expect((version(objectsAt[0]!)['metadata'] as { annotations: Record<string, string> }).annotations[HEALTH_GATE_ANNOTATION]).toBe('MinorUpdateOVNControlplane');
   });
 
   it('the render command writes nothing on bad input', async () => {
