@@ -1,6 +1,6 @@
 /** `osv-gitops render`: the directories delivery mode, written to a folder. */
 import { lstatSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { engineOf } from '../agents/index.js';
 import { OsvError } from '../errors.js';
 import { ensureFolder, safeRelativePath } from '../fs/contained.js';
@@ -104,6 +104,25 @@ interface WorkTreePlace {
 }
 
 /**
+ * Whether the folder `dir` (which exists), or a folder above it, has an entry named `.git`, going
+ * up the real path as Git does (a symbolic link leads into the repository it points at). Without
+ * one Git finds no work tree there (git.ts passes it no GIT_DIR), and asking it costs a process: a
+ * few milliseconds of a render. When the real path cannot be read, Git is asked.
+ */
+function gitEntryAbove(dir: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return true;
+  }
+  for (let at = real; ; at = dirname(at)) {
+    if (present(join(at, '.git'))) return true;
+    if (dirname(at) === at) return false;
+  }
+}
+
+/**
  * The Git work tree that holds the folder `out` (absolute; it may not exist yet), or undefined
  * when none does. The agent paths are relative to the repository root, so they must not depend on
  * the folder `render` happens to be run from. Never rejects: every failure means "no work tree".
@@ -117,6 +136,7 @@ async function workTreeOf(out: string): Promise<WorkTreePlace | undefined> {
     missing.unshift(basename(at));
     at = dirname(at);
   }
+  if (!gitEntryAbove(at)) return undefined;
   const top = (await tryGit(at, ['rev-parse', '--show-toplevel']))?.trim();
   if (!top) return undefined; // not a work tree (or inside .git, or a bare repository)
   let rel: string;

@@ -3,7 +3,8 @@
  * tree that holds it, wherever the command runs from; outside any work tree, the old guess with a
  * warning that says so.
  */
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,15 @@ describe('render --repo-path defaults to where --out sits in its Git work tree',
     const r = await render(base, 'link');
     expect(r.warnings).toEqual([]);
     for (const p of r.paths) expect(p.startsWith(`./gitops/updates/${TARGET}/`), p).toBe(true);
+  });
+
+  it('finds a linked work tree, whose .git is a file', async () => {
+    const { base, work } = newRepo({ push: false });
+    execFileSync('git', ['-C', work, 'worktree', 'add', '--quiet', '-b', 'update', join(base, 'linked')]);
+    expect(statSync(join(base, 'linked', '.git')).isFile()).toBe(true);
+    const r = await render(join(base, 'linked'), 'clusters/prod');
+    expect(r.warnings).toEqual([]);
+    for (const p of r.paths) expect(p.startsWith(`./clusters/prod/updates/${TARGET}/`), p).toBe(true);
   });
 
   it('keeps an explicit --repo-path as given', async () => {
