@@ -205,10 +205,12 @@ export async function renderAction(flags: RenderFlags, io: CliIo, setExit: (code
   const files = renderDirectories(update, { engine, repoPath: where.repoPath, ...agent });
   await assertOneOwnerInRepo(tree, files);
   // the output folder may be new; what we replace inside it is only updates/<version>/
-  writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
+  const written = writeFiles(ensureFolder(out, '--out'), files, [safeRelativePath('the version folder', posix.join('updates', update.plan.versions.target))]);
   // after the write, so that a refused --out reports its error alone
   if (where.warning !== undefined) io.stderr(`warning: ${where.warning}\n`);
-  if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path), warnings: where.warning !== undefined ? [where.warning] : [] }, null, 2) + '\n');
-  else io.stdout(`${files.length} files written under ${posix.join(flags.out ?? '.', 'updates', update.plan.versions.target)} (engine ${engine}, plan ${update.plan.id})\n`);
+  const folder = posix.join(flags.out ?? '.', 'updates', update.plan.versions.target);
+  if (flags.json) io.stdout(JSON.stringify({ plan: update.plan.id, engine, files: files.map((f) => f.path), unchanged: !written, warnings: where.warning !== undefined ? [where.warning] : [] }, null, 2) + '\n');
+  else if (written) io.stdout(`${files.length} files written under ${folder} (engine ${engine}, plan ${update.plan.id})\n`);
+  else io.stdout(`${folder} already holds these ${files.length} files: nothing written (engine ${engine}, plan ${update.plan.id})\n`);
   setExit(0);
 }

@@ -5,7 +5,7 @@
  * are replaced whole: the new content is written to a sibling staging folder first and swapped in
  * with renames, so an error (or a kill) leaves the old folder or the new one, never half of each.
  */
-import { lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import { OsvError } from '../errors.js';
 
@@ -156,11 +156,64 @@ function removeLeftovers(parent: string, name: string): void {
 }
 
 /**
+ * Whether the folder `dir` holds exactly `files`, at `rels` (relative to it): each a regular file
+ * with the same bytes and no executable bit, and nothing else (no other file, folder or link). It
+ * only reads; whatever it cannot read or is not sure of answers false.
+ */
+function holdsExactly(dir: string, rels: readonly string[], files: readonly FileToWrite[]): boolean {
+  const wanted = new Map<string, string>();
+  rels.forEach((rel, i) => wanted.set(rel, files[i]!.content));
+  if (wanted.size !== rels.length) return false;
+  const folders = new Set<string>();
+  for (const rel of rels) for (let d = posix.dirname(rel); d !== '.'; d = posix.dirname(d)) folders.add(d);
+  let found = 0;
+  const walk = (rel: string): boolean => {
+    for (const entry of readdirSync(rel === '' ? dir : join(dir, rel), { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!folders.has(path) || !walk(path)) return false;
+        continue;
+      }
+      const content = wanted.get(path);
+      if (!entry.isFile() || content === undefined || !fileHolds(join(dir, path), content)) return false;
+      found++;
+    }
+    return true;
+  };
+  try {
+    return walk('') && found === wanted.size;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` is a regular file (not a link to one) without an executable bit that holds `content`. */
+function fileHolds(path: string, content: string): boolean {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const st = fstatSync(fd);
+    const size = Buffer.byteLength(content, 'utf8');
+    if (!st.isFile() || (st.mode & 0o111) !== 0 || st.size !== size) return false;
+    const bytes = Buffer.allocUnsafe(size);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, bytes, at, size - at, at);
+      if (n === 0) return false;
+      at += n;
+    }
+    return bytes.toString('utf8') === content;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Replace the folder `ownedDir` (relative to `root`) with exactly `files` (paths relative to
  * `root`, all inside `ownedDir`). Every path is checked before anything is touched; the new folder
- * is built beside the old one and swapped in; on any error the old folder stays as it was.
+ * is built beside the old one and swapped in; on any error the old folder stays as it was. When
+ * the folder already holds exactly these files, nothing is written and every file stays as it
+ * was: false is returned, true when the folder was replaced.
  */
-export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: readonly FileToWrite[], what = 'the output folder'): void {
+export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: readonly FileToWrite[], what = 'the output folder'): boolean {
   const root = realRoot(what, rootDir);
   const owned = safeRelativePath(`${what}'s owned folder`, ownedDir);
   const ownedFull = containedPath(root, owned, what);
@@ -178,6 +231,7 @@ export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: rea
   }
   const parent = dirname(ownedFull);
   removeLeftovers(parent, name);
+  if (lstatOrUndefined(ownedFull)?.isDirectory() && holdsExactly(ownedFull, rels, files)) return false;
   const stamp = `${process.pid}-${Date.now()}`;
   const staging = join(parent, `${STAGING_PREFIX}${name}-${stamp}`);
   const retired = join(parent, `${RETIRED_PREFIX}${name}-${stamp}`);
@@ -215,6 +269,7 @@ export function replaceOwnedFolder(rootDir: string, ownedDir: string, files: rea
     throw fsError(e, `${what} ${posix.join(rootDir, owned)}`);
   }
   rmSync(retired, { recursive: true, force: true });
+  return true;
 }
 
 /**

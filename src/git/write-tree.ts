@@ -9,12 +9,19 @@ import { replaceOwnedFolder, safeRelativePath, writeContainedFiles } from '../fs
 import type { RenderedFile } from '../render/render.js';
 import { assertNoSecretsInFiles } from '../validate/secrets.js';
 
-export function writeFiles(root: string, files: readonly RenderedFile[], ownedDirs: readonly string[] = []): void {
+/**
+ * Write `files` under `root`, each owned folder replaced whole. Returns whether anything was
+ * written: false when every owned folder already held exactly its files and no file lies outside them.
+ */
+export function writeFiles(root: string, files: readonly RenderedFile[], ownedDirs: readonly string[] = []): boolean {
   assertNoSecretsInFiles(files);
   const owned = ownedDirs.map((d) => safeRelativePath('an owned folder', d));
   const inside = (f: RenderedFile, d: string) => f.path.startsWith(`${d}/`);
-  for (const d of owned) replaceOwnedFolder(root, d, files.filter((f) => inside(f, d)));
-  writeContainedFiles(root, files.filter((f) => !owned.some((d) => inside(f, d))));
+  let written = false;
+  for (const d of owned) written = replaceOwnedFolder(root, d, files.filter((f) => inside(f, d))) || written;
+  const others = files.filter((f) => !owned.some((d) => inside(f, d)));
+  writeContainedFiles(root, others);
+  return written || others.length > 0;
 }
 
 export function listFiles(dir: string, base = ''): string[] {
