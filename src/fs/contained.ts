@@ -4,6 +4,7 @@
  * control bytes, bounded parts, and resolves (symlinks included) inside its root. Folders we own
  * are replaced whole: the new content is written to a sibling staging folder first and swapped in
  * with renames, so an error (or a kill) leaves the old folder or the new one, never half of each.
+ * A folder that already holds exactly the new content is left as it is (nothing written).
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
