@@ -32,6 +32,10 @@ const ODD_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f-\u00a0\u1680\u2000-\u2
 // the full parser decides).
 const SIMPLE_KEY = /^\w[\w./-]*$/;
 const MAX_KEY_LENGTH = 1000;
+// `key: value` or `key:` where both are plain strings for certain: they start with a letter the
+// core schema never reads as anything else (not n, t, f: null, true, false) or `_` (`/` for the
+// value), hold no space, `#` or quote, and the value does not end with `:`.
+const PLAIN_ENTRY = /^([A-EG-MO-SU-Za-eg-mo-su-z_][\w./-]*):(?: ([A-EG-MO-SU-Za-eg-mo-su-z_/](?:[\w./@:-]*[\w./@-])?))?$/;
 // Characters a plain scalar may not start with, and the `: ` and ` #` it may not hold unread.
 const INDICATOR_START = /^(?:-(?:\s|$)|[?:,[\]{}#&*!|>'"%@`])/;
 const NULL = /^(?:~|null|Null|NULL)$/;
@@ -104,9 +108,9 @@ class BlockReader {
     const line = this.lines[this.at]!;
     if (++this.depth > MAX_DEPTH) unsupported();
     try {
-      if (isItem(line.text)) return this.sequence(indent);
-      if (keyEnd(line.text) >= 0) return this.mapping(indent);
-      return unsupported(); // a scalar standing alone on its lines (maybe over several)
+      // anything else must be a mapping: `mapping` refuses a first line that is not `key:` (a
+      // scalar standing alone on its lines, maybe over several)
+      return isItem(line.text) ? this.sequence(indent) : this.mapping(indent);
     } finally {
       this.depth--;
     }
@@ -136,15 +140,25 @@ class BlockReader {
   private mapping(indent: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (let line = this.lines[this.at]; line && line.indent >= indent; line = this.lines[this.at]) {
-      if (line.indent > indent || isItem(line.text)) unsupported();
-      const end = keyEnd(line.text);
-      if (end < 0) unsupported();
-      const key = line.text.slice(0, end);
-      if (key.length > MAX_KEY_LENGTH || !SIMPLE_KEY.test(key) || typeof resolvePlain(key) !== 'string') unsupported();
-      if (key === '__proto__' || Object.hasOwn(out, key)) unsupported();
-      const rest = line.text.slice(end + 1).trimStart();
+      if (line.indent > indent) unsupported();
+      // most lines of a manifest are `name: word` or `name:`, read in one step; the rest, below
+      const plain = PLAIN_ENTRY.exec(line.text);
+      let key: string;
+      let rest: string;
+      if (plain !== null) {
+        key = plain[1]!;
+        rest = plain[2] ?? '';
+      } else {
+        const end = isItem(line.text) ? -1 : keyEnd(line.text);
+        if (end < 0) unsupported();
+        key = line.text.slice(0, end);
+        if (!SIMPLE_KEY.test(key) || typeof resolvePlain(key) !== 'string') unsupported();
+        rest = line.text.slice(end + 1).trimStart();
+      }
+      if (key.length > MAX_KEY_LENGTH || key === '__proto__' || Object.hasOwn(out, key)) unsupported();
       this.at++;
-      out[key] = rest === '' || rest.startsWith('#') ? this.nestedOrNull(indent, true) : this.inlineValue(rest, indent);
+      if (rest === '' || rest.startsWith('#')) out[key] = this.nestedOrNull(indent, true);
+      else out[key] = plain !== null ? this.inlineString(rest, indent) : this.inlineValue(rest, indent);
     }
     return out;
   }
@@ -160,9 +174,14 @@ class BlockReader {
 
   /** A value written on its key's (or dash's) line; a continuation line below it is left to `yaml`. */
   private inlineValue(text: string, indent: number): unknown {
+    return scalar(this.inlineString(text, indent));
+  }
+
+  /** `inlineValue` of a plain scalar already known to be a string (PLAIN_ENTRY's value). */
+  private inlineString(text: string, indent: number): string {
     const next = this.lines[this.at];
     if (next && next.indent > indent) unsupported();
-    return scalar(text);
+    return text;
   }
 }
 

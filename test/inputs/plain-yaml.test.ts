@@ -105,6 +105,16 @@ describe('plain-yaml', () => {
     expect(took).toBeGreaterThan(scalars.length);
   });
 
+  it('reads `key: word` lines (its one-step path) as `yaml` does, and steps aside on all the rest', () => {
+    const keys = ['name', 'Name', 'A', '_x', 'a.b/c-d', 'nova', 'true', 'False', 'Null', 'x1', '9a', '__proto__'];
+    const values = ['x', 'Zebra', '/var/lib', '_x', 'quay.io/a/b:1.2', 'a@sha256:ab', 'http://h:80/p', 'a:', 'a::', 'a:b:', 'b:c', 'x-', 'x.', 'x/', 'nope', 'T', 'y', 'a#b', 'a #b', 'a b'];
+    let took = 0;
+    for (const k of keys) for (const v of values) for (const text of [`${k}: ${v}\n`, `${k}:\n  ${k}: ${v}\n`, `- ${k}: ${v}\n  o: ${v}\n`]) if (agrees(text)) took++;
+    expect(took).toBeGreaterThan(keys.length * values.length);
+    // a value that ends with `:` is a key of a mapping `yaml` refuses there: never read as a string
+    for (const text of ['a: b:\n', 'a: b::\n', 'a: x:y:\n']) expect(parsePlainYaml(text)).toBeUndefined();
+  });
+
   it('steps aside on deep nesting, and deep hostile input is a typed input error, not a stack overflow', () => {
     const nested = (levels: number) => `${'- '.repeat(levels)}x\n`;
     expect(parsePlainYaml(nested(150))).toBeDefined();
