@@ -31,7 +31,7 @@ try {
   console.log(header('start-up, whole processes (ms)'));
   let floor;
   for (const [label, args, okCodes] of cases) {
-    const m = measure(() => spawnTimed(process.execPath, args, { okCodes }));
+    const m = measure((memory) => spawnTimed(process.execPath, args, { okCodes, memory }));
     floor ??= m.median;
     const over = floor === m.median && label === cases[0][0] ? '' : `  (+${(m.median - floor).toFixed(0)} over node)`;
     console.log(`${label.padEnd(14)} median ${m.median.toFixed(0).padStart(5)}  min ${m.min.toFixed(0).padStart(5)}  peak ${(m.mb ?? 0).toFixed(0)} MB${over}`);
