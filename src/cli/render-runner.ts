@@ -109,7 +109,9 @@ export async function renderRunnerAction(flags: RenderRunnerFlags, io: CliIo, _s
   }
   const root = ensureFolder(resolve(io.cwd, flags.out), '--out');
   const files = runnerFiles(options, RUNNER_FOLDER);
-  replaceOwnedFolder(root, RUNNER_FOLDER, files, '--out');
-  const written = files.map((f) => f.path);
-  io.stdout(flags.json ? stableJson({ out: flags.out, files: written }) : `wrote ${written.length} files to ${flags.out}/${RUNNER_FOLDER}/\n${written.map((p) => `  ${p}`).join('\n')}\n`);
+  const written = replaceOwnedFolder(root, RUNNER_FOLDER, files, '--out');
+  const paths = files.map((f) => f.path);
+  const folder = `${flags.out}/${RUNNER_FOLDER}/`;
+  const said = written ? `wrote ${paths.length} files to ${folder}` : `${folder} already holds these ${paths.length} files: nothing written`;
+  io.stdout(flags.json ? stableJson({ out: flags.out, files: paths, unchanged: !written }) : `${said}\n${paths.map((p) => `  ${p}`).join('\n')}\n`);
 }

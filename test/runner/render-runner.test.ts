@@ -261,6 +261,10 @@ describe('render-runner output', () => {
       'serviceaccount-openstack.yaml',
     ]);
     expect(JSON.parse(r.stdout).files).toHaveLength(10);
+    expect(JSON.parse(r.stdout).unchanged).toBe(false);
+    // the same run again finds the folder as it would write it, and says so
+    const same = await runCli(['render-runner', ...ARGS, '--out', 'out'], tmp);
+    expect(same.stdout).toMatch(/^out\/osv-gitops-runner\/ already holds these 10 files: nothing written\n/);
     // a second run replaces the folder whole: a stale file goes
     writeFileSync(join(out, 'osv-gitops-runner', 'stale.yaml'), 'x: 1\n');
     await runCli(['render-runner', ...ARGS, '--out', 'out', '--kind', 'deployment'], tmp);
