@@ -20,6 +20,7 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUILT_BY_FILE, builtBy } from './built-by.mjs';
 import { checkNoDynamicImport, kubernetesClientNames, typeScriptSources } from './bundle-checks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -156,6 +157,7 @@ console.log(`build: esbuild bundled dist/cli in ${((Date.now() - started) / 1000
 started = Date.now();
 const warm = spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { cwd: root, stdio: 'inherit' });
 console.log(`build: code caches ${warm.status === 0 ? 'written' : 'not written (the CLI runs without them)'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+writeFileSync(BUILT_BY_FILE, `${JSON.stringify(builtBy())}\n`);
 process.exitCode = tsc.status ?? 1;
 
 /** src/render/plain-yaml-out.ts's `yaml11PlainTests()`, from the library tsc just compiled. */

@@ -1,13 +1,15 @@
 /**
  * The compiled CLI as a real process (`node bin/osv-gitops.cjs`), for the runs that cannot happen
  * in-process: another user, a time limit, a kill -9. dist/ is rebuilt first when any source file
- * is newer than it (one build at a time: test files run in parallel workers).
+ * is newer than it, or when another Node.js built it: V8 rejects the code caches of another (one
+ * build at a time: test files run in parallel workers).
  */
 import { execFile, spawn, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUILT_BY_FILE, builtBy } from '../../scripts/built-by.mjs';
 import { PROJECT_ROOT } from './sandbox.js';
 
 export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.cjs');
@@ -33,9 +35,20 @@ function mtime(p: string): number {
   }
 }
 
+/** The Node.js that built dist/ and its code caches, when it is not this one (or nothing says which did). */
+export function builtByAnotherNode(): string | undefined {
+  let built: string;
+  try {
+    built = readFileSync(BUILT_BY_FILE, 'utf8').trim();
+  } catch {
+    return 'an unknown Node.js';
+  }
+  return built === JSON.stringify(builtBy()) ? undefined : built;
+}
+
 export function distIsStale(): boolean {
   const sources = Math.max(newestSource(join(PROJECT_ROOT, 'src')), newestSource(join(PROJECT_ROOT, 'charts')));
-  return mtime(DIST_MAIN) < sources;
+  return mtime(DIST_MAIN) < sources || builtByAnotherNode() !== undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,10 +69,12 @@ export async function ensureBuilt(log: (line: string) => void = () => {}): Promi
   }
   try {
     if (!distIsStale()) return;
-    log('dist/ is older than the sources: npm run build');
+    const other = builtByAnotherNode();
+    log(other ? `dist/ was built by ${other}, not ${process.version}: npm run build` : 'dist/ is older than the sources: npm run build');
     const before = mtime(DIST_MAIN);
     const result = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile('npm', ['run', 'build', '--silent'], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      // with this Node.js (npm's may be another one), so that the caches are made for the tests'
+      execFile(process.execPath, [join(PROJECT_ROOT, 'scripts', 'build.mjs')], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` }),
       );
     });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_BY_FILE } from '../../scripts/built-by.mjs';
 import { ensureBuilt } from '../safety/built-cli.js';
 import { PROJECT_ROOT } from '../safety/sandbox.js';
 
@@ -48,6 +49,10 @@ describe('loading the CLI bundles with their code cache', () => {
       for (const [file, { script }] of compiledScripts) console.log(file.split('/dist/cli/')[1], script.cachedDataRejected);
     `);
     expect(out).toBe('cli.cjs false\n');
+  });
+
+  it('the build says which Node.js built it: ensureBuilt rebuilds dist/ for the tests of another', () => {
+    expect(readFileSync(BUILT_BY_FILE, 'utf8')).toBe(`${JSON.stringify({ node: process.version, v8: process.versions.v8 })}\n`);
   });
 
   it('a cache made from another source of the same length is not used, though V8 itself would take it', async () => {
