@@ -235,11 +235,13 @@ export async function startRealCluster(opts: RealClusterOptions = {}): Promise<R
 
     const url = `https://127.0.0.1:${apiPort}`;
     const certFile = join(certDir, 'apiserver.crt');
-    // the file holds the serving certificate and then the CA that signed it
+    // the file holds the serving certificate and then the CA that signed it, once written whole:
+    // the server creates it before it writes it, and a read in between (seen under load) gave no
+    // CA, so that /readyz failed for 90 s with "self-signed certificate in certificate chain"
     const caPem = await waitFor(
       'kube-apiserver serving certificate',
       30_000,
-      async () => (existsSync(certFile) ? readFileSync(certFile, 'utf8') : undefined),
+      async () => servingCertificateWithCa(certFile),
       () => (apiserver.exited ? `kube-apiserver exited:\n${logTail(apiserver.logFile)}` : undefined),
     );
     const kubeconfigYaml = kubeconfigFor(url, caPem, token, 'openstack');
@@ -329,6 +331,14 @@ export function statusMessage(body: unknown): string {
     return (body as { message: string }).message;
   }
   return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
+/** The text of `file` once it holds two whole PEM certificates (the serving one, then its CA). */
+export function servingCertificateWithCa(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const whole = text.match(/-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n/g) ?? [];
+  return whole.length >= 2 ? text : undefined;
 }
 
 /** GET /readyz with the admin token; true when every check passes. */
