@@ -36,7 +36,7 @@ function mtime(p: string): number {
 }
 
 /** The Node.js that built dist/ and its code caches, when it is not this one (or nothing says which did). */
-export function builtByAnotherNode(): string | undefined {
+function builtByAnotherNode(): string | undefined {
   let built: string;
   try {
     built = readFileSync(BUILT_BY_FILE, 'utf8').trim();
@@ -46,14 +46,17 @@ export function builtByAnotherNode(): string | undefined {
   return built === JSON.stringify(builtBy()) ? undefined : built;
 }
 
-export function distIsStale(): boolean {
+/** Why dist/ must be built again for these tests, or undefined when it need not. */
+function whyDistIsStale(): string | undefined {
   const sources = Math.max(newestSource(join(PROJECT_ROOT, 'src')), newestSource(join(PROJECT_ROOT, 'charts')));
-  return mtime(DIST_MAIN) < sources || builtByAnotherNode() !== undefined;
+  if (mtime(DIST_MAIN) < sources) return 'dist/ is older than the sources';
+  const other = builtByAnotherNode();
+  return other === undefined ? undefined : `dist/ was built by ${other}, not ${process.version}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Build dist/ when it is older than the sources; waits for a build another worker started. */
+/** Build dist/ when it is stale (see whyDistIsStale); waits for a build another worker started. */
 export async function ensureBuilt(log: (line: string) => void = () => {}): Promise<void> {
   const lock = join(tmpdir(), `osv-gitops-build-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}.lock`);
   for (let waited = 0; ; waited += 500) {
@@ -68,9 +71,9 @@ export async function ensureBuilt(log: (line: string) => void = () => {}): Promi
     }
   }
   try {
-    if (!distIsStale()) return;
-    const other = builtByAnotherNode();
-    log(other ? `dist/ was built by ${other}, not ${process.version}: npm run build` : 'dist/ is older than the sources: npm run build');
+    const why = whyDistIsStale();
+    if (why === undefined) return;
+    log(`${why}: building it (scripts/build.mjs)`);
     const before = mtime(DIST_MAIN);
     const result = await new Promise<{ code: number; output: string }>((resolve) => {
       // with this Node.js (npm's may be another one), so that the caches are made for the tests'
@@ -80,8 +83,8 @@ export async function ensureBuilt(log: (line: string) => void = () => {}): Promi
     });
     // tsc still emits when others' work in progress has type errors; the emitted code is what we test
     if (result.code !== 0) {
-      if (mtime(DIST_MAIN) <= before) throw new Error(`npm run build failed and emitted nothing:\n${result.output}`);
-      log(`npm run build reported errors but emitted dist/:\n${result.output.split('\n').slice(0, 10).join('\n')}`);
+      if (mtime(DIST_MAIN) <= before) throw new Error(`the build failed and emitted nothing:\n${result.output}`);
+      log(`the build reported errors but emitted dist/:\n${result.output.split('\n').slice(0, 10).join('\n')}`);
     }
   } finally {
     rmdirSync(lock);
