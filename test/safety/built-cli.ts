@@ -13,8 +13,9 @@ import { BUILT_BY_FILE, builtBy } from '../../scripts/built-by.mjs';
 import { PROJECT_ROOT } from './sandbox.js';
 
 export const CLI_BIN = join(PROJECT_ROOT, 'bin', 'osv-gitops.cjs');
-// written by npm run build after tsc's dist/src; only the code caches come after it, and a build
-// without them still runs (the lock below keeps tests from reading a build in progress)
+// written by the build after tsc's dist/src; only the code caches and then built-by.json come after
+// it: a build without caches still runs, and one cut off before built-by.json counts as another
+// Node.js's and is built again (the lock below keeps tests from reading a build in progress)
 const DIST_MAIN = join(PROJECT_ROOT, 'dist', 'cli', 'cli.cjs');
 
 function newestSource(dir: string): number {
